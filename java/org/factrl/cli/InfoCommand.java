@@ -1,0 +1,32 @@
+package org.factrl.cli;
+
+import java.util.List;
+import org.bytedeco.javacpp.Loader;
+import org.factrl.bindings.FactRlCore;
+import org.factrl.engine.Device;
+
+/** {@code bin/factrl info}: what the native engine was built with and which devices it sees. */
+final class InfoCommand implements Command {
+  @Override
+  public String name() {
+    return "info";
+  }
+
+  @Override
+  public String summary() {
+    return "show the native engine's build and the devices it can use";
+  }
+
+  @Override
+  public int run(List<String> args) {
+    Loader.load(FactRlCore.class);
+    System.out.println("factrl native engine " + FactRlCore.frl_version().getString());
+    System.out.println("  CUDA backend built in: " + (Device.builtWithCuda() ? "yes" : "no")
+        + (FactRlCore.frl_built_with_cublas() != 0 ? " (cuBLAS)" : ""));
+    System.out.println("  CUDA devices usable:   " + Device.cudaDeviceCount());
+    try (Device d = Device.best()) {
+      System.out.println("  default device:        " + d);
+    }
+    return 0;
+  }
+}

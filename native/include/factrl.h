@@ -1,0 +1,92 @@
+/*
+ * FactRL native engine: the plain-C API.
+ *
+ * Conventions shared by every entry point:
+ *  - Every function returns frl_status; FRL_OK is 0. On failure, frl_last_error() returns a
+ *    message (thread-local, valid until the next failing call on that thread) that names the
+ *    function and the offending argument, e.g. "frl_lora_forward: W has shape [3, 5], expected [4, 5]".
+ *  - Handles are opaque. A context (frl_ctx) is one backend on one device with one stream;
+ *    tensors (frl_tensor) belong to the context that created them and must be destroyed before it.
+ *  - Tensors are dense, row-major (last dimension contiguous). On the CPU backend F32 tensors are
+ *    fp32; on CUDA, "activation" tensors may be created as BF16 (storage) while kernels accumulate
+ *    in fp32. I32 tensors hold indices, lengths and masks.
+ *  - Kernels are asynchronous on CUDA (ordered on the context's stream); reads back to the host
+ *    synchronise.
+ */
+#ifndef FACTRL_H
+#define FACTRL_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum frl_status {
+  FRL_OK = 0,
+  FRL_ERR_ARGUMENT = 1,    /* null pointer, negative size, bad option */
+  FRL_ERR_SHAPE = 2,       /* tensor shapes or dtypes do not fit together */
+  FRL_ERR_MEMORY = 3,      /* allocation failed */
+  FRL_ERR_UNAVAILABLE = 4, /* backend not built in, or no device / driver present */
+  FRL_ERR_DEVICE = 5,      /* the device reported an error (CUDA error string in the message) */
+  FRL_ERR_INTERNAL = 6
+} frl_status;
+
+typedef enum frl_backend { FRL_BACKEND_CPU = 0, FRL_BACKEND_CUDA = 1 } frl_backend;
+typedef enum frl_dtype { FRL_F32 = 0, FRL_BF16 = 1, FRL_I32 = 2 } frl_dtype;
+
+#define FRL_MAX_DIMS 4
+
+typedef struct frl_ctx frl_ctx;
+typedef struct frl_tensor frl_tensor;
+
+/* ---- errors and build info -------------------------------------------------------------- */
+const char* frl_last_error(void);
+const char* frl_version(void);
+/* 1 when this library was compiled with the CUDA backend (nvcc present at build time). */
+int frl_built_with_cuda(void);
+/* 1 when the CUDA backend uses cuBLAS(Lt) for plain GEMMs. */
+int frl_built_with_cublas(void);
+/* Number of usable CUDA devices (0 when not built with CUDA, or no driver / no GPU). */
+frl_status frl_cuda_device_count(int* out_count);
+
+/* ---- contexts --------------------------------------------------------------------------- */
+frl_status frl_ctx_create(frl_backend backend, int device, frl_ctx** out_ctx);
+frl_status frl_ctx_destroy(frl_ctx* ctx);
+frl_status frl_ctx_backend(const frl_ctx* ctx, frl_backend* out_backend);
+/* Human-readable device name ("cpu (2 threads)", "NVIDIA H100 80GB HBM3 (sm_90)"). */
+frl_status frl_ctx_device_name(const frl_ctx* ctx, const char** out_name);
+/* Wait for all queued work on the context's stream. */
+frl_status frl_ctx_synchronize(frl_ctx* ctx);
+/* Bytes currently held by live tensors of this context (for leak checks). */
+frl_status frl_ctx_bytes_in_use(const frl_ctx* ctx, int64_t* out_bytes);
+
+/* ---- tensors ---------------------------------------------------------------------------- */
+/* A new zero-filled tensor. ndim in [0, FRL_MAX_DIMS]; every dimension >= 0. */
+frl_status frl_tensor_create(frl_ctx* ctx, frl_dtype dtype, int ndim, const int64_t* shape,
+                             frl_tensor** out_tensor);
+frl_status frl_tensor_destroy(frl_tensor* t);
+frl_status frl_tensor_dtype(const frl_tensor* t, frl_dtype* out_dtype);
+frl_status frl_tensor_ndim(const frl_tensor* t, int* out_ndim);
+frl_status frl_tensor_shape(const frl_tensor* t, int64_t* out_shape /* FRL_MAX_DIMS */);
+frl_status frl_tensor_numel(const frl_tensor* t, int64_t* out_numel);
+/* Copy count host values into the tensor starting at element offset (converting to its dtype). */
+frl_status frl_tensor_write_f32(frl_tensor* t, int64_t offset, const float* src, int64_t count);
+frl_status frl_tensor_read_f32(const frl_tensor* t, int64_t offset, float* dst, int64_t count);
+frl_status frl_tensor_write_i32(frl_tensor* t, int64_t offset, const int32_t* src, int64_t count);
+frl_status frl_tensor_read_i32(const frl_tensor* t, int64_t offset, int32_t* dst, int64_t count);
+frl_status frl_tensor_fill_zero(frl_tensor* t);
+/* Copy src into dst (same dtype and element count; may cross contexts of different backends). */
+frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
+
+#ifdef __cplusplus
+}
+#endif
+
+/* The four named kernels. */
+#include "factrl/lora.h"
+#include "factrl/kl.h"
+#include "factrl/gae.h"
+#include "factrl/pooling.h"
+
+#endif /* FACTRL_H */
