@@ -1,0 +1,64 @@
+"""One GPU visit: check every CUDA kernel against the CPU reference, then benchmark each beside
+PyTorch on the same GPU, and write bench/results-style files.
+
+    python3 bench/gpu/run.py --lib build-gpu/libfactrl.so --out $OUT
+
+Each kernel has a module bench/gpu/<kernel>_gpu.py with two functions:
+    check(lib) -> list of dicts {name, max_abs_err, tol, ok}         (CUDA vs CPU reference)
+    bench(lib) -> list of dicts {name, ours_ms, torch_ms, ratio, ...} (ratio = torch_ms / ours_ms)
+"""
+import argparse
+import datetime
+import importlib
+import json
+import os
+import subprocess
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import frl  # noqa: E402
+
+KERNELS = ["lora_gpu", "kl_gpu", "gae_gpu", "pooling_gpu"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lib", default="build-gpu/libfactrl.so")
+    ap.add_argument("--out", default="bench/results")
+    ap.add_argument("--only", nargs="*", default=None)
+    args = ap.parse_args()
+    lib = frl.load(args.lib)
+    import torch
+    report = {
+        "date": datetime.date.today().isoformat(),
+        "commit": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip(),
+        "gpu": torch.cuda.get_device_name(0), "torch": torch.__version__,
+        "checks": [], "benchmarks": [], "errors": [],
+    }
+    for name in args.only or KERNELS:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            report["errors"].append(f"{name}: {e}")
+            continue
+        for phase in ("check", "bench"):
+            try:
+                rows = getattr(mod, phase)(lib)
+                report["checks" if phase == "check" else "benchmarks"].extend(rows)
+                for r in rows:
+                    print(name, phase, json.dumps(r), flush=True)
+            except Exception:
+                report["errors"].append(f"{name}.{phase}: {traceback.format_exc()}")
+                print(report["errors"][-1], flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "gpu-results.json")
+    with open(path, "w") as f:
+        json.dump(report, f, indent=2)
+    print("wrote", path)
+    failed = [c for c in report["checks"] if not c.get("ok")]
+    return 1 if failed or report["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
