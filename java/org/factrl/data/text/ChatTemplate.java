@@ -67,10 +67,11 @@ public final class ChatTemplate {
    * The conversation (ending with an assistant turn) tokenised for SFT, with the tokenizer's
    * special tokens (a leading {@code <s>} for Llama-style tokenizers). The text is tokenised in one
    * piece, so the ids equal {@code tokenizer.encode(render(turns))}; a token is a target (mask 1)
-   * when its span overlaps an assistant message or the {@code </s>} closing it. The {@code " "}
-   * after {@code "ASSISTANT:"} is not part of the message, but a tokenizer that glues it to the
-   * message's first word (byte-level BPE's {@code "Ġword"}, SentencePiece's {@code "▁word"})
-   * makes that token a target, as in LLaVA.
+   * when its span overlaps an assistant span: the {@code " "} after {@code "ASSISTANT:"}, the
+   * message and the {@code </s>} closing it. The space belongs to the target because generation
+   * starts right after {@code "ASSISTANT:"} ({@link #promptForGeneration}), so the model must
+   * produce it — whether the tokenizer glues it to the first word ({@code "Ġword"},
+   * {@code "▁word"}) or not.
    */
   public TokenizedConversation tokenize(List<Turn> turns, Tokenizer tokenizer) {
     Rendered r = build(turns, Speaker.GPT);
@@ -106,9 +107,9 @@ public final class ChatTemplate {
       if (t.from() == Speaker.HUMAN) {
         text.append(USER).append(": ").append(t.value()).append(SEP);
       } else {
-        text.append(ASSISTANT).append(": ");
+        text.append(ASSISTANT).append(":");
         int start = text.length();
-        text.append(t.value()).append(SEP2);
+        text.append(" ").append(t.value()).append(SEP2);
         targets.add(new int[] {start, text.length()});
       }
     }
