@@ -9,6 +9,7 @@ import com.google.gson.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,7 +110,10 @@ public final class ShapesTokenizerWriter {
         String bare = m.group().strip();
         if (!bare.isEmpty()) {
           counts.merge(toByteLevel(bare), 1, Integer::sum);
-          counts.merge(toByteLevel(" " + bare), 1, Integer::sum);
+          String spaced = " " + bare;
+          if (isOnePiece(spaced)) { // " 't" splits into " '" + "t": no point learning it
+            counts.merge(toByteLevel(spaced), 1, Integer::sum);
+          }
         }
       }
     }
@@ -118,50 +122,80 @@ public final class ShapesTokenizerWriter {
 
   /**
    * The classic BPE training loop: repeatedly merge the most frequent adjacent pair (ties: the
-   * smaller "left right" text) in every word, until each word is one symbol.
+   * smaller "left right" text) in every word, until each word is one symbol. Symbols are interned
+   * as ints and pairs packed in a long, so each round is a cheap recount.
    */
   private static List<String> learnMerges(TreeMap<String, Integer> wordCounts) {
-    List<List<String>> words = new ArrayList<>();
-    List<Integer> freqs = new ArrayList<>();
+    List<String> symbolText = new ArrayList<>();
+    Map<String, Integer> symbolId = new HashMap<>();
+    List<int[]> words = new ArrayList<>();
+    int[] freqs = new int[wordCounts.size()];
     for (Map.Entry<String, Integer> e : wordCounts.entrySet()) {
-      List<String> symbols = new ArrayList<>();
-      e.getKey().codePoints().forEach(cp -> symbols.add(new String(Character.toChars(cp))));
+      int[] symbols = e.getKey().codePoints()
+          .map(cp -> intern(new String(Character.toChars(cp)), symbolText, symbolId)).toArray();
+      freqs[words.size()] = e.getValue();
       words.add(symbols);
-      freqs.add(e.getValue());
     }
+    int[] lengths = words.stream().mapToInt(w -> w.length).toArray();
     List<String> merges = new ArrayList<>();
+    Map<Long, Integer> pairs = new HashMap<>();
     while (true) {
-      TreeMap<String, Integer> pairs = new TreeMap<>();
+      pairs.clear();
       for (int w = 0; w < words.size(); w++) {
-        List<String> s = words.get(w);
-        for (int i = 0; i + 1 < s.size(); i++) {
-          pairs.merge(s.get(i) + " " + s.get(i + 1), freqs.get(w), Integer::sum);
+        int[] s = words.get(w);
+        for (int i = 0; i + 1 < lengths[w]; i++) {
+          pairs.merge(((long) s[i] << 32) | s[i + 1], freqs[w], Integer::sum);
         }
       }
       if (pairs.isEmpty()) {
         return merges;
       }
-      String best = null;
+      long best = 0;
+      String bestText = null;
       int bestCount = 0;
-      for (Map.Entry<String, Integer> p : pairs.entrySet()) {
-        if (p.getValue() > bestCount) {
-          best = p.getKey();
-          bestCount = p.getValue();
+      for (Map.Entry<Long, Integer> p : pairs.entrySet()) { // iteration order unused: ties by text
+        int c = p.getValue();
+        if (c < bestCount) {
+          continue;
+        }
+        long key = p.getKey();
+        String text = symbolText.get((int) (key >>> 32)) + " " + symbolText.get((int) key);
+        if (c > bestCount || text.compareTo(bestText) < 0) {
+          best = key;
+          bestText = text;
+          bestCount = c;
         }
       }
-      merges.add(best);
-      int space = best.indexOf(' ');
-      String left = best.substring(0, space);
-      String right = best.substring(space + 1);
-      for (List<String> s : words) {
-        for (int i = 0; i + 1 < s.size(); i++) {
-          if (s.get(i).equals(left) && s.get(i + 1).equals(right)) {
-            s.set(i, left + right);
-            s.remove(i + 1);
+      merges.add(bestText);
+      int left = (int) (best >>> 32);
+      int right = (int) best;
+      int merged = intern(symbolText.get(left) + symbolText.get(right), symbolText, symbolId);
+      for (int w = 0; w < words.size(); w++) {
+        int[] s = words.get(w);
+        int n = 0;
+        for (int i = 0; i < lengths[w]; i++) {
+          if (i + 1 < lengths[w] && s[i] == left && s[i + 1] == right) {
+            s[n++] = merged;
+            i++;
+          } else {
+            s[n++] = s[i];
           }
         }
+        lengths[w] = n;
       }
     }
+  }
+
+  private static int intern(String symbol, List<String> texts, Map<String, Integer> ids) {
+    return ids.computeIfAbsent(symbol, k -> {
+      texts.add(k);
+      return texts.size() - 1;
+    });
+  }
+
+  private static boolean isOnePiece(String s) {
+    Matcher m = GPT2_SPLIT.matcher(s);
+    return m.lookingAt() && m.end() == s.length();
   }
 
   private static String toByteLevel(String s) {

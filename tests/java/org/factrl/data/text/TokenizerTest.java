@@ -96,6 +96,22 @@ class TokenizerTest {
   }
 
   @Test
+  void everyCorpusWordIsOneTokenBareAndAfterASpace() throws IOException {
+    List<String> corpus = List.of("banana mississippi aaa aaaa abab ababab", "ok, 123 4567 don't stop!");
+    Path file = dir.resolve("words.json");
+    ShapesTokenizerWriter.write(file, corpus);
+    try (Tokenizer t = Tokenizer.load(file)) {
+      for (String word : List.of("banana", "mississippi", "aaa", "aaaa", "abab", "ababab", "ok", ",", "123", "4567",
+          "don", "stop", "!")) {
+        assertEquals(1, t.encode(word, false).length, word);
+        assertEquals(1, t.encode(" " + word, false).length, " " + word);
+      }
+      // GPT-2's split keeps "'t" whole only when glued to a word, as in the corpus
+      assertEquals(2, t.encode(" don't", false).length);
+    }
+  }
+
+  @Test
   void vocabularyComesFromTheFile() {
     int n = tok.vocabSize();
     assertTrue(n > 5 + 256, "specials + bytes + merges: " + n);
