@@ -1,0 +1,240 @@
+package org.factrl.data.format;
+
+import com.google.common.collect.ImmutableList;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import java.io.IOException;
+import java.io.StringReader;
+import java.math.BigDecimal;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.function.Function;
+import org.factrl.engine.FactRlException;
+
+/**
+ * The shared machinery of the format codecs: a file holds one JSON array of records; reading
+ * names the file, the record index (0-based position in the array) and the field of the first
+ * error; writing is pretty-printed UTF-8, atomic. Unknown fields are ignored (real data sets carry
+ * extra ones).
+ */
+public final class JsonRecords {
+  private static final Gson PRETTY = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+
+  private JsonRecords() {}
+
+  /** Parses {@code file} as a JSON array of objects, each turned into a record by {@code parser}. */
+  public static <T> ImmutableList<T> read(Path file, Function<JsonObject, T> parser) {
+    JsonArray array = readArray(file);
+    ImmutableList.Builder<T> records = ImmutableList.builderWithExpectedSize(array.size());
+    for (int i = 0; i < array.size(); i++) {
+      JsonElement e = array.get(i);
+      if (!e.isJsonObject()) {
+        throw new FactRlException(file + ": record " + i + ": expected a JSON object, got " + kind(e));
+      }
+      try {
+        records.add(parser.apply(e.getAsJsonObject()));
+      } catch (InvalidFieldException x) {
+        throw new FactRlException(file + ": record " + i + ": " + x.getMessage(), x);
+      }
+    }
+    return records.build();
+  }
+
+  /** Writes {@code records} to {@code file} as a pretty-printed JSON array (atomic, UTF-8). */
+  public static <T> void write(Path file, List<T> records, Function<T, JsonObject> toJson) {
+    JsonArray array = new JsonArray(records.size());
+    for (T r : records) {
+      array.add(toJson.apply(r));
+    }
+    AtomicFiles.writeString(file, toPrettyJson(array) + "\n");
+  }
+
+  /** {@code element} as pretty-printed JSON (2-space indent, no HTML escaping). */
+  public static String toPrettyJson(JsonElement element) {
+    return PRETTY.toJson(element);
+  }
+
+  /** Reads a whole JSON document (strict syntax, UTF-8); errors name the file. */
+  public static JsonElement readDocument(Path file) {
+    String text;
+    try {
+      byte[] bytes = Files.readAllBytes(file);
+      text = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+    } catch (NoSuchFileException e) {
+      throw new FactRlException(file + ": no such file", e);
+    } catch (CharacterCodingException e) {
+      throw new FactRlException(file + ": not UTF-8 text", e);
+    } catch (IOException e) {
+      throw new FactRlException(file + ": cannot read: " + e, e);
+    }
+    if (text.isBlank()) {
+      throw new FactRlException(file + ": empty file, expected JSON");
+    }
+    try {
+      JsonReader reader = new JsonReader(new StringReader(text));
+      reader.setStrictness(Strictness.STRICT);
+      JsonElement root = JsonParser.parseReader(reader);
+      if (reader.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
+        throw new JsonParseException("trailing content after the JSON value");
+      }
+      return root;
+    } catch (JsonParseException | IOException | IllegalStateException e) {
+      throw new FactRlException(file + ": not valid JSON: " + e.getMessage(), e);
+    }
+  }
+
+  private static JsonArray readArray(Path file) {
+    JsonElement root = readDocument(file);
+    if (!root.isJsonArray()) {
+      throw new FactRlException(file + ": expected a JSON array of records, got " + kind(root));
+    }
+    return root.getAsJsonArray();
+  }
+
+  // ---- field readers: each throws InvalidFieldException naming the field path ----
+
+  static JsonElement required(JsonObject o, String field, String path) {
+    JsonElement e = o.get(field);
+    if (e == null || e.isJsonNull()) {
+      throw new InvalidFieldException(path, "missing");
+    }
+    return e;
+  }
+
+  /** A string field; may be empty. */
+  static String string(JsonObject o, String field, String path) {
+    return asString(required(o, field, path), path);
+  }
+
+  /** A string field holding text: present, a string, not blank. */
+  static String text(JsonObject o, String field, String path) {
+    return asText(required(o, field, path), path);
+  }
+
+  static String asString(JsonElement e, String path) {
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+      throw new InvalidFieldException(path, "expected a string, got " + kind(e));
+    }
+    return e.getAsString();
+  }
+
+  static String asText(JsonElement e, String path) {
+    String s = asString(e, path);
+    if (s.isBlank()) {
+      throw new InvalidFieldException(path, "must not be empty");
+    }
+    return s;
+  }
+
+  /** An optional text field: absent or null gives empty; present must be non-blank text. */
+  static Optional<String> optionalText(JsonObject o, String field) {
+    JsonElement e = o.get(field);
+    return e == null || e.isJsonNull() ? Optional.empty() : Optional.of(asText(e, field));
+  }
+
+  /** A record id: non-empty string, or an integer (some LLaVA files use numbers), kept as text. */
+  static String id(JsonObject o) {
+    JsonElement e = required(o, "id", "id");
+    if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+      return integerText(e, "id");
+    }
+    return asText(e, "id");
+  }
+
+  static int integer(JsonObject o, String field, String path) {
+    return Integer.parseInt(integerText(required(o, field, path), path));
+  }
+
+  static OptionalInt optionalNonNegative(JsonObject o, String field) {
+    JsonElement e = o.get(field);
+    if (e == null || e.isJsonNull()) {
+      return OptionalInt.empty();
+    }
+    int v = Integer.parseInt(integerText(e, field));
+    if (v < 0) {
+      throw new InvalidFieldException(field, "expected a count >= 0, got " + v);
+    }
+    return OptionalInt.of(v);
+  }
+
+  private static String integerText(JsonElement e, String path) {
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+      throw new InvalidFieldException(path, "expected an integer, got " + kind(e));
+    }
+    BigDecimal d = e.getAsBigDecimal();
+    try {
+      return Integer.toString(d.stripTrailingZeros().intValueExact());
+    } catch (ArithmeticException x) {
+      throw new InvalidFieldException(path, "expected an integer, got " + e);
+    }
+  }
+
+  static JsonArray array(JsonObject o, String field, String path) {
+    JsonElement e = required(o, field, path);
+    if (!e.isJsonArray()) {
+      throw new InvalidFieldException(path, "expected an array, got " + kind(e));
+    }
+    return e.getAsJsonArray();
+  }
+
+  static JsonObject object(JsonElement e, String path) {
+    if (!e.isJsonObject()) {
+      throw new InvalidFieldException(path, "expected an object, got " + kind(e));
+    }
+    return e.getAsJsonObject();
+  }
+
+  /** A list of strings; each element is non-blank text when {@code text}. */
+  static ImmutableList<String> strings(JsonObject o, String field, boolean text) {
+    JsonArray a = array(o, field, field);
+    ImmutableList.Builder<String> out = ImmutableList.builderWithExpectedSize(a.size());
+    for (int i = 0; i < a.size(); i++) {
+      String path = field + "[" + i + "]";
+      out.add(text ? asText(a.get(i), path) : asString(a.get(i), path));
+    }
+    return out.build();
+  }
+
+  static JsonArray toArray(List<String> strings) {
+    JsonArray a = new JsonArray(strings.size());
+    strings.forEach(a::add);
+    return a;
+  }
+
+  static JsonPrimitive json(String s) {
+    return new JsonPrimitive(s);
+  }
+
+  /** The JSON kind of {@code e} for messages: object, array, string, number, boolean or null. */
+  static String kind(JsonElement e) {
+    if (e == null || e.isJsonNull()) {
+      return "null";
+    }
+    if (e.isJsonObject()) {
+      return "object";
+    }
+    if (e.isJsonArray()) {
+      return "array";
+    }
+    JsonPrimitive p = e.getAsJsonPrimitive();
+    return p.isString() ? "string" : p.isNumber() ? "number" : "boolean";
+  }
+}

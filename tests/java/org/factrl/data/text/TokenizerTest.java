@@ -1,0 +1,180 @@
+package org.factrl.data.text;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.factrl.engine.FactRlException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The HF tokenizer wrapper over the shapes tokenizer (and a WordLevel fixture: any tokenizer.json). */
+class TokenizerTest {
+  static final List<String> CORPUS = List.of(
+      "A red circle and a small blue square on grass.",
+      "There are two large green triangles to the left of the yellow star.",
+      "How many circles are there? Is there a purple cube? Yes. No.",
+      "circle square triangle star cube red green blue yellow purple left right above below");
+
+  @TempDir static Path dir;
+  static Tokenizer tok;
+
+  @BeforeAll
+  static void writeAndLoad() {
+    Path file = dir.resolve("tokenizer.json");
+    ShapesTokenizerWriter.write(file, CORPUS);
+    tok = Tokenizer.load(file);
+  }
+
+  @AfterAll
+  static void close() {
+    tok.close();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "A red circle and a small blue square on grass.",
+      "",
+      " ",
+      "   leading and trailing spaces   ",
+      "tabs\tand\nnew\r\nlines\n\n",
+      "Punctuation: (a), [b]; {c}! \"quoted\" 'single' - -- --- ... ?! @#$%^&*_+=|\\/<>~`",
+      "digits 0123456789 3.14159 -42 1e10 2,000,000",
+      "unicode: café naïve Zürich 日本語 한국어 Ελληνικά русский עברית العربية",
+      "emoji 😀👍🏽 and combining e\u0301 and a zero-width\u200bspace",
+      "out-of-vocabulary: zyxwvut qqqq xylophone Floccinaucinihilipilification",
+      "CASE Matters: RED Red rEd",
+      "words<image>glued</s>to<s>specials<pad><unk>",
+      "<image>\nWhat is the colour of the circle?"})
+  void decodeOfEncodeIsIdentity(String s) {
+    assertEquals(s, tok.decode(tok.encode(s, false)));
+    assertEquals(s, tok.decode(tok.encode(s, false), false));
+    int[] withBos = tok.encode(s);
+    assertEquals(tok.requireTokenId(SpecialTokens.BOS), withBos[0]);
+    assertEquals(SpecialTokens.BOS + s, tok.decode(withBos));
+  }
+
+  @Test
+  void skippingSpecialTokensDropsThem() {
+    int[] ids = tok.encode("<image>\nIs it red?</s>");
+    assertEquals("\nIs it red?", tok.decode(ids, true));
+  }
+
+  @Test
+  void specialTokensAreSingleIdsNeverSplit() {
+    for (int id = 0; id < SpecialTokens.ALL.size(); id++) {
+      String special = SpecialTokens.ALL.get(id);
+      assertEquals(OptionalInt.of(id), tok.tokenId(special), special);
+      assertArrayEquals(new int[] {id}, tok.encode(special, false), special);
+      assertEquals(Optional.of(special), tok.token(id));
+    }
+    int image = tok.requireTokenId(SpecialTokens.IMAGE);
+    int[] ids = tok.encode("a<image>b <image>\n", false);
+    assertEquals(2, Arrays.stream(ids).filter(i -> i == image).count(), Arrays.toString(ids));
+  }
+
+  @Test
+  void corpusWordsAreSingleTokens() {
+    for (String word : List.of("circle", " circle", " triangles", " purple", "How", " grass", " yellow")) {
+      assertEquals(1, tok.encode(word, false).length, word);
+    }
+    assertArrayEquals(tok.encode(" red circle", false),
+        new int[] {tok.tokenId("Ġred").getAsInt(), tok.tokenId("Ġcircle").getAsInt()});
+  }
+
+  @Test
+  void everyCorpusWordIsOneTokenBareAndAfterASpace() throws IOException {
+    List<String> corpus = List.of("banana mississippi aaa aaaa abab ababab", "ok, 123 4567 don't stop!");
+    Path file = dir.resolve("words.json");
+    ShapesTokenizerWriter.write(file, corpus);
+    try (Tokenizer t = Tokenizer.load(file)) {
+      for (String word : List.of("banana", "mississippi", "aaa", "aaaa", "abab", "ababab", "ok", ",", "123", "4567",
+          "don", "stop", "!")) {
+        assertEquals(1, t.encode(word, false).length, word);
+        assertEquals(1, t.encode(" " + word, false).length, " " + word);
+      }
+      // GPT-2's split keeps "'t" whole only when glued to a word, as in the corpus
+      assertEquals(2, t.encode(" don't", false).length);
+    }
+  }
+
+  @Test
+  void vocabularyComesFromTheFile() {
+    int n = tok.vocabSize();
+    assertTrue(n > 5 + 256, "specials + bytes + merges: " + n);
+    for (int id = 0; id < n; id++) {
+      String token = tok.token(id).orElseThrow();
+      assertEquals(OptionalInt.of(id), tok.tokenId(token));
+    }
+    assertEquals(OptionalInt.empty(), tok.tokenId("no such token"));
+    assertThrows(FactRlException.class, () -> tok.requireTokenId("no such token"));
+    assertThrows(IndexOutOfBoundsException.class, () -> tok.decode(new int[] {n}));
+  }
+
+  @Test
+  void longTextIsNotTruncated() {
+    String text = "red circle ".repeat(2000).strip();
+    int[] ids = tok.encode(text, false);
+    assertEquals(4000, ids.length);
+    assertEquals(text, tok.decode(ids));
+  }
+
+  @Test
+  void writerIsDeterministicAndIndependentOfCorpusOrder() throws IOException {
+    Path a = dir.resolve("a.json");
+    Path b = dir.resolve("b.json");
+    ShapesTokenizerWriter.write(a, CORPUS);
+    ShapesTokenizerWriter.write(b, com.google.common.collect.Lists.reverse(CORPUS));
+    assertEquals(Files.readString(dir.resolve("tokenizer.json")), Files.readString(a));
+    assertEquals(Files.readString(a), Files.readString(b));
+  }
+
+  @Test
+  void loadsAnyTokenizerJsonWordLevelFixture() throws URISyntaxException {
+    Path file = Path.of(TokenizerTest.class.getResource("wordlevel-tokenizer.json").toURI());
+    try (Tokenizer t = Tokenizer.load(file)) {
+      assertArrayEquals(new int[] {1, 2, 3, 0}, t.encode("Hello WORLD! unknown", false));
+      assertEquals(6, t.vocabSize());
+      assertEquals(OptionalInt.of(5), t.tokenId("<s>"));
+      assertEquals(OptionalInt.empty(), t.tokenId(SpecialTokens.IMAGE));
+    }
+  }
+
+  @Test
+  void corruptTokenizerJsonIsNamed() throws IOException {
+    Path truncated = dir.resolve("truncated.json");
+    String full = Files.readString(dir.resolve("tokenizer.json"));
+    Files.writeString(truncated, full.substring(0, full.length() / 2));
+    assertNamed(truncated);
+
+    Path notTokenizer = dir.resolve("not-a-tokenizer.json");
+    Files.writeString(notTokenizer, "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"x y z\"]}}");
+    assertNamed(notTokenizer);
+
+    Path wrongModel = dir.resolve("wrong-model.json");
+    Files.writeString(wrongModel, full.replace("\"type\": \"BPE\"", "\"type\": \"NoSuchModel\""));
+    assertNamed(wrongModel);
+
+    Path empty = Files.createFile(dir.resolve("empty.json"));
+    assertNamed(empty);
+    assertNamed(dir.resolve("missing.json"));
+  }
+
+  private static void assertNamed(Path file) {
+    FactRlException e = assertThrows(FactRlException.class, () -> Tokenizer.load(file), file.toString());
+    assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
+  }
+}
