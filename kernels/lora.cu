@@ -317,9 +317,11 @@ __global__ void splitk_reduce(GemmArgs p) {
 // no cudaMalloc after the first call.
 class Workspace {
  public:
+  // bytes == 0: no allocation (as<T>() is null).
   Workspace(cudaStream_t stream, size_t bytes) : stream_(stream) {
+    if (bytes == 0) return;
     keep_pool_warm();
-    FRL_CUDA_CHECK(cudaMallocAsync(&ptr_, bytes == 0 ? 256 : bytes, stream));
+    FRL_CUDA_CHECK(cudaMallocAsync(&ptr_, bytes, stream));
   }
   ~Workspace() {
     if (ptr_) cudaFreeAsync(ptr_, stream_);

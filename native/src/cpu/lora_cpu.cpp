@@ -9,6 +9,10 @@
 #include <cstring>
 #include <vector>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace frl {
 namespace cpu {
 namespace {
@@ -16,8 +20,8 @@ namespace {
 constexpr int MR = 6;        // micro-tile rows (of C)
 constexpr int NR = 16;       // micro-tile columns (two 8-wide vectors)
 constexpr int64_t KC = 256;  // k block: one A micro-panel (6 x 256 floats) + one B micro-panel in L1
-constexpr int64_t MC = 96;   // rows of A packed per block (96 x 256 floats in L2)
-constexpr int64_t NC = 512;  // columns of B packed per panel (256 x 512 floats)
+constexpr int64_t MC = 72;   // rows of C per block (A block 72 x 256 floats, in L2)
+constexpr int64_t NC = 128;  // columns of C per block (B panel 256 x 128 floats, in L2)
 
 typedef float v8 __attribute__((vector_size(32)));
 
@@ -59,12 +63,12 @@ void micro_kernel(int64_t kc, const float* __restrict ap, const float* __restric
   }
 }
 
-inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
-
 }  // namespace
 
-// C = (accumulate ? C : 0) + sum_s alpha_s A_s B_s, blocked jc (NC) -> segment/pc (KC) -> ic (MC),
-// then the micro-tiles of that block in parallel.
+// C = (accumulate ? C : 0) + sum_s alpha_s A_s B_s. The output is cut into MC x NC blocks that
+// threads take independently (dynamic schedule, one barrier at the end: robust when the cores are
+// shared); per block, for each segment and k block, the thread packs its B panel (kc x nc) and A block
+// (mc x kc) and runs the 6 x 16 micro-kernel over them. Packing per block costs ~1/MC of the FMAs.
 void gemm(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc, bool accumulate) {
   if (M <= 0 || N <= 0) return;
   int64_t total_k = 0;
@@ -74,48 +78,55 @@ void gemm(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, in
       for (int64_t i = 0; i < M; i++) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
     return;
   }
-  std::vector<float> bpanel(static_cast<size_t>(KC * round_up(std::min(N, NC), NR)));
-  std::vector<float> apanel(static_cast<size_t>(round_up(std::min(M, MC), MR) * KC));
-  float* bp = bpanel.data();
-  float* ap = apanel.data();
+  const int64_t mblocks = (M + MC - 1) / MC, nblocks = (N + NC - 1) / NC;
+#ifdef _OPENMP
+  const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), mblocks * nblocks)));
+#else
+  const int threads = 1;
+#endif
+  const size_t bsize = static_cast<size_t>(KC * NC), asize = static_cast<size_t>(MC * KC);
+  std::vector<float> buffers(static_cast<size_t>(threads) * (asize + bsize));
 
-#pragma omp parallel
-  for (int64_t jc = 0; jc < N; jc += NC) {
-    const int64_t nc = std::min(NC, N - jc);
-    const int64_t npanels = (nc + NR - 1) / NR;
-    bool first = !accumulate;
-    for (int s = 0; s < nsegs; s++) {
-      const GemmSegment& sg = segs[s];
-      for (int64_t pc = 0; pc < sg.k; pc += KC) {
-        const int64_t kc = std::min(KC, sg.k - pc);
-        // Pack B[pc:pc+kc, jc:jc+nc] as NR-column micro-panels, k-major, zero-padded.
-#pragma omp for schedule(static)
-        for (int64_t jr = 0; jr < npanels; jr++) {
-          float* dst = bp + jr * kc * NR;
-          for (int64_t k = 0; k < kc; k++) {
-            const float* src = sg.b.p + (pc + k) * sg.b.rs;
-            for (int j = 0; j < NR; j++) {
-              int64_t col = jc + jr * NR + j;
-              dst[k * NR + j] = col < jc + nc ? src[col * sg.b.cs] : 0.0f;
+#pragma omp parallel for collapse(2) schedule(dynamic) num_threads(threads)
+  for (int64_t ib = 0; ib < mblocks; ib++) {
+    for (int64_t jb = 0; jb < nblocks; jb++) {
+#ifdef _OPENMP
+      const int tid = omp_get_thread_num();
+#else
+      const int tid = 0;
+#endif
+      float* ap = buffers.data() + static_cast<size_t>(tid) * (asize + bsize);
+      float* bp = ap + asize;
+      const int64_t ic = ib * MC, jc = jb * NC;
+      const int64_t mc = std::min(MC, M - ic), nc = std::min(NC, N - jc);
+      const int64_t mpanels = (mc + MR - 1) / MR, npanels = (nc + NR - 1) / NR;
+      bool first = !accumulate;
+      for (int s = 0; s < nsegs; s++) {
+        const GemmSegment& sg = segs[s];
+        for (int64_t pc = 0; pc < sg.k; pc += KC) {
+          const int64_t kc = std::min(KC, sg.k - pc);
+          // B[pc:pc+kc, jc:jc+nc] as NR-column micro-panels, k-major, zero-padded.
+          for (int64_t jr = 0; jr < npanels; jr++) {
+            float* dst = bp + jr * kc * NR;
+            const int64_t cols = std::min<int64_t>(NR, nc - jr * NR);
+            for (int64_t k = 0; k < kc; k++) {
+              const float* src = sg.b.p + (pc + k) * sg.b.rs + (jc + jr * NR) * sg.b.cs;
+              int j = 0;
+              for (; j < cols; j++) dst[k * NR + j] = src[j * sg.b.cs];
+              for (; j < NR; j++) dst[k * NR + j] = 0.0f;
             }
           }
-        }
-        for (int64_t ic = 0; ic < M; ic += MC) {
-          const int64_t mc = std::min(MC, M - ic);
-          const int64_t mpanels = (mc + MR - 1) / MR;
-          // Pack alpha * A[ic:ic+mc, pc:pc+kc] as MR-row micro-panels, k-major, zero-padded.
-#pragma omp for schedule(static)
+          // alpha * A[ic:ic+mc, pc:pc+kc] as MR-row micro-panels, k-major, zero-padded.
           for (int64_t ir = 0; ir < mpanels; ir++) {
             float* dst = ap + ir * kc * MR;
+            const int64_t rows = std::min<int64_t>(MR, mc - ir * MR);
             for (int64_t k = 0; k < kc; k++) {
-              const float* src = sg.a.p + (pc + k) * sg.a.cs;
-              for (int i = 0; i < MR; i++) {
-                int64_t row = ic + ir * MR + i;
-                dst[k * MR + i] = row < ic + mc ? sg.alpha * src[row * sg.a.rs] : 0.0f;
-              }
+              const float* src = sg.a.p + (pc + k) * sg.a.cs + (ic + ir * MR) * sg.a.rs;
+              int i = 0;
+              for (; i < rows; i++) dst[k * MR + i] = sg.alpha * src[i * sg.a.rs];
+              for (; i < MR; i++) dst[k * MR + i] = 0.0f;
             }
           }
-#pragma omp for collapse(2) schedule(static)
           for (int64_t jr = 0; jr < npanels; jr++) {
             for (int64_t ir = 0; ir < mpanels; ir++) {
               const int64_t row = ic + ir * MR, col = jc + jr * NR;
@@ -124,8 +135,8 @@ void gemm(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, in
                            static_cast<int>(std::min<int64_t>(NR, jc + nc - col)), first);
             }
           }
+          first = false;
         }
-        first = false;
       }
     }
   }
