@@ -1,0 +1,183 @@
+"""GPU check and benchmark of the fused LoRA matmul (frl_lora_forward / frl_lora_backward).
+
+check(lib): CUDA (F32 SIMT and BF16 tensor-core kernels) against the CPU reference on small odd
+shapes, adapters on and off, accumulate=1, dA/dB in F32 and BF16. For BF16 the CPU reference gets
+the same bf16-rounded inputs, so what is left is bf16 rounding of u, v and the outputs.
+
+bench(lib): N=8192 tokens, K=M=4096, r=64, bf16, s=0.25. Ours (forward + backward) beside PyTorch
+eager autograd on the same math, and beside the bare GEMM (torch x@W^T forward + its dx backward).
+"""
+import ctypes
+
+import numpy as np
+
+import frl
+
+P = ctypes.c_void_p
+
+
+def _bind(lib):
+    if getattr(lib, "_lora_bound", False):
+        return
+    lib.frl_lora_forward.argtypes = [P, P, P, P, P, ctypes.c_float, ctypes.c_int, P, P]
+    lib.frl_lora_forward.restype = ctypes.c_int
+    lib.frl_lora_backward.argtypes = [P, P, P, P, P, ctypes.c_float, ctypes.c_int, P, P, P, P, P, ctypes.c_int]
+    lib.frl_lora_backward.restype = ctypes.c_int
+    lib._lora_bound = True
+
+
+def _h(t):
+    return t.handle if t is not None else None
+
+
+def forward(lib, ctx, x, W, A, B, s, use_adapter, y, u):
+    frl.check(lib, lib.frl_lora_forward(ctx.handle, _h(x), _h(W), _h(A), _h(B), s, use_adapter, _h(y), _h(u)))
+
+
+def backward(lib, ctx, x, W, A, B, s, use_adapter, dy, u, dx, dA, dB, accumulate):
+    frl.check(lib, lib.frl_lora_backward(ctx.handle, _h(x), _h(W), _h(A), _h(B), s, use_adapter, _h(dy), _h(u),
+                                         _h(dx), _h(dA), _h(dB), accumulate))
+
+
+def bf16_round(a):
+    """Round-to-nearest-even to bf16, returned as float32 (what a BF16 tensor stores)."""
+    b = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    b = (b + 0x7FFF + ((b >> 16) & 1)) & 0xFFFF0000
+    return b.astype(np.uint32).view(np.float32)
+
+
+def _run_all(lib, ctx, arrays, dt, gdt, s, use_adapter, accumulate, init_grads):
+    """Forward then backward on ctx; returns numpy results {y, u, dx, dA, dB}."""
+    N, K = arrays["x"].shape
+    M = arrays["W"].shape[0]
+    r = arrays["A"].shape[0]
+    x, W, A, B, dy = (ctx.tensor(arrays[k], dt) for k in ("x", "W", "A", "B", "dy"))
+    y, u, dx = ctx.empty((N, M), dt), ctx.empty((N, r), dt), ctx.empty((N, K), dt)
+    dA, dB = ctx.tensor(init_grads[0], gdt), ctx.tensor(init_grads[1], gdt)
+    forward(lib, ctx, x, W, A, B, s, use_adapter, y, u if use_adapter else None)
+    backward(lib, ctx, x, W, A, B, s, use_adapter, dy, u if use_adapter else None, dx,
+             dA if use_adapter else None, dB if use_adapter else None, accumulate)
+    ctx.sync()
+    out = {"y": y.numpy(), "dx": dx.numpy()}
+    if use_adapter:
+        out.update(u=u.numpy(), dA=dA.numpy(), dB=dB.numpy())
+    for t in (x, W, A, B, dy, y, u, dx, dA, dB):
+        t.close()
+    ctx.tensors = [t for t in ctx.tensors if t.handle]
+    return out
+
+
+def check(lib):
+    _bind(lib)
+    rng = np.random.default_rng(0)
+    rows = []
+    shapes = [(1, 1, 1, 1), (7, 13, 11, 3), (37, 263, 129, 1), (130, 257, 301, 17), (300, 520, 384, 64),
+              (64, 4099, 72, 8)]
+    with frl.Ctx(lib, frl.CUDA) as gpu, frl.Ctx(lib, frl.CPU) as cpu:
+        for (N, K, M, r) in shapes:
+            for dtname, dt in (("f32", frl.F32), ("bf16", frl.BF16)):
+                for use_adapter, accumulate in ((1, 0), (1, 1), (0, 0)):
+                    gdt = frl.F32 if (dt == frl.F32 or accumulate) else frl.BF16
+                    s = 0.75
+                    arrays = {"x": rng.uniform(-1, 1, (N, K)), "W": rng.uniform(-1, 1, (M, K)) / np.sqrt(K),
+                              "A": rng.uniform(-1, 1, (r, K)) / np.sqrt(K), "B": rng.uniform(-1, 1, (M, r)),
+                              "dy": rng.uniform(-1, 1, (N, M))}
+                    arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
+                    if dt == frl.BF16:
+                        arrays = {k: bf16_round(v) for k, v in arrays.items()}
+                    init = (rng.uniform(-1, 1, (r, K)).astype(np.float32), rng.uniform(-1, 1, (M, r)).astype(np.float32))
+                    if gdt == frl.BF16:
+                        init = tuple(bf16_round(v) for v in init)
+                    ref = _run_all(lib, cpu, arrays, frl.F32, frl.F32, s, use_adapter, accumulate, init)
+                    got = _run_all(lib, gpu, arrays, dt, gdt, s, use_adapter, accumulate, init)
+                    for name in ref:
+                        red = {"y": K + r, "u": K, "dx": M + r, "dA": N, "dB": N}[name]
+                        scale = float(np.max(np.abs(ref[name]))) or 1.0
+                        err = float(np.max(np.abs(ref[name] - got[name])))
+                        tol = (2e-6 * np.sqrt(red) + 1e-6) * scale if dt == frl.F32 else 1.6e-2 * scale
+                        rows.append({"name": f"lora {dtname} {name} N={N} K={K} M={M} r={r} adapter={use_adapter} "
+                                             f"acc={accumulate}", "max_abs_err": err, "tol": float(tol),
+                                     "ok": bool(err <= tol)})
+    return rows
+
+
+def bench(lib, N=8192, K=4096, M=4096, r=64, alpha=16.0):
+    import torch
+    _bind(lib)
+    s = alpha / r
+    rows = []
+    torch.manual_seed(0)
+    dev = "cuda"
+    x = torch.randn(N, K, device=dev, dtype=torch.bfloat16)
+    W = (torch.randn(M, K, device=dev, dtype=torch.bfloat16) / K ** 0.5)
+    A = (torch.randn(r, K, device=dev, dtype=torch.bfloat16) / K ** 0.5)
+    B = torch.randn(M, r, device=dev, dtype=torch.bfloat16) * 0.01
+    dy = torch.randn(N, M, device=dev, dtype=torch.bfloat16)
+    flops_lora = 4.0 * N * K * M + 6.0 * N * K * r + 6.0 * N * M * r
+    flops_fwd = 2.0 * N * K * M + 2.0 * N * K * r + 2.0 * N * M * r
+    flops_bare = 4.0 * N * K * M
+
+    def sync():
+        torch.cuda.synchronize()
+
+    # PyTorch eager: same math, autograd, bf16.
+    xg, Ag, Bg = x.clone().requires_grad_(True), A.clone().requires_grad_(True), B.clone().requires_grad_(True)
+
+    def torch_fwd():
+        with torch.no_grad():
+            return x @ W.t() + s * ((x @ A.t()) @ B.t())
+
+    def torch_fwd_bwd():
+        y = xg @ W.t() + s * ((xg @ Ag.t()) @ Bg.t())
+        return torch.autograd.grad(y, (xg, Ag, Bg), dy)
+
+    def torch_bare():
+        y = x @ W.t()
+        dx = dy @ W
+        return y, dx
+
+    with frl.Ctx(lib, frl.CUDA) as gpu:
+        host = {k: v.float().cpu().numpy() for k, v in (("x", x), ("W", W), ("A", A), ("B", B), ("dy", dy))}
+        tx, tW, tA, tB, tdy = (gpu.tensor(host[k], frl.BF16) for k in ("x", "W", "A", "B", "dy"))
+        ty, tu, tdx = gpu.empty((N, M), frl.BF16), gpu.empty((N, r), frl.BF16), gpu.empty((N, K), frl.BF16)
+        tdA, tdB = gpu.empty((r, K), frl.BF16), gpu.empty((M, r), frl.BF16)
+        del host
+
+        def ours_fwd():
+            forward(lib, gpu, tx, tW, tA, tB, s, 1, ty, tu)
+
+        def ours_fwd_bwd():
+            forward(lib, gpu, tx, tW, tA, tB, s, 1, ty, tu)
+            backward(lib, gpu, tx, tW, tA, tB, s, 1, tdy, tu, tdx, tdA, tdB, 0)
+
+        def ours_bare():
+            forward(lib, gpu, tx, tW, None, None, s, 0, ty, None)
+            backward(lib, gpu, tx, tW, None, None, s, 0, tdy, None, tdx, None, None, 0)
+
+        # Correctness of the big shape against torch (same bf16 inputs).
+        ours_fwd_bwd()
+        gpu.sync()
+        y_ref = x.float() @ W.float().t() + s * ((x.float() @ A.float().t()).bfloat16().float() @ B.float().t())
+        y_err = float((torch.from_numpy(ty.numpy()).to(dev) - y_ref).abs().max() / y_ref.abs().max())
+
+        t_ours_fwd = frl.time_it(ours_fwd, gpu.sync, warmup=3, iters=20)
+        t_ours = frl.time_it(ours_fwd_bwd, gpu.sync, warmup=3, iters=20)
+        t_ours_bare = frl.time_it(ours_bare, gpu.sync, warmup=3, iters=20)
+        t_torch_fwd = frl.time_it(torch_fwd, sync, warmup=3, iters=20)
+        t_torch = frl.time_it(torch_fwd_bwd, sync, warmup=3, iters=20)
+        t_bare = frl.time_it(torch_bare, sync, warmup=3, iters=20)
+
+    shape = f"N={N} K={K} M={M} r={r} bf16"
+    rows.append({"name": f"lora forward {shape}", "ours_ms": t_ours_fwd, "torch_ms": t_torch_fwd,
+                 "ratio": t_torch_fwd / t_ours_fwd, "ours_tflops": flops_fwd / t_ours_fwd / 1e9,
+                 "torch_tflops": flops_fwd / t_torch_fwd / 1e9, "y_rel_err_vs_torch": y_err})
+    rows.append({"name": f"lora forward+backward {shape}", "ours_ms": t_ours, "torch_ms": t_torch,
+                 "ratio": t_torch / t_ours, "ours_tflops": flops_lora / t_ours / 1e9,
+                 "torch_tflops": flops_lora / t_torch / 1e9, "target_ratio": 1.4})
+    rows.append({"name": f"lora fwd+bwd vs bare GEMM (torch x@W^T + dy@W) {shape}", "ours_ms": t_ours,
+                 "torch_ms": t_bare, "ratio": t_bare / t_ours, "ours_over_bare": t_ours / t_bare,
+                 "target_ours_over_bare": 1.10, "bare_tflops": flops_bare / t_bare / 1e9})
+    rows.append({"name": f"our bare GEMM (adapters off fwd+dx) vs torch bare {shape}", "ours_ms": t_ours_bare,
+                 "torch_ms": t_bare, "ratio": t_bare / t_ours_bare, "ours_tflops": flops_bare / t_ours_bare / 1e9,
+                 "fusion_overhead_ours_lora_over_ours_bare": t_ours / t_ours_bare})
+    return rows
