@@ -123,9 +123,11 @@ final class SceneFacts {
     return v.isEmpty() ? h : h.isEmpty() ? v : v + " " + h;
   }
 
-  /** "in the top left of the image", "in the centre of the image". */
+  /** "in the top left of the image", "on the left of the image", "at the top of the image". */
   static String where(SceneObject o) {
-    return "in the " + position(o) + " of the image";
+    String p = position(o);
+    String preposition = p.equals("left") || p.equals("right") ? "on" : p.equals("top") || p.equals("bottom") ? "at" : "in";
+    return preposition + " the " + p + " of the image";
   }
 
   /** "two circles, one square and one star" — per shape, numbers as words, in first-seen order. */
