@@ -1,0 +1,46 @@
+package org.factrl.data.shapes.tasks;
+
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import org.factrl.data.shapes.Scene;
+
+/**
+ * Every task generated from one scene: five captions, a detailed description, balanced yes/no
+ * questions, multiple-choice questions with rationales, one MMHal question per type (in {@link
+ * QuestionType} order) and POPE probe sets for each sampling setting.
+ */
+public record SceneTasks(
+    Scene scene,
+    ImmutableList<String> captions,
+    String description,
+    ImmutableList<YesNoQuestion> yesNo,
+    ImmutableList<MultipleChoiceQuestion> multipleChoice,
+    ImmutableList<MmhalQuestion> mmhal,
+    ImmutableMap<PopeSampling, ImmutableList<PopeProbe>> pope) {
+  public SceneTasks {
+    Preconditions.checkNotNull(scene, "scene");
+    Preconditions.checkNotNull(captions, "captions");
+    Preconditions.checkNotNull(description, "description");
+    Preconditions.checkNotNull(yesNo, "yesNo");
+    Preconditions.checkNotNull(multipleChoice, "multipleChoice");
+    Preconditions.checkNotNull(mmhal, "mmhal");
+    Preconditions.checkArgument(pope.keySet().containsAll(ImmutableList.copyOf(PopeSampling.values())),
+        "POPE probes for every sampling setting are needed, got %s", pope.keySet());
+  }
+
+  /** The POPE probes of one setting. */
+  public ImmutableList<PopeProbe> pope(PopeSampling sampling) {
+    return pope.get(sampling);
+  }
+
+  /** The MMHal question of one type. */
+  public MmhalQuestion mmhal(QuestionType type) {
+    for (MmhalQuestion q : mmhal) {
+      if (q.type() == type) {
+        return q;
+      }
+    }
+    throw new IllegalArgumentException("no " + type + " question for scene " + scene.id());
+  }
+}
