@@ -1,0 +1,74 @@
+// CPU reference of GAE and masked whitening: plain loops, llm.c style.
+#include "cpu/gae_cpu.h"
+
+namespace frl {
+namespace cpu {
+
+// For each row b with L_b valid tokens (prefix mask), backwards in time:
+//   A = 0
+//   for t = L_b - 1 .. 0:
+//     delta_t = r_t + gamma * (t + 1 < L_b ? V_{t+1} : 0) - V_t
+//     A = delta_t + gamma * lambda * A;   A_t = A;   R_t = A + V_t
+//   A_t = R_t = 0 for t >= L_b
+// Rows are independent: OpenMP over rows.
+void gae_f32(const float* rewards, const float* values, const int32_t* mask, int64_t B, int64_t T, float gamma,
+             float lambda, float* advantages, float* returns) {
+  const double g = gamma;
+  const double gl = static_cast<double>(gamma) * static_cast<double>(lambda);
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < B; b++) {
+    const float* r = rewards + b * T;
+    const float* v = values + b * T;
+    const int32_t* m = mask + b * T;
+    float* adv = advantages + b * T;
+    float* ret = returns + b * T;
+    int64_t L = 0;
+    while (L < T && m[L] != 0) L++;
+    for (int64_t t = L; t < T; t++) {
+      adv[t] = 0.f;
+      ret[t] = 0.f;
+    }
+    double a = 0.0;
+    double next_v = 0.0;  // V_{t+1}; 0 after the last valid token
+    for (int64_t t = L - 1; t >= 0; t--) {
+      const double vt = v[t];
+      const double delta = static_cast<double>(r[t]) + g * next_v - vt;
+      a = delta + gl * a;
+      adv[t] = static_cast<float>(a);
+      ret[t] = static_cast<float>(a + vt);
+      next_v = vt;
+    }
+  }
+}
+
+// n_valid = #{i : m_i != 0};  mean = sum_valid x_i / n_valid;  m2 = sum_valid (x_i - mean)^2
+// out_i = m_i ? (x_i - mean) * scale + add : 0   with scale, add from whiten_coefficients.
+WhitenCoefficients masked_whiten_f32(const float* x, const int32_t* mask, int64_t n, bool shift_mean, float eps,
+                                     float* out) {
+  double count = 0.0, sum = 0.0;
+#pragma omp parallel for reduction(+ : count, sum) schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    if (mask[i] != 0) {
+      count += 1.0;
+      sum += x[i];
+    }
+  }
+  const double mean = count > 0 ? sum / count : 0.0;
+  double m2 = 0.0;
+#pragma omp parallel for reduction(+ : m2) schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    if (mask[i] != 0) {
+      const double d = x[i] - mean;
+      m2 += d * d;
+    }
+  }
+  const WhitenCoefficients c = whiten_coefficients(count, mean, m2, shift_mean, eps);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    out[i] = mask[i] != 0 ? (x[i] - c.mean) * c.scale + c.add : 0.f;
+  }
+  return c;
+}
+
+}  // namespace cpu
+}  // namespace frl
