@@ -10,12 +10,13 @@ namespace cpu {
 //     delta_t = r_t + gamma * (t + 1 < L_b ? V_{t+1} : 0) - V_t
 //     A = delta_t + gamma * lambda * A;   A_t = A;   R_t = A + V_t
 //   A_t = R_t = 0 for t >= L_b
-// Rows are independent: OpenMP over rows.
+// Rows are independent: OpenMP over rows, dynamic chunks (rows differ in length, and on a busy
+// machine a descheduled thread should not hold a static half of the batch).
 void gae_f32(const float* rewards, const float* values, const int32_t* mask, int64_t B, int64_t T, float gamma,
              float lambda, float* advantages, float* returns) {
   const double g = gamma;
   const double gl = static_cast<double>(gamma) * static_cast<double>(lambda);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 8)
   for (int64_t b = 0; b < B; b++) {
     const float* r = rewards + b * T;
     const float* v = values + b * T;
@@ -45,27 +46,34 @@ void gae_f32(const float* rewards, const float* values, const int32_t* mask, int
 // out_i = m_i ? (x_i - mean) * scale + add : 0   with scale, add from whiten_coefficients.
 WhitenCoefficients masked_whiten_f32(const float* x, const int32_t* mask, int64_t n, bool shift_mean, float eps,
                                      float* out) {
-  double count = 0.0, sum = 0.0;
-#pragma omp parallel for reduction(+ : count, sum) schedule(static)
-  for (int64_t i = 0; i < n; i++) {
-    if (mask[i] != 0) {
-      count += 1.0;
-      sum += x[i];
+  // One parallel region for the three passes (fewer fork/joins); statistics in double.
+  double count = 0.0, sum = 0.0, m2 = 0.0;
+  WhitenCoefficients c{};
+#pragma omp parallel
+  {
+#pragma omp for reduction(+ : count, sum) schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+      if (mask[i] != 0) {
+        count += 1.0;
+        sum += x[i];
+      }
     }
-  }
-  const double mean = count > 0 ? sum / count : 0.0;
-  double m2 = 0.0;
-#pragma omp parallel for reduction(+ : m2) schedule(static)
-  for (int64_t i = 0; i < n; i++) {
-    if (mask[i] != 0) {
-      const double d = x[i] - mean;
-      m2 += d * d;
+    // (implicit barrier: count and sum are final here)
+    const double mu = count > 0 ? sum / count : 0.0;
+#pragma omp for reduction(+ : m2) schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+      if (mask[i] != 0) {
+        const double d = x[i] - mu;
+        m2 += d * d;
+      }
     }
-  }
-  const WhitenCoefficients c = whiten_coefficients(count, mean, m2, shift_mean, eps);
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; i++) {
-    out[i] = mask[i] != 0 ? (x[i] - c.mean) * c.scale + c.add : 0.f;
+#pragma omp single
+    c = whiten_coefficients(count, mu, m2, shift_mean, eps);
+    // (implicit barrier after single: c is visible to every thread)
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+      out[i] = mask[i] != 0 ? (x[i] - c.mean) * c.scale + c.add : 0.f;
+    }
   }
   return c;
 }
