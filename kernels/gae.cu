@@ -2,6 +2,8 @@
 // masked whitening. Storage float or bf16; all arithmetic in fp32 (scan) and double (statistics).
 #include <algorithm>
 #include <climits>
+#include <cstdint>
+#include <mutex>
 
 #include "cpu/gae_cpu.h"
 #include "cuda_common.cuh"
@@ -17,11 +19,35 @@ constexpr int kNoBadRow = 0x7F7F7F7F;  // what cudaMemsetAsync(ptr, 0x7F, 4) wri
 constexpr int kStatThreads = 256;
 constexpr int kMaxStatBlocks = 512;  // fixed upper bound: the partial-sum order depends only on n
 
+// cudaMallocAsync's default pool hands its memory back to the driver at every synchronisation while
+// its release threshold is 0 (the default), making each small scratch allocation a fresh mapping.
+// Raise the threshold once per device (never lower it: other users of the pool may have set more).
+void keep_default_pool_warm() {
+  constexpr int kMaxDevices = 64;
+  static std::once_flag once[kMaxDevices];
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxDevices) {
+    cudaGetLastError();
+    return;
+  }
+  std::call_once(once[device], [device] {
+    cudaMemPool_t pool;
+    uint64_t current = 0, wanted = 64ull << 20;
+    if (cudaDeviceGetDefaultMemPool(&pool, device) == cudaSuccess &&
+        cudaMemPoolGetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &current) == cudaSuccess && current < wanted)
+      cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &wanted);
+    cudaGetLastError();  // best effort: an error here only costs speed
+  });
+}
+
 // Stream-ordered scratch memory (cudaMallocAsync), released on the stream when it goes out of scope.
 struct StreamScratch {
   void* ptr = nullptr;
   cudaStream_t stream;
-  StreamScratch(size_t bytes, cudaStream_t s) : stream(s) { FRL_CUDA_CHECK(cudaMallocAsync(&ptr, bytes, s)); }
+  StreamScratch(size_t bytes, cudaStream_t s) : stream(s) {
+    keep_default_pool_warm();
+    FRL_CUDA_CHECK(cudaMallocAsync(&ptr, bytes, s));
+  }
   ~StreamScratch() {
     if (ptr) cudaFreeAsync(ptr, stream);
   }

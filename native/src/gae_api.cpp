@@ -94,10 +94,10 @@ frl_status frl_gae(frl_ctx* ctx, const frl_tensor* rewards, const frl_tensor* va
 
     if (ctx->backend->kind() == FRL_BACKEND_CPU) {
       const int32_t* m = frl::data_as<int32_t>(mask);
-      for (int64_t b = 0; b < B; b++)
-        if (frl::cpu::mask_row_violation(m + b * T, T) >= 0) bad_mask_row(b, m + b * T, T);
-      frl::cpu::gae_f32(frl::data_as<float>(rewards), frl::data_as<float>(values), m, B, T, gamma, lambda,
-                        frl::data_as<float>(advantages), frl::data_as<float>(returns));
+      const int64_t bad = frl::cpu::gae_f32(frl::data_as<float>(rewards), frl::data_as<float>(values), m, B, T,
+                                            gamma, lambda, frl::data_as<float>(advantages),
+                                            frl::data_as<float>(returns));
+      if (bad >= 0) bad_mask_row(bad, m + bad * T, T);
       return;
     }
 #ifdef FACTRL_WITH_CUDA

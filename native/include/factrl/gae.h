@@ -22,7 +22,7 @@ extern "C" {
  *
  * rewards, values: [B, T], F32 (the CUDA backend also accepts BF16; all four float tensors must then
  *   share the dtype; the math runs in fp32). mask: [B, T] I32.
- * advantages, returns: [B, T], overwritten entirely. They must be two different tensors and must not
+ * advantages, returns: [B, T], overwritten entirely (contents unspecified when the call fails). They must be two different tensors and must not
  *   be rewards or values (no in-place form).
  * gamma, lambda: finite, in [0, 1].
  * CPU: a reverse loop per sequence (double accumulator), OpenMP across sequences.

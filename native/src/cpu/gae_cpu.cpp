@@ -1,6 +1,8 @@
 // CPU reference of GAE and masked whitening: plain loops, llm.c style.
 #include "cpu/gae_cpu.h"
 
+#include <algorithm>
+
 namespace frl {
 namespace cpu {
 
@@ -10,13 +12,16 @@ namespace cpu {
 //     delta_t = r_t + gamma * (t + 1 < L_b ? V_{t+1} : 0) - V_t
 //     A = delta_t + gamma * lambda * A;   A_t = A;   R_t = A + V_t
 //   A_t = R_t = 0 for t >= L_b
-// Rows are independent: OpenMP over rows, dynamic chunks (rows differ in length, and on a busy
-// machine a descheduled thread should not hold a static half of the batch).
-void gae_f32(const float* rewards, const float* values, const int32_t* mask, int64_t B, int64_t T, float gamma,
-             float lambda, float* advantages, float* returns) {
+// The mask is checked in the same pass that finds L_b (a row whose tail after the leading ones is
+// not all zeros is reported, not computed). Rows are independent: OpenMP over rows, dynamic chunks
+// (rows differ in length, and on a busy machine a descheduled thread should not hold a static half
+// of the batch).
+int64_t gae_f32(const float* rewards, const float* values, const int32_t* mask, int64_t B, int64_t T, float gamma,
+                float lambda, float* advantages, float* returns) {
   const double g = gamma;
   const double gl = static_cast<double>(gamma) * static_cast<double>(lambda);
-#pragma omp parallel for schedule(dynamic, 8)
+  int64_t first_bad = B;
+#pragma omp parallel for schedule(dynamic, 8) reduction(min : first_bad)
   for (int64_t b = 0; b < B; b++) {
     const float* r = rewards + b * T;
     const float* v = values + b * T;
@@ -24,10 +29,16 @@ void gae_f32(const float* rewards, const float* values, const int32_t* mask, int
     float* adv = advantages + b * T;
     float* ret = returns + b * T;
     int64_t L = 0;
-    while (L < T && m[L] != 0) L++;
+    while (L < T && m[L] == 1) L++;
+    bool prefix = true;
     for (int64_t t = L; t < T; t++) {
+      prefix &= m[t] == 0;
       adv[t] = 0.f;
       ret[t] = 0.f;
+    }
+    if (!prefix) {
+      first_bad = std::min(first_bad, b);
+      continue;
     }
     double a = 0.0;
     double next_v = 0.0;  // V_{t+1}; 0 after the last valid token
@@ -40,6 +51,7 @@ void gae_f32(const float* rewards, const float* values, const int32_t* mask, int
       next_v = vt;
     }
   }
+  return first_bad < B ? first_bad : -1;
 }
 
 // n_valid = #{i : m_i != 0};  mean = sum_valid x_i / n_valid;  m2 = sum_valid (x_i - mean)^2

@@ -28,10 +28,10 @@ inline int64_t mask_row_violation(const int32_t* m, int64_t T) {
 // GAE over B prefix-masked rows of length T (all [B, T], row-major). For valid t < L_b:
 //   delta_t = r_t + gamma * V_{t+1} - V_t   (V_{L_b} = 0)
 //   A_t     = delta_t + gamma * lambda * A_{t+1}   (A_{L_b} = 0),   R_t = A_t + V_t
-// padded positions get A = R = 0. The recurrence runs in double. The mask must already be
-// validated (see mask_row_violation). OpenMP across rows.
-void gae_f32(const float* rewards, const float* values, const int32_t* mask, int64_t B, int64_t T, float gamma,
-             float lambda, float* advantages, float* returns);
+// padded positions get A = R = 0. The recurrence runs in double. Returns the first row whose mask
+// is not a 0/1 prefix mask (its outputs are then unspecified), or -1. OpenMP across rows.
+int64_t gae_f32(const float* rewards, const float* values, const int32_t* mask, int64_t B, int64_t T, float gamma,
+                float lambda, float* advantages, float* returns);
 
 // Coefficients of the whitening map out = (x - mean) * scale + add at valid positions.
 struct WhitenCoefficients {
