@@ -813,8 +813,17 @@ public final class ClaimExtractor {
 
   private void extractClause(List<Item> c, State state, Set<Claim> out) {
     // Resolve pronouns and relative "which" to the last phrase before anything else.
+    // An object pronoun never means its own clause's subject ("the star is below it"), so phrases
+    // before the clause's first verb only count for pronouns before that verb.
     Descriptor lastBefore = state.last;
+    Descriptor beforeClause = state.last;
+    boolean afterVerb = false;
     for (Item it : c) {
+      if (!afterVerb && (it.kind == Kind.VERB || it.kind == Kind.REL
+          || it.kind == Kind.SIZE_CMP)) {
+        afterVerb = true;
+        lastBefore = beforeClause;
+      }
       if (it.kind == Kind.NP && it.np.pronoun) {
         if (lastBefore == null) {
           it.np.other = true;
@@ -988,6 +997,8 @@ public final class ClaimExtractor {
     List<Descriptor> s;
     if (subj.usable()) {
       s = subj.descriptors();
+    } else if (!subjects.isEmpty() && !onlyFillerBefore(c, k)) {
+      s = new ArrayList<>(subjects); // "X is left of Y and below Z"
     } else if (subj.start == 0 && subj.end < 0 || onlyFillerBefore(c, k)) {
       // Inverted ("To the left of the square is a circle") or a fragment ("On the left.").
       Group inv = groupAfter(c, skipInverted(c, obj.end));
