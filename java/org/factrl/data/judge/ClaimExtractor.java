@@ -1,6 +1,7 @@
 package org.factrl.data.judge;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableListMultimap;
 import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
 import java.util.ArrayList;
@@ -95,7 +96,7 @@ public final class ClaimExtractor {
   private static final ImmutableSet<String> DEFINITE = ImmutableSet.of("the", "this", "that",
       "these", "those", "its", "their");
   private static final ImmutableSet<String> INDEFINITE = ImmutableSet.of("a", "an", "some",
-      "several", "many", "multiple", "various", "any", "few", "numerous", "various");
+      "several", "many", "multiple", "various", "any", "few", "numerous");
   private static final ImmutableMap<String, String> CONTRACTIONS = ImmutableMap.<String, String>
       builder().put("can't", "can not").put("cannot", "can not").put("won't", "will not")
       .put("i'm", "i am").put("it's", "it is").put("there's", "there is")
@@ -408,8 +409,7 @@ public final class ClaimExtractor {
     while (i < t.size()) {
       String w = t.get(i);
       int n;
-      if ((n = matchPattern(RELATIONS, t, i, items)) > 0
-          || (n = matchPattern(SIZE_COMPARISONS, t, i, items)) > 0
+      if ((n = matchPattern(t, i, items)) > 0
           || (n = countComparison(t, i, items)) > 0
           || (n = environment(t, i, items)) > 0
           || (n = nounPhrase(t, i, items)) > 0) {
@@ -448,9 +448,22 @@ public final class ClaimExtractor {
     return items;
   }
 
-  private static <T> int matchPattern(List<Pattern<T>> patterns, List<String> t, int i,
-      List<Item> items) {
-    for (Pattern<T> p : patterns) {
+  /** Patterns by first word, longest first, so each token tries only its own few. */
+  private static final ImmutableListMultimap<String, Pattern<?>> PATTERNS_BY_FIRST_WORD;
+
+  static {
+    ImmutableListMultimap.Builder<String, Pattern<?>> b = ImmutableListMultimap.builder();
+    for (Pattern<?> p : RELATIONS) {
+      b.put(p.words().get(0), p);
+    }
+    for (Pattern<?> p : SIZE_COMPARISONS) {
+      b.put(p.words().get(0), p);
+    }
+    PATTERNS_BY_FIRST_WORD = b.build();
+  }
+
+  private static int matchPattern(List<String> t, int i, List<Item> items) {
+    for (Pattern<?> p : PATTERNS_BY_FIRST_WORD.get(t.get(i))) {
       List<String> w = p.words();
       if (i + w.size() <= t.size() && t.subList(i, i + w.size()).equals(w)) {
         Item it;
