@@ -97,9 +97,16 @@ __device__ __forceinline__ RowState block_reduce(RowState st, RowState* shared) 
 }
 
 // ---- loads and stores of 8 consecutive values (p 16-byte aligned) --------------------------------
-template <bool STREAM>
+// Load flavours: STREAMING (read once: evict-first), CACHED (read-only, kept: the backward reads its
+// row twice), PLAIN (memory this kernel also writes, e.g. the gradient when accumulating).
+enum LoadMode { STREAMING, CACHED, PLAIN };
+
+template <LoadMode MODE>
 __device__ __forceinline__ int4 ld16(const void* p) {
-  return STREAM ? __ldcs(reinterpret_cast<const int4*>(p)) : __ldg(reinterpret_cast<const int4*>(p));
+  const int4* q = reinterpret_cast<const int4*>(p);
+  if (MODE == STREAMING) return __ldcs(q);
+  if (MODE == CACHED) return __ldg(q);
+  return *q;
 }
 
 __device__ __forceinline__ void unpack_bf16x2(uint32_t w, float& lo, float& hi) {
@@ -107,35 +114,21 @@ __device__ __forceinline__ void unpack_bf16x2(uint32_t w, float& lo, float& hi) 
   hi = __uint_as_float(w & 0xffff0000u);
 }
 
-template <typename T, bool STREAM>
-__device__ __forceinline__ void load8(const T* p, float (&f)[8]);
+template <LoadMode MODE>
+__device__ __forceinline__ void load8(const __nv_bfloat16* p, float (&f)[8]) {
+  const int4 v = ld16<MODE>(p);
+  unpack_bf16x2(static_cast<uint32_t>(v.x), f[0], f[1]);
+  unpack_bf16x2(static_cast<uint32_t>(v.y), f[2], f[3]);
+  unpack_bf16x2(static_cast<uint32_t>(v.z), f[4], f[5]);
+  unpack_bf16x2(static_cast<uint32_t>(v.w), f[6], f[7]);
+}
 
-template <>
-__device__ __forceinline__ void load8<__nv_bfloat16, true>(const __nv_bfloat16* p, float (&f)[8]) {
-  const int4 v = ld16<true>(p);
-  unpack_bf16x2(v.x, f[0], f[1]);
-  unpack_bf16x2(v.y, f[2], f[3]);
-  unpack_bf16x2(v.z, f[4], f[5]);
-  unpack_bf16x2(v.w, f[6], f[7]);
-}
-template <>
-__device__ __forceinline__ void load8<__nv_bfloat16, false>(const __nv_bfloat16* p, float (&f)[8]) {
-  const int4 v = ld16<false>(p);
-  unpack_bf16x2(v.x, f[0], f[1]);
-  unpack_bf16x2(v.y, f[2], f[3]);
-  unpack_bf16x2(v.z, f[4], f[5]);
-  unpack_bf16x2(v.w, f[6], f[7]);
-}
-template <bool STREAM>
-__device__ __forceinline__ void load8_f32(const float* p, float (&f)[8]) {
-  const int4 a = ld16<STREAM>(p), b = ld16<STREAM>(p + 4);
+template <LoadMode MODE>
+__device__ __forceinline__ void load8(const float* p, float (&f)[8]) {
+  const int4 a = ld16<MODE>(p), b = ld16<MODE>(p + 4);
   f[0] = __int_as_float(a.x); f[1] = __int_as_float(a.y); f[2] = __int_as_float(a.z); f[3] = __int_as_float(a.w);
   f[4] = __int_as_float(b.x); f[5] = __int_as_float(b.y); f[6] = __int_as_float(b.z); f[7] = __int_as_float(b.w);
 }
-template <>
-__device__ __forceinline__ void load8<float, true>(const float* p, float (&f)[8]) { load8_f32<true>(p, f); }
-template <>
-__device__ __forceinline__ void load8<float, false>(const float* p, float (&f)[8]) { load8_f32<false>(p, f); }
 
 __device__ __forceinline__ void store8(float* p, const float (&f)[8]) {
   reinterpret_cast<float4*>(p)[0] = make_float4(f[0], f[1], f[2], f[3]);
@@ -180,6 +173,8 @@ __device__ __forceinline__ void update(RowState& S, const float (&zp)[N], const 
         if (HAS_REF) S.c += e > 0.0f ? e * (t - (zr[j] - S.mr)) : 0.0f;
       }
     }
+    // policy mass where the reference is -inf (all of it so far): the full KL is +inf
+    if (HAS_REF && EXTRA && S.mr == -INFINITY) S.c = INFINITY;
   }
   if (HAS_REF && S.mr != -INFINITY) {
 #pragma unroll
@@ -189,7 +184,7 @@ __device__ __forceinline__ void update(RowState& S, const float (&zp)[N], const 
 
 // This thread's share of one row: scalar head (to the 16-byte boundary), 8-wide body (two chunks
 // in flight), scalar tail. If policy and reference rows are aligned differently, all scalar.
-template <typename T, bool HAS_REF, bool EXTRA, bool STREAM>
+template <typename T, bool HAS_REF, bool EXTRA, LoadMode MODE>
 __device__ __forceinline__ void row_pass(const T* __restrict__ p, const T* __restrict__ r, int64_t V,
                                          RowState& S) {
   const uintptr_t mis = reinterpret_cast<uintptr_t>(p) & 15;
@@ -214,11 +209,11 @@ __device__ __forceinline__ void row_pass(const T* __restrict__ p, const T* __res
   for (int64_t c = threadIdx.x; c < nchunks; c += 2 * step) {
     float a0[8], b0[8], a1[8], b1[8];
     const bool two = c + step < nchunks;
-    load8<T, STREAM>(pb + c * CHUNK, a0);
-    if (HAS_REF) load8<T, STREAM>(rb + c * CHUNK, b0);
+    load8<MODE>(pb + c * CHUNK, a0);
+    if (HAS_REF) load8<MODE>(rb + c * CHUNK, b0);
     if (two) {
-      load8<T, STREAM>(pb + (c + step) * CHUNK, a1);
-      if (HAS_REF) load8<T, STREAM>(rb + (c + step) * CHUNK, b1);
+      load8<MODE>(pb + (c + step) * CHUNK, a1);
+      if (HAS_REF) load8<MODE>(rb + (c + step) * CHUNK, b1);
     }
     update<8, HAS_REF, EXTRA>(S, a0, b0);  // b0/b1 are unread without a reference
     if (two) update<8, HAS_REF, EXTRA>(S, a1, b1);
@@ -259,7 +254,7 @@ __global__ void __launch_bounds__(256)
   const T* p = policy + row * V;
   const T* r = HAS_REF ? ref + row * V : nullptr;
   RowState S = state_empty();
-  row_pass<T, HAS_REF, EXTRA, true>(p, r, V, S);
+  row_pass<T, HAS_REF, EXTRA, STREAMING>(p, r, V, S);
   S = block_reduce<HAS_REF>(S, shared);
   if (threadIdx.x != 0) return;
   const int64_t a = checked_action(actions, row, V, bad_row);
@@ -305,7 +300,7 @@ __global__ void __launch_bounds__(256)
     log_s = 0.0f;
   } else {
     RowState S = state_empty();
-    row_pass<T, false, false, false>(z, nullptr, V, S);
+    row_pass<T, false, false, CACHED>(z, nullptr, V, S);
     S = block_reduce<false>(S, shared);
     m = S.mp;
     log_s = logf(S.sp);
@@ -316,8 +311,8 @@ __global__ void __launch_bounds__(256)
     const int64_t nchunks = V / CHUNK;
     for (int64_t c = threadIdx.x; c < nchunks; c += blockDim.x) {
       float f[8], d[8];
-      load8<T, false>(z + c * CHUNK, f);
-      if (accumulate) load8<G, false>(dz + c * CHUNK, d);
+      load8<STREAMING>(z + c * CHUNK, f);  // the last read of the row
+      if (accumulate) load8<PLAIN>(dz + c * CHUNK, d);
 #pragma unroll
       for (int j = 0; j < 8; j++) {
         const float v = (c * CHUNK + j == a ? g : 0.0f) - g * __expf((f[j] - m) - log_s);

@@ -19,7 +19,10 @@
  * mask [T] are I32 (mask: nonzero = valid; a NULL mask means every row is valid); every output is
  * [T] F32 (outputs are overwritten, never accumulated). Logits are F32 on the CPU backend, F32 or
  * BF16 on CUDA (fp32 accumulation, fp32 outputs). V >= 1; T may be 0. Each row needs at least one
- * finite logit; −inf logits (a banned token) are allowed and contribute nothing.
+ * finite logit; −inf logits (a banned token) are allowed and contribute nothing (kl_full is +inf
+ * where the reference bans a token the policy gives mass, as the math says). Every sum is kept
+ * relative to the running row maxima, so logits near ±3e38 do not overflow and rows of ~1e30
+ * logits keep their O(1) log-probs (differences are taken before the log-sums are added).
  *
  * Errors: a NULL required argument, tensors of another context, shape/dtype mismatches (naming
  * the argument) → FRL_ERR_ARGUMENT / FRL_ERR_SHAPE. An action outside [0, V) on a valid row →

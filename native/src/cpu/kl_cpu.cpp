@@ -115,7 +115,8 @@ __attribute__((always_inline)) inline void row_stats(const float* zp, const floa
       }
       S.sp += s;
       S.q += q;
-      S.c += c;
+      // a reference that is -inf over the whole chunk so far while the policy has mass: KL = +inf
+      S.c += (HAS_REF && EXTRA && mr == NEG_INF) ? std::numeric_limits<float>::infinity() : c;
     }
     if (HAS_REF && S.mr > NEG_INF) {
       const float mr = S.mr;

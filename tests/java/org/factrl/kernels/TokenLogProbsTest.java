@@ -365,6 +365,18 @@ class TokenLogProbsTest {
     assertEquals(-Math.log(4), got[1][0], 1e-6, "logp_r");
     assertEquals(Math.log(2), got[4][0], 1e-6, "full KL = log 2");
     assertEquals(Math.log(2), got[5][0], 1e-6, "entropy = log 2");
+
+    // a reference that bans tokens the policy uses: KL = +inf; here the whole first CPU chunk (512)
+    // of the reference is -inf, the policy uniform over 600
+    int vocab = 600;
+    float[] p2 = new float[vocab];
+    float[] r2 = new float[vocab];
+    java.util.Arrays.fill(r2, 0, 512, ninf);
+    float[][] banned = ours(cpu, p2, r2, new int[] {599}, new int[] {1}, 1, vocab);
+    assertEquals(-Math.log(600), banned[0][0], 1e-5, "logp_p");
+    assertEquals(-Math.log(88), banned[1][0], 1e-5, "logp_r");
+    assertEquals(Float.POSITIVE_INFINITY, banned[4][0], "full KL");
+    assertEquals(Math.log(600), banned[5][0], 1e-5, "entropy");
   }
 
   @Test
