@@ -172,13 +172,13 @@ def bench(lib):
                                                            outs["lse_policy"].handle, dz.handle, 0))
 
         def torch_fwd():
-            lsp = torch.log_softmax(zp_t.float(), dim=-1)
-            lsr = torch.log_softmax(zr_t.float(), dim=-1)
+            lsp = torch.log_softmax(zp_t, dim=-1, dtype=torch.float32)
+            lsr = torch.log_softmax(zr_t, dim=-1, dtype=torch.float32)
             k1 = lsp.gather(1, idx) - lsr.gather(1, idx)
             entropy = -(lsp.exp() * lsp).sum(-1)
             return k1, entropy
 
-        lsp_saved = torch.log_softmax(zp_t.float(), dim=-1)
+        lsp_saved = torch.log_softmax(zp_t, dim=-1, dtype=torch.float32)
 
         def torch_bwd():
             d = (lsp_saved.exp() * (-g_t[:, None])).scatter_add_(1, idx, g_t[:, None])
