@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -35,35 +34,28 @@ inline void axpy_row(float* dst, float g, const float* w, int64_t d, bool accumu
 }
 
 // dw[j] (+)= Σ_{i=0..n-1, row(i) != null} coef(i) · row(i)[j]
-// Columns are split into slabs, one per thread; each column is summed over i in ascending order
-// in fp32, then added to dw (or stored) — the same bits for any thread count.
+// Columns are cut into blocks of kColumnBlock, handed out dynamically (robust when a core is
+// busy); each column is summed over i in ascending order in fp32, then added to dw (or stored) —
+// the same bits for any thread count or schedule.
+constexpr int64_t kColumnBlock = 256;
+constexpr int64_t kRowChunk = 64;  // rows per dynamically scheduled task in the row loops
+
 template <typename RowFn, typename CoefFn>
 void weighted_row_sum(int64_t n, int64_t d, RowFn row, CoefFn coef, float* dw, bool accumulate) {
-  if (d == 0) return;
-#pragma omp parallel
-  {
-#ifdef _OPENMP
-    int64_t nth = omp_get_num_threads(), tid = omp_get_thread_num();
-#else
-    int64_t nth = 1, tid = 0;
-#endif
-    int64_t slab = (d + nth - 1) / nth;
-    slab = (slab + 15) / 16 * 16;  // whole cache lines per thread
-    int64_t j0 = std::min(d, tid * slab), j1 = std::min(d, j0 + slab);
-    if (j1 > j0) {
-      std::vector<float> acc(static_cast<size_t>(j1 - j0), 0.0f);
-      float* a = acc.data();
-      const int64_t width = j1 - j0;
-      for (int64_t i = 0; i < n; i++) {
-        const float* r = row(i);
-        if (r == nullptr) continue;
-        const float g = coef(i);
-        const float* rj = r + j0;
+  const int64_t blocks = (d + kColumnBlock - 1) / kColumnBlock;
+#pragma omp parallel for schedule(dynamic, 1) if (n * d > 65536)
+  for (int64_t blk = 0; blk < blocks; blk++) {
+    const int64_t j0 = blk * kColumnBlock, width = std::min(kColumnBlock, d - j0);
+    float acc[kColumnBlock] = {0.0f};
+    for (int64_t i = 0; i < n; i++) {
+      const float* r = row(i);
+      if (r == nullptr) continue;
+      const float g = coef(i);
+      const float* rj = r + j0;
 #pragma omp simd
-        for (int64_t j = 0; j < width; j++) a[j] += g * rj[j];
-      }
-      for (int64_t j = 0; j < width; j++) dw[j0 + j] = (accumulate ? dw[j0 + j] : 0.0f) + a[j];
+      for (int64_t j = 0; j < width; j++) acc[j] += g * rj[j];
     }
+    for (int64_t j = 0; j < width; j++) dw[j0 + j] = (accumulate ? dw[j0 + j] : 0.0f) + acc[j];
   }
 }
 
@@ -89,7 +81,7 @@ void reward_head_backward(const float* h, const int32_t* end_index, const float*
                           const float* dscores, float* dh, float* dw, float* dbias, int64_t B,
                           int64_t S, int64_t d, bool accumulate) {
   if (dh != nullptr) {
-#pragma omp parallel for schedule(static) if (B * S * d > 65536)
+#pragma omp parallel for schedule(dynamic, 1) if (B * S * d > 65536)
     for (int64_t b = 0; b < B; b++) {
       float* slab = dh + b * S * d;
       if (!accumulate) std::memset(slab, 0, static_cast<size_t>(S * d) * sizeof(float));
@@ -114,7 +106,7 @@ void reward_head_backward(const float* h, const int32_t* end_index, const float*
 // v_n = Σ_j w_j · h[n, j] + c   where mask_n != 0 (or no mask);   v_n = 0 where mask_n == 0
 void value_head_forward(const float* h, const int32_t* mask, const float* w, float bias,
                         float* values, int64_t N, int64_t d) {
-#pragma omp parallel for schedule(static) if (N * d > 65536)
+#pragma omp parallel for schedule(dynamic, kRowChunk) if (N * d > 65536)
   for (int64_t n = 0; n < N; n++) {
     values[n] = (mask != nullptr && mask[n] == 0) ? 0.0f : dot(w, h + n * d, d) + bias;
   }
@@ -128,7 +120,7 @@ void value_head_backward(const float* h, const int32_t* mask, const float* w, co
                          float* dh, float* dw, float* dbias, int64_t N, int64_t d, bool accumulate) {
   auto valid = [&](int64_t n) { return mask == nullptr || mask[n] != 0; };
   if (dh != nullptr) {
-#pragma omp parallel for schedule(static) if (N * d > 65536)
+#pragma omp parallel for schedule(dynamic, kRowChunk) if (N * d > 65536)
     for (int64_t n = 0; n < N; n++) {
       float* row = dh + n * d;
       if (valid(n)) {

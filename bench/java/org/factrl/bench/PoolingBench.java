@@ -38,6 +38,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>valueBackward: dh = g ⊗ w, dw = hᵀ g, dbias = Σ g. torch: {@code outer(g, w)},
  *       {@code mv(hᵀ, g)}, {@code g.sum()}. Ours writes into preallocated outputs; torch allocates
  *       its outputs, as eager autograd does.
+ *   <li>rewardBackwardPrealloc / valueBackwardPrealloc: the same, but torch also writes into
+ *       preallocated outputs ({@code zero_().index_add_}, {@code ger_out}, {@code mv_out}), so the
+ *       ratio shows the kernels alone, without the cost of allocating a fresh [B·S, d] dh per call.
  * </ul>
  */
 @State(Scope.Benchmark)
@@ -60,7 +63,7 @@ public class PoolingBench {
   private Tensor h, endIndex, w, c, scores, dScores, dh, dw, dc, values, dValues;
   private RewardHead reward;
   private ValueHead value;
-  private org.bytedeco.pytorch.Tensor th, tidx, tw, tw1, tc, tpooled, tg, tgv;
+  private org.bytedeco.pytorch.Tensor th, tidx, tw, tw1, tc, tpooled, tg, tgv, tdh, tdw;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -111,6 +114,8 @@ public class PoolingBench {
     tpooled = torch.index_select(th, 0, tidx);
     tg = org.bytedeco.pytorch.Tensor.create(g, batch);
     tgv = org.bytedeco.pytorch.Tensor.create(gv, n);
+    tdh = org.bytedeco.pytorch.Tensor.create(new float[n * width], (long) n, width);
+    tdw = org.bytedeco.pytorch.Tensor.create(new float[width], width);
   }
 
   @TearDown(Level.Trial)
@@ -119,7 +124,7 @@ public class PoolingBench {
       t.close();
     }
     cpu.close();
-    for (org.bytedeco.pytorch.Tensor t : new org.bytedeco.pytorch.Tensor[] {tgv, tg, tpooled, tc, tw1, tw, tidx, th}) {
+    for (org.bytedeco.pytorch.Tensor t : new org.bytedeco.pytorch.Tensor[] {tdw, tdh, tgv, tg, tpooled, tc, tw1, tw, tidx, th}) {
       t.close();
     }
   }
@@ -154,6 +159,20 @@ public class PoolingBench {
     }
   }
 
+  @Benchmark
+  public void factrlRewardBackwardPrealloc() {
+    reward.backward(h, endIndex, dScores, dh, dw, dc, false);
+  }
+
+  @Benchmark
+  public long torchRewardBackwardPrealloc() {
+    try (PointerScope scope = new PointerScope()) {
+      tdh.zero_().index_add_(0, tidx, torch.outer(tg, tw1));
+      torch.mv_out(tdw, tpooled.t(), tg);
+      return tg.sum().numel();
+    }
+  }
+
   // ---- value head ----------------------------------------------------------------------------------
 
   @Benchmark
@@ -180,6 +199,20 @@ public class PoolingBench {
       org.bytedeco.pytorch.Tensor gradW = torch.mv(th.t(), tgv);
       org.bytedeco.pytorch.Tensor gradC = tgv.sum();
       return gradH.numel() + gradW.numel() + gradC.numel();
+    }
+  }
+
+  @Benchmark
+  public void factrlValueBackwardPrealloc() {
+    value.backward(h, null, dValues, dh, dw, dc, false);
+  }
+
+  @Benchmark
+  public long torchValueBackwardPrealloc() {
+    try (PointerScope scope = new PointerScope()) {
+      torch.ger_out(tdh, tgv, tw1);
+      torch.mv_out(tdw, th.t(), tgv);
+      return tgv.sum().numel();
     }
   }
 }
