@@ -90,6 +90,9 @@ void check_shape(const frl_tensor* t, const char* name, std::initializer_list<in
 void check_dtype(const frl_tensor* t, const char* name, std::initializer_list<frl_dtype> allowed);
 // All tensors must live in ctx.
 void check_context(const frl_ctx* ctx, const frl_tensor* t, const char* name);
+// A float tensor of ctx in a storage type its backend computes on: F32 on the CPU (the fp32
+// reference); F32 or BF16 on CUDA (bf16 storage, fp32 accumulation).
+void check_float_storage(const frl_ctx* ctx, const frl_tensor* t, const char* name);
 std::string shape_string(const frl_tensor* t);
 
 template <typename T>

@@ -83,6 +83,14 @@ void check_context(const frl_ctx* ctx, const frl_tensor* t, const char* name) {
     throw Error(FRL_ERR_ARGUMENT, format("argument '%s' belongs to another context", name));
 }
 
+void check_float_storage(const frl_ctx* ctx, const frl_tensor* t, const char* name) {
+  check_context(ctx, t, name);
+  if (ctx->backend->kind() == FRL_BACKEND_CPU)
+    check_dtype(t, name, {FRL_F32});
+  else
+    check_dtype(t, name, {FRL_F32, FRL_BF16});
+}
+
 }  // namespace frl
 
 extern "C" const char* frl_last_error(void) { return frl::last_error.c_str(); }

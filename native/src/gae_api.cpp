@@ -14,15 +14,6 @@ using frl::format;
 
 namespace {
 
-// The float tensors of one call: F32 on the CPU; F32 or BF16 on CUDA.
-void check_float(frl_ctx* ctx, const frl_tensor* t, const char* name) {
-  frl::check_not_null(t, name);
-  frl::check_context(ctx, t, name);
-  if (ctx->backend->kind() == FRL_BACKEND_CPU)
-    frl::check_dtype(t, name, {FRL_F32});
-  else
-    frl::check_dtype(t, name, {FRL_F32, FRL_BF16});
-}
 
 // Same dtype and same shape as `like` (named like_name).
 void check_same(const frl_tensor* t, const char* name, const frl_tensor* like, const char* like_name) {
@@ -74,14 +65,14 @@ frl_status frl_gae(frl_ctx* ctx, const frl_tensor* rewards, const frl_tensor* va
                    float gamma, float lambda, frl_tensor* advantages, frl_tensor* returns) {
   return frl::guard("frl_gae", [&] {
     frl::check_not_null(ctx, "ctx");
-    check_float(ctx, rewards, "rewards");
+    frl::check_float_storage(ctx, rewards, "rewards");
     frl::check_shape(rewards, "rewards", {-1, -1});
-    check_float(ctx, values, "values");
+    frl::check_float_storage(ctx, values, "values");
     check_same(values, "values", rewards, "rewards");
     check_mask(ctx, mask, rewards, "rewards");
-    check_float(ctx, advantages, "advantages");
+    frl::check_float_storage(ctx, advantages, "advantages");
     check_same(advantages, "advantages", rewards, "rewards");
-    check_float(ctx, returns, "returns");
+    frl::check_float_storage(ctx, returns, "returns");
     check_same(returns, "returns", rewards, "rewards");
     check_distinct(advantages, "advantages", returns, "returns");
     check_distinct(advantages, "advantages", rewards, "rewards");
@@ -119,9 +110,9 @@ frl_status frl_masked_whiten(frl_ctx* ctx, const frl_tensor* x, const frl_tensor
                              frl_tensor* out, float* out_mean, float* out_std) {
   return frl::guard("frl_masked_whiten", [&] {
     frl::check_not_null(ctx, "ctx");
-    check_float(ctx, x, "x");
+    frl::check_float_storage(ctx, x, "x");
     check_mask(ctx, mask, x, "x");
-    check_float(ctx, out, "out");
+    frl::check_float_storage(ctx, out, "out");
     check_same(out, "out", x, "x");
     if (!(std::isfinite(eps) && eps >= 0.f))
       throw Error(FRL_ERR_ARGUMENT, format("argument 'eps' must be finite and >= 0, got %g", static_cast<double>(eps)));

@@ -14,13 +14,8 @@ namespace {
 
 // Shape [T, V] of the logits (V >= 1) after the common checks; dtype F32 (CPU) or F32/BF16 (CUDA).
 void check_logits(frl_ctx* ctx, const frl_tensor* logits, const char* name) {
-  frl::check_not_null(logits, name);
-  frl::check_context(ctx, logits, name);
+  frl::check_float_storage(ctx, logits, name);
   frl::check_shape(logits, name, {-1, -1});
-  if (ctx->backend->kind() == FRL_BACKEND_CPU)
-    frl::check_dtype(logits, name, {FRL_F32});
-  else
-    frl::check_dtype(logits, name, {FRL_F32, FRL_BF16});
   frl::require(logits->shape[1] >= 1, FRL_ERR_SHAPE,
                format("argument '%s' has shape %s: the vocabulary (dimension 1) must be >= 1", name,
                       frl::shape_string(logits).c_str()));

@@ -34,13 +34,7 @@ void check_grad(const frl_ctx* ctx, const frl_tensor* t, const char* name, frl_d
 }
 
 frl_dtype activation_dtype(const frl_ctx* ctx, const frl_tensor* x) {
-  frl::check_not_null(x, "x");
-  frl::check_context(ctx, x, "x");
-  if (ctx->backend->kind() == FRL_BACKEND_CPU) {
-    frl::check_dtype(x, "x", {FRL_F32});
-  } else {
-    frl::check_dtype(x, "x", {FRL_F32, FRL_BF16});
-  }
+  frl::check_float_storage(ctx, x, "x");
   return x->dtype;
 }
 

@@ -23,14 +23,6 @@ void check_tensor(const frl_ctx* ctx, const frl_tensor* t, const char* name,
   frl::check_dtype(t, name, dtypes);
 }
 
-// dtypes accepted for h / dh: the CPU reference is fp32 only; CUDA also takes bf16 storage.
-void check_hidden_dtype(const frl_ctx* ctx, const frl_tensor* t, const char* name) {
-  if (ctx->backend->kind() == FRL_BACKEND_CPU) {
-    frl::check_dtype(t, name, {FRL_F32});
-  } else {
-    frl::check_dtype(t, name, {FRL_F32, FRL_BF16});
-  }
-}
 
 struct Dims {
   int64_t B, S, d;
@@ -42,7 +34,7 @@ Dims check_hidden(const frl_ctx* ctx, const frl_tensor* h) {
   frl::require(h->ndim == 3, FRL_ERR_SHAPE,
                format("argument 'h' has shape %s, expected 3 dimensions [B, S, d]",
                       frl::shape_string(h).c_str()));
-  check_hidden_dtype(ctx, h, "h");
+  frl::check_float_storage(ctx, h, "h");
   return {h->shape[0], h->shape[1], h->shape[2]};
 }
 
@@ -70,7 +62,7 @@ void check_grads(const frl_ctx* ctx, const frl_tensor* dh, const frl_tensor* dw,
   if (dh != nullptr) {
     frl::check_context(ctx, dh, "dh");
     frl::check_shape(dh, "dh", {dims.B, dims.S, dims.d});
-    check_hidden_dtype(ctx, dh, "dh");
+    frl::check_float_storage(ctx, dh, "dh");
   }
   if (dw != nullptr) check_tensor(ctx, dw, "dw", {dims.d}, {FRL_F32});
   if (dbias != nullptr) check_tensor(ctx, dbias, "dbias", {1}, {FRL_F32});
