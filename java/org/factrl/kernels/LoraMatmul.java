@@ -25,8 +25,8 @@ import org.factrl.engine.Tensor;
  * </pre>
  *
  * <p>What is written: {@code y}, {@code u} and {@code dx} are always overwritten. {@code dA} and
- * {@code dB} are overwritten with {@link Gradients#OVERWRITE} or added into with
- * {@link Gradients#ACCUMULATE} (gradient accumulation over micro-batches). Optional outputs may be
+ * {@code dB} are overwritten with {@link GradMode#OVERWRITE} or added into with
+ * {@link GradMode#ACCUMULATE} (gradient accumulation over micro-batches). Optional outputs may be
  * {@code null}: {@code u} in the forward (inference; a workspace holds it), {@code dx} (first layer),
  * {@code dA}, {@code dB}; {@code u} is required when {@code dB} is requested.
  *
@@ -38,11 +38,6 @@ import org.factrl.engine.Tensor;
  * checks of nulls, ranks, widths and devices; the native library re-checks everything, dtypes too).
  */
 public final class LoraMatmul {
-  /** Whether the backward overwrites the adapter gradients or adds into them. */
-  public enum Gradients {
-    OVERWRITE, ACCUMULATE
-  }
-
   private LoraMatmul() {}
 
   /**
@@ -73,7 +68,7 @@ public final class LoraMatmul {
    * {@code dA}, {@code dB} must be null.
    */
   public static void backward(Tensor x, Tensor w, LoraAdapter adapter, Tensor dy, Tensor u, Tensor dx,
-      Tensor dA, Tensor dB, Gradients mode) {
+      Tensor dA, Tensor dB, GradMode mode) {
     Shape s = Shape.of(x, w, adapter);
     checkNotNull(dy, "dy");
     checkNotNull(mode, "mode");
@@ -100,12 +95,12 @@ public final class LoraMatmul {
     }
     check(LoraNative.frl_lora_backward(x.device().handle(), x.handle(), w.handle(), a(adapter), b(adapter),
         scale(adapter), adapter != null ? 1 : 0, dy.handle(), handle(u), handle(dx), handle(dA), handle(dB),
-        mode == Gradients.ACCUMULATE ? 1 : 0));
+        mode.flag()));
   }
 
   /** {@code dx = dy W}: {@link #backward} with the adapter off. */
   public static void backwardBase(Tensor x, Tensor w, Tensor dy, Tensor dx) {
-    backward(x, w, null, dy, null, dx, null, null, Gradients.OVERWRITE);
+    backward(x, w, null, dy, null, dx, null, null, GradMode.OVERWRITE);
   }
 
   private static frl_tensor handle(Tensor t) {

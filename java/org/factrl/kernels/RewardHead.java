@@ -117,20 +117,20 @@ public final class RewardHead {
    *   dBias              (+)= Σ_b g[b]
    * </pre>
    *
-   * <p>Each output may be {@code null} (not computed). With {@code accumulate == false} the outputs
+   * <p>Each output may be {@code null} (not computed). With {@link GradMode#OVERWRITE} the outputs
    * are overwritten, and dHidden is zero at every position but the pooled ones; with
-   * {@code accumulate == true} the gradients are added to what the outputs hold and other positions
+   * {@link GradMode#ACCUMULATE} the gradients are added to what the outputs hold and other positions
    * of dHidden are left untouched. dWeight and dBias are summed in a fixed order (reproducible).
    */
   public void backward(Tensor hidden, Tensor endIndex, Tensor dScores, Tensor dHidden, Tensor dWeight,
-      Tensor dBias, boolean accumulate) {
+      Tensor dBias, GradMode mode) {
     long[] bsd = checkHidden(hidden, "hidden", weight);
     checkEndIndex(endIndex, hidden, bsd[0]);
     checkTensor(dScores, "dScores", hidden.device(), DType.F32, bsd[0]);
     checkGradients(hidden, bsd, dHidden, dWeight, dBias);
     check(PoolingNative.frl_reward_head_backward(hidden.device().handle(), hidden.handle(), endIndex.handle(),
         weight.handle(), dScores.handle(), handleOrNull(dHidden), handleOrNull(dWeight), handleOrNull(dBias),
-        accumulate ? 1 : 0));
+        mode.flag()));
   }
 
   @Override

@@ -62,11 +62,6 @@ public final class TokenLogProbs {
     }
   }
 
-  /** Whether {@link #backward} overwrites the gradient tensor or adds to it. */
-  public enum GradMode {
-    OVERWRITE, ACCUMULATE
-  }
-
   /**
    * An immutable set of output tensors keyed by {@link Quantity}, each {@code [T]} F32. Created by
    * {@link #allocate} (the outputs own their tensors and {@link #close} frees them) or by

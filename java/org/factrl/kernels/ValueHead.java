@@ -102,20 +102,20 @@ public final class ValueHead {
    *   dBias            (+)= Σ_{b,t} g[b, t]
    * </pre>
    *
-   * <p>Each output may be {@code null} (not computed). With {@code accumulate == false} the outputs
-   * are overwritten and dHidden is zero at masked positions; with {@code accumulate == true} the
+   * <p>Each output may be {@code null} (not computed). With {@link GradMode#OVERWRITE} the outputs
+   * are overwritten and dHidden is zero at masked positions; with {@link GradMode#ACCUMULATE} the
    * gradients are added to what the outputs hold and masked positions of dHidden are left
    * untouched. dWeight and dBias are summed in a fixed order (reproducible).
    */
   public void backward(Tensor hidden, Tensor mask, Tensor dValues, Tensor dHidden, Tensor dWeight, Tensor dBias,
-      boolean accumulate) {
+      GradMode mode) {
     long[] bsd = checkHidden(hidden, "hidden", weight);
     checkMask(mask, hidden, bsd);
     checkTensor(dValues, "dValues", hidden.device(), DType.F32, bsd[0], bsd[1]);
     checkGradients(hidden, bsd, dHidden, dWeight, dBias);
     check(PoolingNative.frl_value_head_backward(hidden.device().handle(), hidden.handle(), handleOrNull(mask),
         weight.handle(), dValues.handle(), handleOrNull(dHidden), handleOrNull(dWeight), handleOrNull(dBias),
-        accumulate ? 1 : 0));
+        mode.flag()));
   }
 
   private static void checkMask(Tensor mask, Tensor hidden, long[] bsd) {

@@ -12,7 +12,7 @@ import org.factrl.engine.Device;
 import org.factrl.engine.Tensor;
 import org.factrl.kernels.LoraAdapter;
 import org.factrl.kernels.LoraMatmul;
-import org.factrl.kernels.LoraMatmul.Gradients;
+import org.factrl.kernels.GradMode;
 import org.factrl.testing.Numerics;
 import org.factrl.testing.Torch;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -112,7 +112,7 @@ public class LoraBench {
   @Benchmark
   public Tensor factrlForwardBackward() {
     LoraMatmul.forward(x, w, adapter, y, u);
-    LoraMatmul.backward(x, w, adapter, dy, u, dx, dA, dB, Gradients.OVERWRITE);
+    LoraMatmul.backward(x, w, adapter, dy, u, dx, dA, dB, GradMode.OVERWRITE);
     return dB;
   }
 

@@ -9,6 +9,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.Tensor;
+import org.factrl.kernels.GradMode;
 import org.factrl.kernels.RewardHead;
 import org.factrl.kernels.ValueHead;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -145,7 +146,7 @@ public class PoolingBench {
 
   @Benchmark
   public void factrlRewardBackward() {
-    reward.backward(h, endIndex, dScores, dh, dw, dc, false);
+    reward.backward(h, endIndex, dScores, dh, dw, dc, GradMode.OVERWRITE);
   }
 
   @Benchmark
@@ -161,7 +162,7 @@ public class PoolingBench {
 
   @Benchmark
   public void factrlRewardBackwardPrealloc() {
-    reward.backward(h, endIndex, dScores, dh, dw, dc, false);
+    reward.backward(h, endIndex, dScores, dh, dw, dc, GradMode.OVERWRITE);
   }
 
   @Benchmark
@@ -189,7 +190,7 @@ public class PoolingBench {
 
   @Benchmark
   public void factrlValueBackward() {
-    value.backward(h, null, dValues, dh, dw, dc, false);
+    value.backward(h, null, dValues, dh, dw, dc, GradMode.OVERWRITE);
   }
 
   @Benchmark
@@ -204,7 +205,7 @@ public class PoolingBench {
 
   @Benchmark
   public void factrlValueBackwardPrealloc() {
-    value.backward(h, null, dValues, dh, dw, dc, false);
+    value.backward(h, null, dValues, dh, dw, dc, GradMode.OVERWRITE);
   }
 
   @Benchmark

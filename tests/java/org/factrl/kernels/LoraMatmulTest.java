@@ -19,7 +19,6 @@ import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.FactRlException;
 import org.factrl.engine.Tensor;
-import org.factrl.kernels.LoraMatmul.Gradients;
 import org.factrl.testing.Numerics;
 import org.factrl.testing.Torch;
 import org.junit.jupiter.api.Assumptions;
@@ -133,7 +132,7 @@ class LoraMatmulTest {
         Tensor dB = cpu.fromFloats(Numerics.uniform(98, m * r, 5f), m, r)) {
       LoraAdapter adapter = LoraAdapter.of(a, b, c.s);
       LoraMatmul.forward(x, w, adapter, y, u);
-      LoraMatmul.backward(x, w, adapter, dy, u, dx, dA, dB, Gradients.OVERWRITE);
+      LoraMatmul.backward(x, w, adapter, dy, u, dx, dA, dB, GradMode.OVERWRITE);
       assertCloseL(ref[0], y.toFloatArray(), k + r, "y");
       assertCloseL(ref[1], u.toFloatArray(), k, "u");
       assertCloseL(ref[2], dx.toFloatArray(), m + r, "dx");
@@ -162,7 +161,7 @@ class LoraMatmulTest {
       LoraAdapter adapter = LoraAdapter.withAlpha(a, b, 0.5f);  // alpha / r = 0.5 / 1
       assertEquals(0.5f, adapter.scale());
       LoraMatmul.forward(x, w, adapter, y, u);
-      LoraMatmul.backward(x, w, adapter, dy, u, dx, dA, dB, Gradients.OVERWRITE);
+      LoraMatmul.backward(x, w, adapter, dy, u, dx, dA, dB, GradMode.OVERWRITE);
       assertArrayEquals(new float[] {11}, u.toFloatArray());
       assertArrayEquals(new float[] {6.5f, 13f}, y.toFloatArray());
       assertArrayEquals(new float[] {-0.5f, -3f}, dx.toFloatArray());
@@ -219,8 +218,8 @@ class LoraMatmulTest {
       LoraAdapter adapter = LoraAdapter.of(a, b, c.s);
       LoraMatmul.forward(x, w, adapter, y, u);
       // Two micro-batches accumulated on top of dA0/dB0 (dx not needed: null).
-      LoraMatmul.backward(x, w, adapter, dy, u, null, dA, dB, Gradients.ACCUMULATE);
-      LoraMatmul.backward(x, w, adapter, dy, u, null, dA, dB, Gradients.ACCUMULATE);
+      LoraMatmul.backward(x, w, adapter, dy, u, null, dA, dB, GradMode.ACCUMULATE);
+      LoraMatmul.backward(x, w, adapter, dy, u, null, dA, dB, GradMode.ACCUMULATE);
       float[] wantA = dA0.clone();
       float[] wantB = dB0.clone();
       for (int i = 0; i < wantA.length; i++) {
@@ -231,7 +230,7 @@ class LoraMatmulTest {
       }
       assertCloseL(wantA, dA.toFloatArray(), 2 * c.n, "dA accumulated");
       assertCloseL(wantB, dB.toFloatArray(), 2 * c.n, "dB accumulated");
-      LoraMatmul.backward(x, w, adapter, dy, u, null, dA, null, Gradients.OVERWRITE);
+      LoraMatmul.backward(x, w, adapter, dy, u, null, dA, null, GradMode.OVERWRITE);
       assertCloseL(ref[3], dA.toFloatArray(), c.n, "dA overwritten");
       assertCloseL(wantB, dB.toFloatArray(), 2 * c.n, "dB untouched when null");
     }
@@ -308,13 +307,13 @@ class LoraMatmulTest {
       assertEquals(FactRlException.Status.SHAPE, dtype.status());
       assertTrue(dtype.getMessage().contains("frl_lora_forward"), dtype.getMessage());
 
-      assertNames("dy", () -> LoraMatmul.backward(x, w, ad, null, u, dx, dA, dB, Gradients.OVERWRITE));
+      assertNames("dy", () -> LoraMatmul.backward(x, w, ad, null, u, dx, dA, dB, GradMode.OVERWRITE));
       assertNames("mode", () -> LoraMatmul.backward(x, w, ad, dy, u, dx, dA, dB, null));
-      assertNames("dy", () -> LoraMatmul.backward(x, w, ad, yBad, u, dx, dA, dB, Gradients.OVERWRITE));
-      assertNames("dA", () -> LoraMatmul.backward(x, w, ad, dy, u, dx, dABad, dB, Gradients.OVERWRITE));
-      assertNames("u", () -> LoraMatmul.backward(x, w, ad, dy, null, dx, dA, dB, Gradients.OVERWRITE));
-      assertNames("dx", () -> LoraMatmul.backward(x, w, null, dy, null, null, null, null, Gradients.OVERWRITE));
-      assertNames("dA", () -> LoraMatmul.backward(x, w, null, dy, null, dx, dA, null, Gradients.OVERWRITE));
+      assertNames("dy", () -> LoraMatmul.backward(x, w, ad, yBad, u, dx, dA, dB, GradMode.OVERWRITE));
+      assertNames("dA", () -> LoraMatmul.backward(x, w, ad, dy, u, dx, dABad, dB, GradMode.OVERWRITE));
+      assertNames("u", () -> LoraMatmul.backward(x, w, ad, dy, null, dx, dA, dB, GradMode.OVERWRITE));
+      assertNames("dx", () -> LoraMatmul.backward(x, w, null, dy, null, null, null, null, GradMode.OVERWRITE));
+      assertNames("dA", () -> LoraMatmul.backward(x, w, null, dy, null, dx, dA, null, GradMode.OVERWRITE));
     }
   }
 
@@ -425,7 +424,7 @@ class LoraMatmulTest {
       Tensor dB = track(all, d.zeros(DType.F32, c.m, c.r));
       LoraAdapter adapter = LoraAdapter.of(a, b, c.s);
       LoraMatmul.forward(x, w, adapter, y, u);
-      LoraMatmul.backward(x, w, adapter, dy, u, dx, dA, dB, Gradients.OVERWRITE);
+      LoraMatmul.backward(x, w, adapter, dy, u, dx, dA, dB, GradMode.OVERWRITE);
       return new float[][] {y.toFloatArray(), u.toFloatArray(), dx.toFloatArray(), dA.toFloatArray(),
           dB.toFloatArray()};
     } finally {

@@ -108,7 +108,7 @@ class RewardHeadTest {
       try (Tensor s = head.forward(h, e)) {
         scores = s.toFloatArray();
       }
-      head.backward(h, e, g, dh, dw, dc, false);
+      head.backward(h, e, g, dh, dw, dc, GradMode.OVERWRITE);
       return new float[][] {scores, dh.toFloatArray(), dw.toFloatArray(), dc.toFloatArray()};
     }
   }
@@ -145,7 +145,7 @@ class RewardHeadTest {
         // row 0: 1·5 + (-2)·(-6) + 0.5 = 17.5; row 1: 0.5 - 0.5 + 0.5 = 0.5
         assertArrayEquals(new float[] {17.5f, 0.5f}, s.toFloatArray());
       }
-      head.backward(ht, e, g, dh, dw, dc, false);
+      head.backward(ht, e, g, dh, dw, dc, GradMode.OVERWRITE);
       assertArrayEquals(new float[] {0, 0, 0, 0, 2, -4, /* row 1 */ -1, 2, 0, 0, 0, 0}, dh.toFloatArray());
       // dw = 2·(5, -6) + (-1)·(0.5, 0.25) = (9.5, -12.25); dc = 2 - 1 = 1
       assertArrayEquals(new float[] {9.5f, -12.25f}, dw.toFloatArray());
@@ -173,7 +173,7 @@ class RewardHeadTest {
       }
       assertEquals(0f, s[1], "empty row scores exactly 0, not the bias");
       assertEquals(h[9] + h[10] + h[11] + 10f, s[0], 1e-6);
-      head.backward(ht, e, g, dh, dw, dc, false);
+      head.backward(ht, e, g, dh, dw, dc, GradMode.OVERWRITE);
       float[] dhv = dh.toFloatArray();
       for (int i = 12; i < 24; i++) {
         assertEquals(0f, dhv[i], "row 1 (empty) of dh at " + i);
@@ -199,7 +199,7 @@ class RewardHeadTest {
       try (Tensor s = head.forward(ht, e)) {
         assertArrayEquals(new float[2], s.toFloatArray());
       }
-      head.backward(ht, e, g, dh, dw, dc, false);
+      head.backward(ht, e, g, dh, dw, dc, GradMode.OVERWRITE);
       assertArrayEquals(new float[30], dh.toFloatArray());
       assertArrayEquals(new float[5], dw.toFloatArray());
       assertArrayEquals(new float[1], dc.toFloatArray());
@@ -222,7 +222,7 @@ class RewardHeadTest {
         Tensor dw = cpu.fromFloats(dw0, k.d);
         Tensor dc = cpu.fromFloats(new float[] {-0.5f}, 1)) {
       RewardHead head = RewardHead.of(w, c);
-      head.backward(h, e, g, dh, dw, dc, true);
+      head.backward(h, e, g, dh, dw, dc, GradMode.ACCUMULATE);
       float[] wantDh = dh0.clone();
       for (int i = 0; i < n; i++) {
         wantDh[i] += k.dh[i];
@@ -235,7 +235,7 @@ class RewardHeadTest {
       assertClose(wantDw, dw.toFloatArray(), 1e-5, 1e-5, "dw accumulated");
       assertClose(new float[] {k.dbias - 0.5f}, dc.toFloatArray(), 1e-5, 0, "dbias accumulated");
       // A second call adds the same gradient again (and a null output is simply skipped).
-      head.backward(h, e, g, null, dw, null, true);
+      head.backward(h, e, g, null, dw, null, GradMode.ACCUMULATE);
       for (int j = 0; j < k.d; j++) {
         wantDw[j] += k.dw[j];
       }
@@ -297,9 +297,9 @@ class RewardHeadTest {
       assertNames("scores", () -> head.forward(h, e, s3));
       assertNames("scores", () -> head.forward(h, e, sOther));
       assertNames("hidden", () -> head.forward(hOther, e, s));
-      assertNames("dScores", () -> head.backward(h, e, null, null, null, null, false));
-      assertNames("dWeight", () -> head.backward(h, e, s, null, dw5, null, false));
-      assertNames("dHidden", () -> head.backward(h, e, s, dhBad, null, null, false));
+      assertNames("dScores", () -> head.backward(h, e, null, null, null, null, GradMode.OVERWRITE));
+      assertNames("dWeight", () -> head.backward(h, e, s, null, dw5, null, GradMode.OVERWRITE));
+      assertNames("dHidden", () -> head.backward(h, e, s, dhBad, null, null, GradMode.OVERWRITE));
       assertNames("lengths", () -> RewardHead.endIndexFromLengths(3, -1));
     }
   }
@@ -318,7 +318,7 @@ class RewardHeadTest {
       assertEquals(FactRlException.Status.ARGUMENT, big.status());
       assertTrue(big.getMessage().contains("end_index[2] = 4"), big.getMessage());
       FactRlException small =
-          assertThrows(FactRlException.class, () -> head.backward(h, tooSmall, s, null, null, null, false));
+          assertThrows(FactRlException.class, () -> head.backward(h, tooSmall, s, null, null, null, GradMode.OVERWRITE));
       assertTrue(small.getMessage().contains("end_index[1] = -2"), small.getMessage());
       assertTrue(small.getMessage().contains("frl_reward_head_backward"), small.getMessage());
     }

@@ -8,7 +8,7 @@ import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.FactRlException;
 import org.factrl.engine.Tensor;
-import org.factrl.kernels.TokenLogProbs.GradMode;
+import org.factrl.kernels.GradMode;
 import org.factrl.kernels.TokenLogProbs.Outputs;
 import org.factrl.kernels.TokenLogProbs.Quantity;
 import org.factrl.testing.Numerics;

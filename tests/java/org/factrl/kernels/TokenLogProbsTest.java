@@ -11,7 +11,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.Tensor;
-import org.factrl.kernels.TokenLogProbs.GradMode;
+import org.factrl.kernels.GradMode;
 import org.factrl.kernels.TokenLogProbs.Outputs;
 import org.factrl.kernels.TokenLogProbs.Quantity;
 import org.factrl.testing.Numerics;

@@ -96,7 +96,7 @@ class ValueHeadTest {
         Tensor dc = dev.fromFloats(new float[] {7f}, 1)) {
       ValueHead head = ValueHead.of(w, c);
       head.forward(h, m, values);
-      head.backward(h, m, g, dh, dw, dc, false);
+      head.backward(h, m, g, dh, dw, dc, GradMode.OVERWRITE);
       return new float[][] {values.toFloatArray(), dh.toFloatArray(), dw.toFloatArray(), dc.toFloatArray()};
     }
   }
@@ -146,7 +146,7 @@ class ValueHeadTest {
       try (Tensor v = head.forward(h, m)) {
         assertArrayEquals(new float[6], v.toFloatArray());
       }
-      head.backward(h, m, g, dh, dw, dc, false);
+      head.backward(h, m, g, dh, dw, dc, GradMode.OVERWRITE);
       assertArrayEquals(new float[24], dh.toFloatArray());
       assertArrayEquals(new float[4], dw.toFloatArray());
       assertArrayEquals(new float[1], dc.toFloatArray());
@@ -170,7 +170,7 @@ class ValueHeadTest {
         // (2 - 2 + 1, masked, -6 - 0.5 + 1)
         assertArrayEquals(new float[] {1f, 0f, -5.5f}, v.toFloatArray());
       }
-      head.backward(h, m, g, dh, dw, dc, false);
+      head.backward(h, m, g, dh, dw, dc, GradMode.OVERWRITE);
       assertArrayEquals(new float[] {2, -1, 0, 0, -4, 2}, dh.toFloatArray());
       // dw = 1·(1, 2) - 2·(-3, 0.5) = (7, 1); dc = 1 - 2 = -1 (the masked 50 is ignored)
       assertArrayEquals(new float[] {7f, 1f}, dw.toFloatArray());
@@ -193,7 +193,7 @@ class ValueHeadTest {
         Tensor dh = cpu.fromFloats(dh0, k.b, k.s, k.d);
         Tensor dw = cpu.fromFloats(dw0, k.d);
         Tensor dc = cpu.fromFloats(new float[] {2f}, 1)) {
-      ValueHead.of(w, c).backward(h, m, g, dh, dw, dc, true);
+      ValueHead.of(w, c).backward(h, m, g, dh, dw, dc, GradMode.ACCUMULATE);
       float[] wantDh = dh0.clone();
       for (int i = 0; i < n; i++) {
         wantDh[i] += k.dh[i];  // the oracle's dh is 0 at masked positions
@@ -250,8 +250,8 @@ class ValueHeadTest {
       assertNames("mask", () -> head.forward(h, mOther, v));
       assertNames("values", () -> head.forward(h, m, vFlat));
       assertNames("values", () -> head.forward(h, m, null));
-      assertNames("dValues", () -> head.backward(h, m, vFlat, null, null, null, false));
-      assertNames("dBias", () -> head.backward(h, m, v, null, null, dbias2, false));
+      assertNames("dValues", () -> head.backward(h, m, vFlat, null, null, null, GradMode.OVERWRITE));
+      assertNames("dBias", () -> head.backward(h, m, v, null, null, dbias2, GradMode.OVERWRITE));
     }
   }
 
