@@ -4,6 +4,7 @@ import com.google.common.collect.ImmutableList;
 import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
+import org.factrl.data.MmhalType;
 
 /** Reads and writes MMHal-Bench {@code response_template.json} files ({@link MmhalRecord}). */
 public final class MmhalCodec {
@@ -21,7 +22,7 @@ public final class MmhalCodec {
 
   public static JsonObject toJson(MmhalRecord r) {
     JsonObject o = new JsonObject();
-    o.addProperty("question_type", r.questionType().jsonName());
+    o.addProperty("question_type", r.questionType().mmhalName());
     o.addProperty("question_topic", r.questionTopic());
     o.addProperty("image_id", r.imageId());
     o.addProperty("image_src", r.imageSrc());
@@ -35,7 +36,7 @@ public final class MmhalCodec {
   /** Parses one record; throws {@link IllegalArgumentException} naming the field. */
   public static MmhalRecord fromJson(JsonObject o) {
     String typeName = JsonRecords.text(o, "question_type", "question_type");
-    MmhalQuestionType type = MmhalQuestionType.fromJsonName(typeName).orElseThrow(() ->
+    MmhalType type = MmhalType.fromMmhalName(typeName).orElseThrow(() ->
         new InvalidFieldException("question_type", "expected one of attribute, adversarial, comparison, "
             + "counting, relation, environment, holistic, other; got '" + typeName + "'"));
     return new MmhalRecord(

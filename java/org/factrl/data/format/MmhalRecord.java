@@ -1,13 +1,14 @@
 package org.factrl.data.format;
 
 import com.google.common.collect.ImmutableList;
+import org.factrl.data.MmhalType;
 
 /**
  * One entry of MMHal-Bench's {@code response_template.json}, the file an external (GPT-4) judge
  * reads:
  *
  * <pre>{@code
- * {"question_type": "counting",              // one of the 8 MmhalQuestionType names
+ * {"question_type": "counting",              // one of the 8 MmhalType names
  *  "question_topic": "shapes",               // may be empty
  *  "image_id": "scene-000001",
  *  "image_src": "images/scene-000001.png",
@@ -18,7 +19,7 @@ import com.google.common.collect.ImmutableList;
  * }</pre>
  */
 public record MmhalRecord(
-    MmhalQuestionType questionType,
+    MmhalType questionType,
     String questionTopic,
     String imageId,
     String imageSrc,

@@ -7,6 +7,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.factrl.data.MmhalType;
 import org.factrl.data.shapes.Colour;
 import org.factrl.data.shapes.Scene;
 import org.factrl.data.shapes.ShapeKind;
@@ -20,7 +21,7 @@ import org.factrl.data.shapes.Size;
  * <h2>Scoring rubric</h2>
  *
  * Let C be the number of correct claims, K the number of distinct {@link ClaimKind}s among them,
- * and A the number of correct claims that answer the question ({@link MmhalType#answeredBy}; for
+ * and A the number of correct claims that answer the question ({@link #answers}; for
  * holistic, other, or no question A = C). Unverifiable claims count for nothing.
  *
  * <p>An object that does not exist is one hallucination however often the answer mentions it: a
@@ -125,7 +126,7 @@ public final class ExactJudge {
       if (v.verdict() == Verdict.CORRECT) {
         correct++;
         kinds.add(v.claim().kind());
-        if (type.answeredBy(v.claim())) {
+        if (answers(type, v.claim())) {
           answering++;
         }
       }
@@ -266,5 +267,22 @@ public final class ExactJudge {
       }
     }
     return false;
+  }
+
+  /** Which claim kinds answer a question of this type (all kinds for holistic and other). */
+  static boolean answers(MmhalType type, Claim c) {
+    return switch (type) {
+      case ATTRIBUTE -> c.kind() == ClaimKind.ATTRIBUTE
+          || (c.kind() == ClaimKind.OBJECT || c.kind() == ClaimKind.COUNT)
+          && c.subject().hasAttribute();
+      case ADVERSARIAL_OBJECT -> c.kind() == ClaimKind.OBJECT || c.kind() == ClaimKind.NEGATED
+          || c.kind() == ClaimKind.COUNT;
+      case COMPARISON -> c.kind() == ClaimKind.COMPARISON || c.kind() == ClaimKind.COUNT
+          || c.kind() == ClaimKind.ATTRIBUTE && c.attribute().size() != null;
+      case COUNTING -> c.kind() == ClaimKind.COUNT || c.kind() == ClaimKind.NEGATED;
+      case SPATIAL_RELATION -> c.kind() == ClaimKind.RELATION;
+      case ENVIRONMENT -> c.kind() == ClaimKind.ENVIRONMENT;
+      case HOLISTIC_DESCRIPTION, OTHER -> true;
+    };
   }
 }

@@ -2,6 +2,7 @@ package org.factrl.data.judge;
 
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
+import org.factrl.data.MmhalType;
 
 /**
  * The judge's findings on one answer: every claim with its verdict, how informative the answer

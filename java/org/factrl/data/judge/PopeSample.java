@@ -1,6 +1,7 @@
 package org.factrl.data.judge;
 
 import com.google.common.base.Preconditions;
+import org.factrl.data.PopeSampling;
 
 /**
  * One POPE probe: whether the truthful answer is "yes", the model's free-text answer, and the probe
@@ -15,7 +16,7 @@ public record PopeSample(boolean truthYes, String answer, String kind) {
     this(truthYes, answer, (String) null);
   }
 
-  public PopeSample(boolean truthYes, String answer, PopeProbeKind kind) {
+  public PopeSample(boolean truthYes, String answer, PopeSampling kind) {
     this(truthYes, answer, kind.key());
   }
 }

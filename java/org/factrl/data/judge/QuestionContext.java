@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableSet;
 import java.util.List;
+import org.factrl.data.MmhalType;
 
 /**
  * What a question asks, as far as the judge needs it: its MMHal type, what a short answer supplies

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import org.factrl.data.MmhalType;
 import org.factrl.data.shapes.Colour;
 import org.factrl.data.shapes.ObjectKind;
 import org.factrl.data.shapes.Scene;
@@ -24,7 +25,7 @@ final class MmhalQuestions {
   static ImmutableList<MmhalQuestion> generate(SceneFacts f, String description, SplittableRandom rng) {
     ImmutableList<String> content = f.imageContent();
     ImmutableList.Builder<MmhalQuestion> out = ImmutableList.builder();
-    for (QuestionType type : QuestionType.values()) {
+    for (MmhalType type : MmhalType.values()) {
       String[] qa = switch (type) {
         case ATTRIBUTE -> attribute(f, rng);
         case ADVERSARIAL_OBJECT -> adversarial(f, rng);

@@ -1,6 +1,7 @@
 package org.factrl.data.shapes.tasks;
 
 import com.google.common.base.Preconditions;
+import org.factrl.data.PopeSampling;
 import org.factrl.data.shapes.ObjectKind;
 import org.factrl.data.shapes.Words;
 

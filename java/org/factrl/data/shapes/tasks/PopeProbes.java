@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.factrl.data.PopeSampling;
 import org.factrl.data.shapes.ObjectKind;
 
 /**

@@ -3,12 +3,14 @@ package org.factrl.data.shapes.tasks;
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
+import org.factrl.data.MmhalType;
+import org.factrl.data.PopeSampling;
 import org.factrl.data.shapes.Scene;
 
 /**
  * Every task generated from one scene: five captions, a detailed description, balanced yes/no
  * questions, multiple-choice questions with rationales, one MMHal question per type (in {@link
- * QuestionType} order) and POPE probe sets for each sampling setting.
+ * MmhalType} order) and POPE probe sets for each sampling setting.
  */
 public record SceneTasks(
     Scene scene,
@@ -35,7 +37,7 @@ public record SceneTasks(
   }
 
   /** The MMHal question of one type. */
-  public MmhalQuestion mmhal(QuestionType type) {
+  public MmhalQuestion mmhal(MmhalType type) {
     for (MmhalQuestion q : mmhal) {
       if (q.type() == type) {
         return q;

@@ -1,5 +1,6 @@
 package org.factrl.data.format;
 
+import org.factrl.data.MmhalType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,14 +37,14 @@ class MmhalCodecTest {
     Path template = dir.resolve("response_template.json");
     Files.writeString(template, "[" + VALID + "]");
     MmhalRecord r = MmhalCodec.read(template).get(0);
-    assertEquals(MmhalQuestionType.ATTRIBUTE, r.questionType());
+    assertEquals(MmhalType.ATTRIBUTE, r.questionType());
     assertEquals(ImmutableList.of("Coat", "Animal", "Dog"), r.imageContent());
     assertEquals("The dog's coat is brown and white.", r.modelAnswer());
 
     ImmutableList.Builder<MmhalRecord> all = ImmutableList.builder();
-    for (MmhalQuestionType t : MmhalQuestionType.values()) {
+    for (MmhalType t : MmhalType.values()) {
       all.add(new MmhalRecord(t, "shapes", "scene-" + t.ordinal(), "images/scene-" + t.ordinal() + ".png",
-          ImmutableList.of("circle", "square"), "Question about " + t.jsonName() + "?", "Answer.", ""));
+          ImmutableList.of("circle", "square"), "Question about " + t.mmhalName() + "?", "Answer.", ""));
     }
     List<MmhalRecord> records = all.build();
     Path out = dir.resolve("export.json");

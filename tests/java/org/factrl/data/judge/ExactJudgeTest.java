@@ -1,5 +1,6 @@
 package org.factrl.data.judge;
 
+import org.factrl.data.MmhalType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

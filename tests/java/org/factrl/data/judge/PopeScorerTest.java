@@ -1,5 +1,6 @@
 package org.factrl.data.judge;
 
+import org.factrl.data.PopeSampling;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -64,10 +65,10 @@ class PopeScorerTest {
   @Test
   void perProbeKind() {
     List<PopeSample> samples = new ArrayList<>();
-    samples.add(new PopeSample(true, "Yes.", PopeProbeKind.RANDOM));
-    samples.add(new PopeSample(false, "No.", PopeProbeKind.RANDOM));
-    samples.add(new PopeSample(true, "Yes.", PopeProbeKind.POPULAR));
-    samples.add(new PopeSample(false, "Yes.", PopeProbeKind.POPULAR));
+    samples.add(new PopeSample(true, "Yes.", PopeSampling.RANDOM));
+    samples.add(new PopeSample(false, "No.", PopeSampling.RANDOM));
+    samples.add(new PopeSample(true, "Yes.", PopeSampling.POPULAR));
+    samples.add(new PopeSample(false, "Yes.", PopeSampling.POPULAR));
     samples.add(new PopeSample(true, "No.", "adversarial"));
     samples.add(new PopeSample(false, "Yes.", "adversarial"));
     ImmutableSortedMap<String, PopeMetrics> byKind = PopeScorer.scoreByKind(samples);
@@ -78,7 +79,7 @@ class PopeScorerTest {
     assertEquals(1.0, byKind.get("popular").yesRatio());
     assertEquals(0.0, byKind.get("adversarial").accuracy());
     assertEquals(new PopeMetrics(2, 2, 1, 1, 0), byKind.get("all"));
-    assertEquals(PopeProbeKind.ADVERSARIAL, PopeProbeKind.parse(" Adversarial "));
+    assertEquals(PopeSampling.ADVERSARIAL, PopeSampling.parse(" Adversarial "));
   }
 
   @Test

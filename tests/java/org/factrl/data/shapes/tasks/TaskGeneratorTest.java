@@ -1,5 +1,7 @@
 package org.factrl.data.shapes.tasks;
 
+import org.factrl.data.MmhalType;
+import org.factrl.data.PopeSampling;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -175,25 +177,25 @@ class TaskGeneratorTest {
   void everySceneHasAllEightMmhalTypesWithTrueAnswers() {
     int adversarialChecked = 0;
     for (SceneTasks t : tasks) {
-      assertEquals(List.of(QuestionType.values()), t.mmhal().stream().map(MmhalQuestion::type).toList());
+      assertEquals(List.of(MmhalType.values()), t.mmhal().stream().map(MmhalQuestion::type).toList());
       SceneTruth truth = new SceneTruth(t.scene());
       for (MmhalQuestion q : t.mmhal()) {
         truth.check(q.gtAnswer());
         assertEquals(t.scene().objects().size() + 1, q.imageContent().size());
         assertEquals(t.scene().environment().phrase(), q.imageContent().get(q.imageContent().size() - 1));
       }
-      MmhalQuestion adversarial = t.mmhal(QuestionType.ADVERSARIAL_OBJECT);
+      MmhalQuestion adversarial = t.mmhal(MmhalType.ADVERSARIAL_OBJECT);
       Matcher m = Pattern.compile("There is no (.+) in the image\\.").matcher(adversarial.gtAnswer());
       assertTrue(m.matches(), adversarial.gtAnswer());
       assertTrue(adversarial.question().contains(" the " + m.group(1)), adversarial.toString());
       assertEquals(0, truth.count(m.group(1)), adversarial.toString());
       adversarialChecked++;
-      assertEquals(t.description(), t.mmhal(QuestionType.HOLISTIC_DESCRIPTION).gtAnswer());
+      assertEquals(t.description(), t.mmhal(MmhalType.HOLISTIC_DESCRIPTION).gtAnswer());
       assertEquals("The scene is set " + Words.setting(t.scene().environment()) + ".",
-          t.mmhal(QuestionType.ENVIRONMENT).gtAnswer());
+          t.mmhal(MmhalType.ENVIRONMENT).gtAnswer());
     }
     assertEquals(tasks.size(), adversarialChecked);
-    assertEquals("adversarial", QuestionType.ADVERSARIAL_OBJECT.mmhalName());
+    assertEquals("adversarial", MmhalType.ADVERSARIAL_OBJECT.mmhalName());
   }
 
   @Test
@@ -293,8 +295,8 @@ class TaskGeneratorTest {
       assertEquals(8, t.mmhal().size());
       assertEquals(2, t.yesNo().stream().filter(YesNoQuestion::answer).count());
       assertEquals(2, t.pope(PopeSampling.RANDOM).size());
-      assertTrue(t.mmhal(QuestionType.SPATIAL_RELATION).gtAnswer().contains("of the image"),
-          t.mmhal(QuestionType.SPATIAL_RELATION).toString());
+      assertTrue(t.mmhal(MmhalType.SPATIAL_RELATION).gtAnswer().contains("of the image"),
+          t.mmhal(MmhalType.SPATIAL_RELATION).toString());
     }
   }
 
