@@ -10,6 +10,14 @@ public interface Command {
   /** One line for the usage listing. */
   String summary();
 
-  /** Runs with the remaining arguments; returns the process exit code. */
+  /** The full usage text {@code bin/factrl NAME --help} prints. */
+  default String usage() {
+    return "usage: bin/factrl " + name() + "   (no options)";
+  }
+
+  /**
+   * Runs with the remaining arguments ({@code --help} never reaches it); returns the process exit
+   * code. A command line it cannot run is a {@link UsageException} (exit 2).
+   */
   int run(List<String> args) throws Exception;
 }

@@ -13,7 +13,7 @@ public final class Main {
 
   /** Every subcommand, in the order the usage lists them. */
   static List<Command> commands() {
-    return ImmutableList.of(new PipelineCommand(), new InfoCommand());
+    return ImmutableList.of(new PipelineCommand(), new DataCommand(), new InfoCommand());
   }
 
   public static void main(String[] argv) {
@@ -35,8 +35,17 @@ public final class Main {
       printUsage(byName);
       return 2;
     }
+    List<String> args = Arrays.asList(argv).subList(1, argv.length);
+    if (args.contains("--help") || args.contains("-h")) {
+      System.out.println(command.usage());
+      return 0;
+    }
     try {
-      return command.run(Arrays.asList(argv).subList(1, argv.length));
+      return command.run(args);
+    } catch (UsageException e) {
+      System.err.println("factrl " + command.name() + ": " + e.getMessage());
+      System.err.println(command.usage());
+      return 2;
     } catch (FactRlException | IllegalArgumentException e) {
       System.err.println("factrl " + command.name() + ": " + e.getMessage());
       return 1;

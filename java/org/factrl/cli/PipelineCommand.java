@@ -1,6 +1,10 @@
 package org.factrl.cli;
 
+import com.google.common.collect.ImmutableSet;
+import java.nio.file.Path;
 import java.util.List;
+import org.factrl.data.dataset.DataSetSummary;
+import org.factrl.data.dataset.ShapesDataSetWriter;
 import org.factrl.engine.Device;
 
 /**
@@ -9,6 +13,12 @@ import org.factrl.engine.Device;
  * work it did not do.
  */
 final class PipelineCommand implements Command {
+  static final String USAGE = """
+      usage: bin/factrl pipeline [--run DIR] [--scenes N] [--seed S]
+        --run DIR    folder for the run's data, checkpoints and metrics (default runs/pipeline)
+        --scenes N   shapes-world scenes of the built-in data set (default 1000)
+        --seed S     seed of the data and of training (default 0)""";
+
   @Override
   public String name() {
     return "pipeline";
@@ -20,16 +30,37 @@ final class PipelineCommand implements Command {
   }
 
   @Override
+  public String usage() {
+    return USAGE;
+  }
+
+  @Override
   public int run(List<String> args) throws Exception {
-    if (args.contains("--help")) {
-      System.out.println("usage: bin/factrl pipeline   (no options yet)");
-      return 0;
+    Options o = Options.parse(args, ImmutableSet.of("run", "scenes", "seed"), ImmutableSet.of());
+    Path run = Path.of(o.value("run").orElse("runs/pipeline"));
+    ShapesDataSetWriter data;
+    try {
+      data = ShapesDataSetWriter.builder()
+          .scenes((int) o.integer("scenes", 1000, 1, 10_000_000))
+          .seed(o.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE))
+          .overwrite(true)
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
     }
     try (Device device = Device.best()) {
       System.out.println("[pipeline] device: " + device);
       KernelSelfCheck.run(device, System.out);
     }
-    System.out.println("[pipeline] stages not built yet: shapes-world data, SFT, reward model, PPO, eval"
+
+    Path dataDir = run.resolve("data");
+    if (data.wroteAlready(dataDir)) {
+      System.out.println("[pipeline] data: reusing " + dataDir + " (same settings)");
+    } else {
+      DataSetSummary summary = data.write(dataDir);
+      System.out.println("[pipeline] " + summary.describe().replace("\n", "\n[pipeline] "));
+    }
+    System.out.println("[pipeline] stages not built yet: SFT, reward model, PPO, eval"
         + " (see the open issues); nothing was trained.");
     return 0;
   }

@@ -1,8 +1,15 @@
 package org.factrl.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.factrl.data.dataset.DataSetSummary;
+import org.factrl.data.dataset.ShapesDataSetWriter;
 import org.factrl.data.shapes.PngWriter;
 import org.factrl.data.shapes.Scene;
 import org.factrl.data.shapes.SceneGenerator;
@@ -18,7 +25,9 @@ import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -26,7 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * image and encoding it as PNG in memory must take under a minute on 2 cores. One operation is the
  * whole data set: scenes, object statistics, tasks, pixels and PNG bytes. {@code factrlShapes10k}
  * runs on one thread; {@code factrlShapes10kTwoCores} on a two-thread pool (scenes are independent,
- * so the output is the same). No libtorch counterpart: there is no ratio to print.
+ * so the output is the same). {@code factrlDataSetFiles10k} is what {@code bin/factrl data} does: the
+ * same plus the judged preference pairs, every record file, the tokenizer and the manifest, written
+ * to disk (common pool, all cores). No libtorch counterpart: there is no ratio to print.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -37,6 +48,29 @@ import org.openjdk.jmh.annotations.Warmup;
 public class ShapesWorldBench {
   @Param("10000")
   public int scenes;
+
+  private Path out;
+
+  @Setup
+  public void makeFolder() throws IOException {
+    out = Files.createTempDirectory("factrl-bench-data");
+  }
+
+  @TearDown
+  public void removeFolder() throws IOException {
+    try (Stream<Path> walk = Files.walk(out)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  @Benchmark
+  public int factrlDataSetFiles10k() {
+    DataSetSummary s = ShapesDataSetWriter.builder().scenes(scenes).seed(1).overwrite(true).build()
+        .write(out.resolve("ds"));
+    return s.records().size();
+  }
 
   @Benchmark
   public long factrlShapes10k() {

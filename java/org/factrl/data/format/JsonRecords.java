@@ -27,13 +27,15 @@ import java.util.function.Function;
 import org.factrl.engine.FactRlException;
 
 /**
- * The shared machinery of the format codecs: a file holds one JSON array of records; reading
- * names the file, the record index (0-based position in the array) and the field of the first
- * error; writing is pretty-printed UTF-8, atomic. Unknown fields are ignored (real data sets carry
+ * The shared machinery of the format codecs: a file holds one JSON array of records (or, for
+ * POPE, JSON Lines: {@link #readLines}); reading names the file, the record index (0-based position
+ * in the array; the 1-based line for JSON Lines) and the field of the first error; writing is UTF-8
+ * and atomic. Unknown fields are ignored (real data sets carry
  * extra ones).
  */
 public final class JsonRecords {
   private static final Gson PRETTY = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+  private static final Gson COMPACT = new GsonBuilder().disableHtmlEscaping().create();
 
   private JsonRecords() {}
 
@@ -71,10 +73,61 @@ public final class JsonRecords {
 
   /** Reads a whole JSON document (strict syntax, UTF-8); errors name the file. */
   public static JsonElement readDocument(Path file) {
-    String text;
+    String text = readText(file);
+    if (text.isBlank()) {
+      throw new FactRlException(file + ": empty file, expected JSON");
+    }
+    try {
+      return parseStrict(text);
+    } catch (JsonParseException | IOException | IllegalStateException e) {
+      throw new FactRlException(file + ": not valid JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Parses {@code file} as JSON Lines (one object per line, blank lines skipped; the format of
+   * POPE's question files); errors name the file, the 1-based line and the field.
+   */
+  public static <T> ImmutableList<T> readLines(Path file, Function<JsonObject, T> parser) {
+    String[] lines = readText(file).split("\n", -1);
+    ImmutableList.Builder<T> records = ImmutableList.builder();
+    for (int i = 0; i < lines.length; i++) {
+      String line = lines[i].strip();
+      if (line.isEmpty()) {
+        continue;
+      }
+      String where = file + ": line " + (i + 1) + ": ";
+      JsonElement e;
+      try {
+        e = parseStrict(line);
+      } catch (JsonParseException | IOException | IllegalStateException x) {
+        throw new FactRlException(where + "not valid JSON: " + x.getMessage(), x);
+      }
+      if (!e.isJsonObject()) {
+        throw new FactRlException(where + "expected a JSON object, got " + kind(e));
+      }
+      try {
+        records.add(parser.apply(e.getAsJsonObject()));
+      } catch (InvalidFieldException x) {
+        throw new FactRlException(where + x.getMessage(), x);
+      }
+    }
+    return records.build();
+  }
+
+  /** Writes {@code records} as JSON Lines: one compact object per line (atomic, UTF-8). */
+  public static <T> void writeLines(Path file, List<T> records, Function<T, JsonObject> toJson) {
+    StringBuilder text = new StringBuilder();
+    for (T r : records) {
+      text.append(COMPACT.toJson(toJson.apply(r))).append('\n');
+    }
+    AtomicFiles.writeString(file, text.toString());
+  }
+
+  private static String readText(Path file) {
     try {
       byte[] bytes = Files.readAllBytes(file);
-      text = StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
@@ -85,20 +138,16 @@ public final class JsonRecords {
     } catch (IOException e) {
       throw new FactRlException(file + ": cannot read: " + e, e);
     }
-    if (text.isBlank()) {
-      throw new FactRlException(file + ": empty file, expected JSON");
+  }
+
+  private static JsonElement parseStrict(String text) throws IOException {
+    JsonReader reader = new JsonReader(new StringReader(text));
+    reader.setStrictness(Strictness.STRICT);
+    JsonElement root = JsonParser.parseReader(reader);
+    if (reader.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
+      throw new JsonParseException("trailing content after the JSON value");
     }
-    try {
-      JsonReader reader = new JsonReader(new StringReader(text));
-      reader.setStrictness(Strictness.STRICT);
-      JsonElement root = JsonParser.parseReader(reader);
-      if (reader.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
-        throw new JsonParseException("trailing content after the JSON value");
-      }
-      return root;
-    } catch (JsonParseException | IOException | IllegalStateException e) {
-      throw new FactRlException(file + ": not valid JSON: " + e.getMessage(), e);
-    }
+    return root;
   }
 
   private static JsonArray readArray(Path file) {

@@ -1,12 +1,12 @@
 package org.factrl.data.judge;
 
-import org.factrl.data.MmhalType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import org.factrl.data.MmhalType;
 import org.factrl.data.shapes.Colour;
 import org.factrl.data.shapes.Environment;
 import org.factrl.data.shapes.Relation;

@@ -1,7 +1,5 @@
 package org.factrl.data.shapes.tasks;
 
-import org.factrl.data.MmhalType;
-import org.factrl.data.PopeSampling;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -16,6 +14,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.factrl.data.MmhalType;
+import org.factrl.data.PopeSampling;
 import org.factrl.data.shapes.Environment;
 import org.factrl.data.shapes.Scene;
 import org.factrl.data.shapes.SceneGenerator;

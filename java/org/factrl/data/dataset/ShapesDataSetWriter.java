@@ -1,0 +1,437 @@
+package org.factrl.data.dataset;
+
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import com.google.common.hash.Hashing;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.IntFunction;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.factrl.data.PopeSampling;
+import org.factrl.data.format.AtomicFiles;
+import org.factrl.data.format.JsonRecords;
+import org.factrl.data.format.LlavaConversation;
+import org.factrl.data.format.LlavaConversationCodec;
+import org.factrl.data.format.MmhalCodec;
+import org.factrl.data.format.MmhalRecord;
+import org.factrl.data.format.PopeCodec;
+import org.factrl.data.format.PopeRecord;
+import org.factrl.data.format.PreferencePair;
+import org.factrl.data.format.PreferencePairCodec;
+import org.factrl.data.format.RlPrompt;
+import org.factrl.data.format.RlPromptCodec;
+import org.factrl.data.format.Turn;
+import org.factrl.data.judge.CorruptionBootstrap;
+import org.factrl.data.judge.ExactJudge;
+import org.factrl.data.shapes.PngWriter;
+import org.factrl.data.shapes.Scene;
+import org.factrl.data.shapes.SceneGenerator;
+import org.factrl.data.shapes.SceneJson;
+import org.factrl.data.shapes.tasks.SceneTasks;
+import org.factrl.data.shapes.tasks.ShapesDataSet.Split;
+import org.factrl.data.shapes.tasks.ShapesDataSet;
+import org.factrl.data.shapes.tasks.TaskGenerator;
+import org.factrl.data.text.ChatTemplate;
+import org.factrl.data.text.ShapesTokenizerWriter;
+import org.factrl.engine.FactRlException;
+
+/**
+ * Writes a complete shapes-world data set folder ({@link DataSetFiles}): images, annotations, the
+ * SFT / reward-model / RL / evaluation files and the tokenizer learnt from their text.
+ *
+ * <p>Deterministic: the same settings give byte-identical files (no timestamps, fixed record
+ * order; work runs in parallel but results are gathered in scene order). All or nothing: the data
+ * set is built in a hidden sibling folder and renamed into place only when complete, so a crash or
+ * error never leaves a half-written data set under the target name. An existing target is
+ * replaced only with {@link Builder#overwrite} and only if it is itself a data set (holds a
+ * manifest): this writer never deletes a folder it did not make.
+ */
+public final class ShapesDataSetWriter {
+  /** The manifest's {@code format} value; bump when the layout changes. */
+  public static final String FORMAT = "factrl-shapes-dataset/1";
+
+  private final long seed;
+  private final int scenes;
+  private final int imageSize;
+  private final double[] fractions;
+  private final boolean overwrite;
+
+  private ShapesDataSetWriter(Builder b) {
+    this.seed = b.seed;
+    this.scenes = b.scenes;
+    this.imageSize = b.imageSize;
+    this.fractions = b.fractions.clone();
+    this.overwrite = b.overwrite;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Writes the data set to {@code out}.
+   *
+   * @throws FactRlException naming the folder when it exists (without overwrite, or when it is
+   *     not a data set) or when any file cannot be written
+   */
+  public DataSetSummary write(Path out) {
+    long start = System.nanoTime();
+    Path target = out.toAbsolutePath().normalize();
+    checkTarget(target);
+    Path parent = target.getParent();
+    Path tmp;
+    try {
+      Files.createDirectories(parent);
+      tmp = Files.createDirectory(AtomicFiles.temporarySibling(target, ".partial"));
+    } catch (IOException e) {
+      throw new FactRlException(target + ": cannot create the data set folder: " + e, e);
+    }
+    try {
+      Built built = build(DataSetFiles.in(tmp));
+      moveIntoPlace(tmp, target);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      return new DataSetSummary(target, scenes, built.splitScenes, built.records, built.rejectedPairs, seconds);
+    } finally {
+      deleteTree(tmp);
+    }
+  }
+
+  private record Built(ImmutableMap<String, Integer> splitScenes, ImmutableMap<String, Integer> records,
+      int rejectedPairs) {}
+
+  private Built build(DataSetFiles files) {
+    ShapesDataSet data = ShapesDataSet.builder()
+        .sceneGenerator(SceneGenerator.builder().seed(seed).imageSize(imageSize).build())
+        .taskGenerator(TaskGenerator.withSeed(seed))
+        .scenes(scenes)
+        .fractions(fractions[0], fractions[1], fractions[2], fractions[3])
+        .build();
+    ImmutableList<SceneTasks> tasks = inOrder(data.size(), data::tasks);
+
+    writeImages(data, files);
+    SceneJson.writeList(files.annotations(), data.scenes());
+
+    List<LlavaConversation> sft = new ArrayList<>();
+    for (int i = data.start(Split.SFT); i < data.start(Split.SFT) + data.scenes(Split.SFT).size(); i++) {
+      sft.addAll(ShapesRecords.sft(tasks.get(i), i));
+    }
+    CorruptionBootstrap bootstrap = CorruptionBootstrap.builder().seed(seed).build();
+    ExactJudge judge = new ExactJudge();
+    List<PreferencePair> preferences = new ArrayList<>();
+    int rejected = 0;
+    ImmutableList<Scene> rmScenes = data.scenes(Split.RM);
+    for (ShapesRecords.JudgedPairs judged :
+        inOrder(rmScenes.size(), k -> ShapesRecords.preferences(rmScenes.get(k), bootstrap, judge))) {
+      preferences.addAll(judged.pairs());
+      rejected += judged.rejected();
+    }
+    List<RlPrompt> rl = new ArrayList<>();
+    List<MmhalRecord> mmhal = new ArrayList<>();
+    Map<PopeSampling, List<PopeRecord>> pope = new LinkedHashMap<>();
+    for (PopeSampling p : PopeSampling.values()) {
+      pope.put(p, new ArrayList<>());
+    }
+    for (int i = 0; i < data.size(); i++) {
+      switch (data.splitOf(i)) {
+        case RL -> rl.addAll(ShapesRecords.rlPrompts(tasks.get(i)));
+        case EVAL -> {
+          mmhal.addAll(ShapesRecords.mmhal(tasks.get(i)));
+          for (PopeSampling p : PopeSampling.values()) {
+            List<PopeRecord> list = pope.get(p);
+            list.addAll(ShapesRecords.pope(tasks.get(i), p, list.size() + 1));
+          }
+        }
+        default -> { }
+      }
+    }
+
+    LlavaConversationCodec.write(files.sft(), sft);
+    PreferencePairCodec.write(files.preferences(), preferences);
+    RlPromptCodec.write(files.rlPrompts(), rl);
+    MmhalCodec.write(files.mmhal(), mmhal);
+    for (PopeSampling p : PopeSampling.values()) {
+      PopeCodec.write(files.pope(p), pope.get(p));
+    }
+    ShapesTokenizerWriter.write(files.tokenizer(), corpus(tasks, sft, preferences, rl, mmhal, pope));
+
+    ImmutableMap.Builder<String, Integer> splits = ImmutableMap.builder();
+    for (Split s : Split.values()) {
+      splits.put(s.name().toLowerCase(Locale.ROOT), data.scenes(s).size());
+    }
+    ImmutableMap.Builder<String, Integer> records = ImmutableMap.builder();
+    records.put("images", data.size());
+    records.put(name(files, files.annotations()), data.size());
+    records.put(name(files, files.sft()), sft.size());
+    records.put(name(files, files.preferences()), preferences.size());
+    records.put(name(files, files.rlPrompts()), rl.size());
+    records.put(name(files, files.mmhal()), mmhal.size());
+    for (PopeSampling p : PopeSampling.values()) {
+      records.put(name(files, files.pope(p)), pope.get(p).size());
+    }
+    Built built = new Built(splits.build(), records.build(), rejected);
+    writeManifest(files, data, built);
+    return built;
+  }
+
+  /** Renders and encodes every image in parallel; each file is written by the thread that made it. */
+  private static void writeImages(ShapesDataSet data, DataSetFiles files) {
+    try {
+      Files.createDirectories(files.images());
+    } catch (IOException e) {
+      throw new FactRlException(files.images() + ": cannot create: " + e, e);
+    }
+    int size = data.sceneGenerator().imageSize();
+    IntStream.range(0, data.size()).parallel().forEach(i -> {
+      Scene s = data.scene(i);
+      PngWriter.write(files.image(s.image()), s, size);
+    });
+  }
+
+  /** {@code f(0..n-1)} computed in parallel, returned in index order (so output never depends on scheduling). */
+  private static <T> ImmutableList<T> inOrder(int n, IntFunction<T> f) {
+    return IntStream.range(0, n).parallel().mapToObj(f).collect(ImmutableList.toImmutableList());
+  }
+
+  /** Every text a model will read or write in this data set, for the tokenizer's merges. */
+  private static List<String> corpus(List<SceneTasks> tasks, List<LlavaConversation> sft,
+      List<PreferencePair> preferences, List<RlPrompt> rl, List<MmhalRecord> mmhal,
+      Map<PopeSampling, List<PopeRecord>> pope) {
+    List<String> text = new ArrayList<>();
+    text.add(ChatTemplate.VICUNA_V1_SYSTEM);
+    text.add("USER: ASSISTANT:");
+    text.add(ShapesRecords.DESCRIBE);
+    text.add(ShapesRecords.CAPTION);
+    for (SceneTasks t : tasks) {
+      text.addAll(t.captions());
+      text.add(t.description());
+    }
+    sft.forEach(c -> c.conversations().forEach(turn -> text.add(turn.value())));
+    for (PreferencePair p : preferences) {
+      text.add(p.output1());
+      text.add(p.output2());
+    }
+    for (RlPrompt p : rl) {
+      p.conversations().stream().map(Turn::value).forEach(text::add);
+      p.rationale().ifPresent(text::add);
+      p.answer().ifPresent(a -> text.addAll(a.choices()));
+    }
+    for (MmhalRecord m : mmhal) {
+      text.add(m.question());
+      text.add(m.gtAnswer());
+      text.addAll(m.imageContent());
+    }
+    pope.values().forEach(list -> list.forEach(r -> text.add(r.text())));
+    return text;
+  }
+
+  /** The manifest's {@code settings}: everything that decides the data set's content. */
+  private JsonObject settings() {
+    JsonObject gen = new JsonObject();
+    gen.addProperty("generator", "shapes-world");
+    gen.addProperty("seed", seed);
+    gen.addProperty("scenes", scenes);
+    gen.addProperty("image_size", imageSize);
+    JsonArray split = new JsonArray();
+    for (double f : fractions) {
+      split.add(f);
+    }
+    gen.add("split_fractions", split);
+    return gen;
+  }
+
+  /**
+   * Whether {@code root} holds a complete data set this writer would write byte for byte (same
+   * format and settings), so a pipeline can reuse it instead of writing it again.
+   */
+  public boolean wroteAlready(Path root) {
+    DataSetFiles files = DataSetFiles.in(root);
+    if (!files.isComplete()) {
+      return false;
+    }
+    try {
+      JsonObject m = JsonRecords.readDocument(files.manifest()).getAsJsonObject();
+      return FORMAT.equals(m.get("format").getAsString()) && settings().equals(m.get("settings"));
+    } catch (FactRlException | IllegalStateException | NullPointerException | UnsupportedOperationException e) {
+      return false; // an unreadable manifest is not a data set we can trust
+    }
+  }
+
+  private void writeManifest(DataSetFiles files, ShapesDataSet data, Built built) {
+    JsonObject m = new JsonObject();
+    m.addProperty("format", FORMAT);
+    m.add("settings", settings());
+    JsonObject splits = new JsonObject();
+    for (Split s : Split.values()) {
+      JsonObject o = new JsonObject();
+      o.addProperty("first_scene", data.start(s));
+      o.addProperty("scenes", data.scenes(s).size());
+      splits.add(s.name().toLowerCase(Locale.ROOT), o);
+    }
+    m.add("splits", splits);
+    JsonObject fileInfo = new JsonObject();
+    for (Map.Entry<String, Integer> e : built.records.entrySet()) {
+      if (e.getKey().equals("images")) {
+        continue;
+      }
+      JsonObject o = new JsonObject();
+      o.addProperty("records", e.getValue());
+      o.addProperty("sha256", sha256(files.root().resolve(e.getKey())));
+      fileInfo.add(e.getKey(), o);
+    }
+    JsonObject tok = new JsonObject();
+    tok.addProperty("sha256", sha256(files.tokenizer()));
+    fileInfo.add(name(files, files.tokenizer()), tok);
+    m.add("files", fileInfo);
+    JsonObject images = new JsonObject();
+    images.addProperty("folder", name(files, files.images()));
+    images.addProperty("count", data.size());
+    m.add("images", images);
+    m.addProperty("rejected_bootstrap_pairs", built.rejectedPairs);
+    AtomicFiles.writeString(files.manifest(), JsonRecords.toPrettyJson(m) + "\n");
+  }
+
+  private static String name(DataSetFiles files, Path p) {
+    return files.root().relativize(p).toString();
+  }
+
+  private static String sha256(Path file) {
+    try {
+      return Hashing.sha256().hashBytes(Files.readAllBytes(file)).toString();
+    } catch (IOException e) {
+      throw new FactRlException(file + ": cannot read back: " + e, e);
+    }
+  }
+
+  private void checkTarget(Path target) {
+    if (!Files.exists(target)) {
+      return;
+    }
+    if (!Files.isDirectory(target)) {
+      throw new FactRlException(target + ": exists and is not a folder");
+    }
+    boolean empty;
+    try (Stream<Path> s = Files.list(target)) {
+      empty = s.findAny().isEmpty();
+    } catch (IOException e) {
+      throw new FactRlException(target + ": cannot list: " + e, e);
+    }
+    if (empty) {
+      return;
+    }
+    if (!DataSetFiles.in(target).isComplete()) {
+      throw new FactRlException(target + ": folder exists, is not empty and is not a FactRL data set"
+          + " (no manifest.json); choose another --out");
+    }
+    if (!overwrite) {
+      throw new FactRlException(target + ": a data set is already there; pass --overwrite to replace it");
+    }
+  }
+
+  /** Renames the finished folder to {@code target}; an old data set there is moved aside first, then deleted. */
+  private static void moveIntoPlace(Path tmp, Path target) {
+    Path old = null;
+    try {
+      if (Files.exists(target)) {
+        old = AtomicFiles.temporarySibling(target, ".old");
+        Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+      }
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (FileAlreadyExistsException e) {
+      throw new FactRlException(target + ": appeared while the data set was being written", e);
+    } catch (IOException e) {
+      throw new FactRlException(target + ": cannot move the finished data set into place: " + e, e);
+    } finally {
+      if (old != null) {
+        deleteTree(old);
+      }
+    }
+  }
+
+  private static void deleteTree(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.delete(p);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (IOException | UncheckedIOException e) {
+      System.err.println("warning: could not remove " + root + ": " + e.getMessage());
+    }
+  }
+
+  /** Settings; every one has a default (1,000 scenes, seed 0, 64-pixel images, splits 0.5/0.2/0.2/0.1). */
+  public static final class Builder {
+    private long seed = 0;
+    private int scenes = 1000;
+    private int imageSize = SceneGenerator.DEFAULT_IMAGE_SIZE;
+    private double[] fractions = {0.5, 0.2, 0.2, 0.1};
+    private boolean overwrite;
+
+    private Builder() {}
+
+    public Builder seed(long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    /** Number of scenes; every split must get at least one, so at least 10 with the default fractions. */
+    public Builder scenes(int n) {
+      Preconditions.checkArgument(n >= 1 && n <= 10_000_000, "scenes must be in 1..10,000,000, got %s", n);
+      this.scenes = n;
+      return this;
+    }
+
+    public Builder imageSize(int pixels) {
+      Preconditions.checkArgument(pixels >= 16 && pixels <= 1024, "image size must be in 16..1024 pixels, got %s", pixels);
+      this.imageSize = pixels;
+      return this;
+    }
+
+    /** Shares of the SFT, reward-model, RL and eval splits (see {@link ShapesDataSet.Builder#fractions}). */
+    public Builder fractions(double sft, double rm, double rl, double eval) {
+      ShapesDataSet.builder().fractions(sft, rm, rl, eval); // the checks live there
+      this.fractions = new double[] {sft, rm, rl, eval};
+      return this;
+    }
+
+    /** Replace an existing data set at the target (never a folder that is not one). */
+    public Builder overwrite(boolean overwrite) {
+      this.overwrite = overwrite;
+      return this;
+    }
+
+    /** @throws IllegalArgumentException when a split with a non-zero share would get no scene */
+    public ShapesDataSetWriter build() {
+      double sum = 0;
+      long bound = 0;
+      for (int k = 0; k < fractions.length; k++) { // the bounds ShapesDataSet computes
+        sum += fractions[k];
+        long next = k == fractions.length - 1 ? scenes : Math.round(sum * scenes);
+        Preconditions.checkArgument(fractions[k] == 0 || next > bound,
+            "%s scenes leave the %s split empty; use more scenes", scenes,
+            Split.values()[k].name().toLowerCase(Locale.ROOT));
+        bound = next;
+      }
+      return new ShapesDataSetWriter(this);
+    }
+  }
+}
