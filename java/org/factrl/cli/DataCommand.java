@@ -12,10 +12,12 @@ final class DataCommand implements Command {
   static final String USAGE = """
       usage: bin/factrl data --out DIR [--scenes N] [--seed S] [--image-size PX] [--overwrite]
         --out DIR         folder to create (must not exist, be empty, or be a data set with --overwrite)
-        --scenes N        number of scenes, split 50/20/20/10 into SFT / reward model / RL / eval (default 1000)
+        --scenes N        number of scenes (at most %d), split 50/20/20/10 into SFT / reward model / RL / eval
+                          (default 1000)
         --seed S          generator seed; the same seed writes byte-identical files (default 0)
         --image-size PX   image side in pixels, 16..1024 (default %d)
-        --overwrite       replace an existing data set at DIR""".formatted(SceneGenerator.DEFAULT_IMAGE_SIZE);
+        --overwrite       replace an existing data set at DIR""".formatted(ShapesDataSetWriter.MAX_SCENES,
+          SceneGenerator.DEFAULT_IMAGE_SIZE);
 
   @Override
   public String name() {
@@ -40,7 +42,7 @@ final class DataCommand implements Command {
     ShapesDataSetWriter writer;
     try {
       writer = ShapesDataSetWriter.builder()
-          .scenes((int) o.integer("scenes", 1000, 1, 10_000_000))
+          .scenes((int) o.integer("scenes", 1000, 1, ShapesDataSetWriter.MAX_SCENES))
           .seed(o.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE))
           .imageSize((int) o.integer("image-size", SceneGenerator.DEFAULT_IMAGE_SIZE, 16, 1024))
           .overwrite(o.flag("overwrite"))

@@ -41,7 +41,7 @@ final class PipelineCommand implements Command {
     ShapesDataSetWriter data;
     try {
       data = ShapesDataSetWriter.builder()
-          .scenes((int) o.integer("scenes", 1000, 1, 10_000_000))
+          .scenes((int) o.integer("scenes", 1000, 1, ShapesDataSetWriter.MAX_SCENES))
           .seed(o.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE))
           .overwrite(true)
           .build();

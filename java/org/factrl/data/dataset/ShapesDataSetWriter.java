@@ -63,6 +63,8 @@ import org.factrl.engine.FactRlException;
 public final class ShapesDataSetWriter {
   /** The manifest's {@code format} value; bump when the layout changes. */
   public static final String FORMAT = "factrl-shapes-dataset/1";
+  /** The most scenes one data set may hold (see {@link Builder#scenes}). */
+  public static final int MAX_SCENES = 200_000;
 
   private final long seed;
   private final int scenes;
@@ -393,9 +395,13 @@ public final class ShapesDataSetWriter {
       return this;
     }
 
-    /** Number of scenes; every split must get at least one, so at least 10 with the default fractions. */
+    /**
+     * Number of scenes, 1..{@value #MAX_SCENES}; every split must get at least one, so at least 10
+     * with the default fractions. The records of the whole data set are gathered in memory before
+     * they are written (about 30 KB of heap per scene), hence the upper bound.
+     */
     public Builder scenes(int n) {
-      Preconditions.checkArgument(n >= 1 && n <= 10_000_000, "scenes must be in 1..10,000,000, got %s", n);
+      Preconditions.checkArgument(n >= 1 && n <= MAX_SCENES, "scenes must be in 1..%s, got %s", MAX_SCENES, n);
       this.scenes = n;
       return this;
     }

@@ -62,7 +62,8 @@ class DataCommandTest {
     String out = dir.resolve("x").toString();
     assertUsage(run("data", "--scenes", "10"), "--out is required");
     assertUsage(run("data", "--out", out, "--scenes", "ten"), "--scenes expects an integer, got 'ten'");
-    assertUsage(run("data", "--out", out, "--scenes", "0"), "--scenes must be in 1..10000000, got 0");
+    assertUsage(run("data", "--out", out, "--scenes", "0"), "--scenes must be in 1..200000, got 0");
+    assertUsage(run("data", "--out", out, "--scenes", "200001"), "--scenes must be in 1..200000, got 200001");
     assertUsage(run("data", "--out", out, "--image-size", "4"), "--image-size must be in 16..1024, got 4");
     assertUsage(run("data", "--out", out, "--scenes", "3"), "3 scenes leave the rm split empty");
     assertUsage(run("data", "--out", out, "--colour", "red"), "unknown option --colour");
