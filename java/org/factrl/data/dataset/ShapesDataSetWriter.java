@@ -8,13 +8,12 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -115,6 +114,10 @@ public final class ShapesDataSetWriter {
   private record Built(ImmutableMap<String, Integer> splitScenes, ImmutableMap<String, Integer> records,
       int rejectedPairs) {}
 
+  /** Every record of the data set, in file order. */
+  private record Records(List<LlavaConversation> sft, List<PreferencePair> preferences, int rejectedPairs,
+      List<RlPrompt> rl, List<MmhalRecord> mmhal, Map<PopeSampling, List<PopeRecord>> pope) {}
+
   private Built build(DataSetFiles files) {
     ShapesDataSet data = ShapesDataSet.builder()
         .sceneGenerator(SceneGenerator.builder().seed(seed).imageSize(imageSize).build())
@@ -123,70 +126,74 @@ public final class ShapesDataSetWriter {
         .fractions(fractions[0], fractions[1], fractions[2], fractions[3])
         .build();
     ImmutableList<SceneTasks> tasks = inOrder(data.size(), data::tasks);
-
     writeImages(data, files);
     SceneJson.writeList(files.annotations(), data.scenes());
+    Records r = records(data, tasks);
 
-    List<LlavaConversation> sft = new ArrayList<>();
-    for (int i = data.start(Split.SFT); i < data.start(Split.SFT) + data.scenes(Split.SFT).size(); i++) {
-      sft.addAll(ShapesRecords.sft(tasks.get(i), i));
-    }
-    CorruptionBootstrap bootstrap = CorruptionBootstrap.builder().seed(seed).build();
-    ExactJudge judge = new ExactJudge();
-    List<PreferencePair> preferences = new ArrayList<>();
-    int rejected = 0;
-    ImmutableList<Scene> rmScenes = data.scenes(Split.RM);
-    for (ShapesRecords.JudgedPairs judged :
-        inOrder(rmScenes.size(), k -> ShapesRecords.preferences(rmScenes.get(k), bootstrap, judge))) {
-      preferences.addAll(judged.pairs());
-      rejected += judged.rejected();
-    }
-    List<RlPrompt> rl = new ArrayList<>();
-    List<MmhalRecord> mmhal = new ArrayList<>();
-    Map<PopeSampling, List<PopeRecord>> pope = new LinkedHashMap<>();
+    LlavaConversationCodec.write(files.sft(), r.sft());
+    PreferencePairCodec.write(files.preferences(), r.preferences());
+    RlPromptCodec.write(files.rlPrompts(), r.rl());
+    MmhalCodec.write(files.mmhal(), r.mmhal());
     for (PopeSampling p : PopeSampling.values()) {
-      pope.put(p, new ArrayList<>());
+      PopeCodec.write(files.pope(p), r.pope().get(p));
     }
-    for (int i = 0; i < data.size(); i++) {
-      switch (data.splitOf(i)) {
-        case RL -> rl.addAll(ShapesRecords.rlPrompts(tasks.get(i)));
-        case EVAL -> {
-          mmhal.addAll(ShapesRecords.mmhal(tasks.get(i)));
-          for (PopeSampling p : PopeSampling.values()) {
-            List<PopeRecord> list = pope.get(p);
-            list.addAll(ShapesRecords.pope(tasks.get(i), p, list.size() + 1));
-          }
-        }
-        default -> { }
-      }
-    }
-
-    LlavaConversationCodec.write(files.sft(), sft);
-    PreferencePairCodec.write(files.preferences(), preferences);
-    RlPromptCodec.write(files.rlPrompts(), rl);
-    MmhalCodec.write(files.mmhal(), mmhal);
-    for (PopeSampling p : PopeSampling.values()) {
-      PopeCodec.write(files.pope(p), pope.get(p));
-    }
-    ShapesTokenizerWriter.write(files.tokenizer(), corpus(tasks, sft, preferences, rl, mmhal, pope));
+    ShapesTokenizerWriter.write(files.tokenizer(), corpus(tasks, r));
 
     ImmutableMap.Builder<String, Integer> splits = ImmutableMap.builder();
     for (Split s : Split.values()) {
       splits.put(s.name().toLowerCase(Locale.ROOT), data.scenes(s).size());
     }
-    ImmutableMap.Builder<String, Integer> records = ImmutableMap.builder();
-    records.put("images", data.size());
-    records.put(name(files, files.annotations()), data.size());
-    records.put(name(files, files.sft()), sft.size());
-    records.put(name(files, files.preferences()), preferences.size());
-    records.put(name(files, files.rlPrompts()), rl.size());
-    records.put(name(files, files.mmhal()), mmhal.size());
+    ImmutableMap.Builder<String, Integer> counts = ImmutableMap.builder();
+    counts.put("images", data.size());
+    counts.put(name(files, files.annotations()), data.size());
+    counts.put(name(files, files.sft()), r.sft().size());
+    counts.put(name(files, files.preferences()), r.preferences().size());
+    counts.put(name(files, files.rlPrompts()), r.rl().size());
+    counts.put(name(files, files.mmhal()), r.mmhal().size());
     for (PopeSampling p : PopeSampling.values()) {
-      records.put(name(files, files.pope(p)), pope.get(p).size());
+      counts.put(name(files, files.pope(p)), r.pope().get(p).size());
     }
-    Built built = new Built(splits.build(), records.build(), rejected);
+    Built built = new Built(splits.build(), counts.build(), r.rejectedPairs());
     writeManifest(files, data, built);
     return built;
+  }
+
+  /** Each split's records: SFT conversations, judged preference pairs, RL prompts, MMHal and POPE. */
+  private Records records(ShapesDataSet data, List<SceneTasks> tasks) {
+    List<LlavaConversation> sft = new ArrayList<>();
+    List<RlPrompt> rl = new ArrayList<>();
+    List<MmhalRecord> mmhal = new ArrayList<>();
+    Map<PopeSampling, List<PopeRecord>> pope = new EnumMap<>(PopeSampling.class);
+    for (PopeSampling p : PopeSampling.values()) {
+      pope.put(p, new ArrayList<>());
+    }
+    for (int i = 0; i < data.size(); i++) {
+      SceneTasks t = tasks.get(i);
+      switch (data.splitOf(i)) {
+        case SFT -> sft.addAll(ShapesRecords.sft(t, i));
+        case RL -> rl.addAll(ShapesRecords.rlPrompts(t));
+        case EVAL -> {
+          mmhal.addAll(ShapesRecords.mmhal(t));
+          for (PopeSampling p : PopeSampling.values()) {
+            List<PopeRecord> list = pope.get(p);
+            list.addAll(ShapesRecords.pope(t, p, list.size() + 1));
+          }
+        }
+        case RM -> { } // judged below, in parallel
+      }
+    }
+    // judging is the costly part: scenes in parallel, results gathered in scene order
+    CorruptionBootstrap bootstrap = CorruptionBootstrap.builder().seed(seed).build();
+    ExactJudge judge = new ExactJudge();
+    ImmutableList<Scene> rmScenes = data.scenes(Split.RM);
+    List<PreferencePair> preferences = new ArrayList<>();
+    int rejected = 0;
+    for (ShapesRecords.JudgedPairs judged :
+        inOrder(rmScenes.size(), k -> ShapesRecords.preferences(rmScenes.get(k), bootstrap, judge))) {
+      preferences.addAll(judged.pairs());
+      rejected += judged.rejected();
+    }
+    return new Records(sft, preferences, rejected, rl, mmhal, pope);
   }
 
   /** Renders and encodes every image in parallel; each file is written by the thread that made it. */
@@ -209,9 +216,7 @@ public final class ShapesDataSetWriter {
   }
 
   /** Every text a model will read or write in this data set, for the tokenizer's merges. */
-  private static List<String> corpus(List<SceneTasks> tasks, List<LlavaConversation> sft,
-      List<PreferencePair> preferences, List<RlPrompt> rl, List<MmhalRecord> mmhal,
-      Map<PopeSampling, List<PopeRecord>> pope) {
+  private static List<String> corpus(List<SceneTasks> tasks, Records r) {
     List<String> text = new ArrayList<>();
     text.add(ChatTemplate.VICUNA_V1_SYSTEM);
     text.add("USER: ASSISTANT:");
@@ -221,22 +226,22 @@ public final class ShapesDataSetWriter {
       text.addAll(t.captions());
       text.add(t.description());
     }
-    sft.forEach(c -> c.conversations().forEach(turn -> text.add(turn.value())));
-    for (PreferencePair p : preferences) {
+    r.sft().forEach(c -> c.conversations().forEach(turn -> text.add(turn.value())));
+    for (PreferencePair p : r.preferences()) {
       text.add(p.output1());
       text.add(p.output2());
     }
-    for (RlPrompt p : rl) {
+    for (RlPrompt p : r.rl()) {
       p.conversations().stream().map(Turn::value).forEach(text::add);
       p.rationale().ifPresent(text::add);
       p.answer().ifPresent(a -> text.addAll(a.choices()));
     }
-    for (MmhalRecord m : mmhal) {
+    for (MmhalRecord m : r.mmhal()) {
       text.add(m.question());
       text.add(m.gtAnswer());
       text.addAll(m.imageContent());
     }
-    pope.values().forEach(list -> list.forEach(r -> text.add(r.text())));
+    r.pope().values().forEach(list -> list.forEach(p -> text.add(p.text())));
     return text;
   }
 
@@ -343,7 +348,10 @@ public final class ShapesDataSetWriter {
     }
   }
 
-  /** Renames the finished folder to {@code target}; an old data set there is moved aside first, then deleted. */
+  /**
+   * Renames the finished folder to {@code target}. An old data set there is first moved aside, put
+   * back if the rename fails, and deleted only once the new one is in place.
+   */
   private static void moveIntoPlace(Path tmp, Path target) {
     Path old = null;
     try {
@@ -352,14 +360,19 @@ public final class ShapesDataSetWriter {
         Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
       }
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (FileAlreadyExistsException e) {
-      throw new FactRlException(target + ": appeared while the data set was being written", e);
     } catch (IOException e) {
-      throw new FactRlException(target + ": cannot move the finished data set into place: " + e, e);
-    } finally {
-      if (old != null) {
-        deleteTree(old);
+      if (old != null && !Files.exists(target)) {
+        try {
+          Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException restore) {
+          throw new FactRlException(target + ": cannot move the finished data set into place (" + e
+              + "), nor put the previous one back; it is kept at " + old, restore);
+        }
       }
+      throw new FactRlException(target + ": cannot move the finished data set into place: " + e, e);
+    }
+    if (old != null) {
+      deleteTree(old);
     }
   }
 
