@@ -89,4 +89,10 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 #include "factrl/gae.h"
 #include "factrl/pooling.h"
 
+/* Model layers (CPU reference; CUDA kernels to come). */
+#include "factrl/embedding.h"
+#include "factrl/rmsnorm.h"
+#include "factrl/rope.h"
+#include "factrl/swiglu.h"
+
 #endif /* FACTRL_H */

@@ -7,8 +7,8 @@ package org.factrl.kernels;
 public enum GradMode {
   OVERWRITE, ACCUMULATE;
 
-  /** The native {@code accumulate} flag: 0 or 1. */
-  int flag() {
+  /** The native {@code accumulate} flag: 0 or 1 (for the native wrappers, here and in org.factrl.layers). */
+  public int flag() {
     return this == ACCUMULATE ? 1 : 0;
   }
 }

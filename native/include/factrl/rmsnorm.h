@@ -1,0 +1,43 @@
+/*
+ * FactRL C API: RMSNorm (LLaMA's pre-norm; DESIGN.md §2), forward and backward.
+ *
+ * x [..., d] is seen as N = numel / d rows of width d (row-major, d contiguous); w [d] is the
+ * learned gain. Per row n:
+ *
+ *   rstd_n  = 1 / sqrt(mean_j x[n,j]^2 + eps)
+ *   y[n,j]  = x[n,j] · rstd_n · w[j]
+ *
+ * Backward with g = dy, xhat = x · rstd:
+ *   dx[n,:] = rstd_n · (g∘w − xhat[n,:] · mean_j (g∘w∘xhat)[n,j])
+ *   dw[j]   = Σ_n g[n,j] · xhat[n,j]
+ *
+ * Conventions:
+ *  - Every tensor is F32 (the CPU backend is the fp32 reference). This layer has no CUDA kernel
+ *    yet: on a CUDA context both calls fail with FRL_ERR_UNAVAILABLE.
+ *  - y may be x (in place). rstd [N] is saved by the forward for the backward (may be NULL in the
+ *    forward: inference); the backward requires it.
+ *  - eps must be finite and > 0.
+ *  - dx and dw may each be NULL (not computed). accumulate = 0 overwrites them; accumulate = 1 adds
+ *    to their contents (dx into a residual-stream gradient, dw over micro-batches).
+ *  - dw is summed over rows in ascending order whatever the thread count: bitwise reproducible.
+ */
+#ifndef FACTRL_RMSNORM_H
+#define FACTRL_RMSNORM_H
+#include "../factrl.h"
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* x [..., d], w [d], y same shape as x, rstd [N] or NULL. */
+frl_status frl_rmsnorm_forward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* w, float eps,
+                               frl_tensor* y, frl_tensor* rstd);
+
+/* x [..., d], w [d], rstd [N] (from the forward), dy like x; dx like x or NULL, dw [d] or NULL. */
+frl_status frl_rmsnorm_backward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* w,
+                                const frl_tensor* rstd, const frl_tensor* dy, frl_tensor* dx,
+                                frl_tensor* dw, int accumulate);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

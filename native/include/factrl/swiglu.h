@@ -1,0 +1,29 @@
+/*
+ * FactRL C API: the SwiGLU gate of LLaMA's MLP (DESIGN.md §2), forward and backward.
+ *
+ * The MLP is down( silu(gate(x)) ∘ up(x) ); this is the elementwise middle, on a = gate(x) and
+ * b = up(x) (any equal shapes, e.g. [N, F]):
+ *
+ *   silu(a) = a · σ(a)                 out = silu(a) ∘ b
+ *   da = g ∘ b ∘ σ(a) · (1 + a·(1 − σ(a)))      db = g ∘ silu(a)       (g = dout)
+ *
+ * Every tensor is F32; out may alias a or b. σ is evaluated without overflow for any finite a.
+ * da and db may each be NULL (not computed); they are overwritten. This layer has no CUDA kernel
+ * yet: on a CUDA context both calls fail with FRL_ERR_UNAVAILABLE.
+ */
+#ifndef FACTRL_SWIGLU_H
+#define FACTRL_SWIGLU_H
+#include "../factrl.h"
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+frl_status frl_swiglu_forward(frl_ctx* ctx, const frl_tensor* a, const frl_tensor* b, frl_tensor* out);
+
+frl_status frl_swiglu_backward(frl_ctx* ctx, const frl_tensor* a, const frl_tensor* b, const frl_tensor* dout,
+                               frl_tensor* da, frl_tensor* db);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,43 @@
+// C API of rotary position embedding (factrl/rope.h): argument checks naming the argument, then
+// the CPU reference.
+#include "factrl/rope.h"
+
+#include <cmath>
+
+#include "cpu/rope_cpu.h"
+#include "layer_checks.h"
+
+using frl::format;
+
+extern "C" {
+
+frl_status frl_rope(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* positions, float base, int inverse,
+                    frl_tensor* y) {
+  return frl::guard("frl_rope", [&] {
+    frl::check_not_null(ctx, "ctx");
+    frl::check_f32(ctx, x, "x");
+    frl::check_shape(x, "x", {-1, -1, -1, -1});
+    const int64_t B = x->shape[0], S = x->shape[1], H = x->shape[2], D = x->shape[3];
+    frl::require(D % 2 == 0, FRL_ERR_SHAPE,
+                 format("argument 'x' has head size D = %lld, expected an even D (pairs i, i + D/2 rotate)",
+                        static_cast<long long>(D)));
+    frl::check_context(ctx, positions, "positions");
+    frl::check_shape(positions, "positions", {B, S});
+    frl::check_dtype(positions, "positions", {FRL_I32});
+    frl::require(std::isfinite(base) && base > 0, FRL_ERR_ARGUMENT,
+                 format("argument 'base' must be finite and > 0, got %g", static_cast<double>(base)));
+    frl::require(inverse == 0 || inverse == 1, FRL_ERR_ARGUMENT,
+                 format("argument 'inverse' must be 0 or 1, got %d", inverse));
+    frl::check_f32(ctx, y, "y");
+    frl::check_same_shape(y, "y", x, "x");
+    frl::require_cpu_backend(ctx, "rope");
+    const int32_t* pos = frl::data_as<int32_t>(positions);
+    for (int64_t t = 0; t < B * S; t++)
+      frl::require(pos[t] >= 0, FRL_ERR_ARGUMENT,
+                   format("positions[%lld][%lld] = %d is negative", static_cast<long long>(t / S),
+                          static_cast<long long>(t % S), pos[t]));
+    frl::cpu::rope(frl::data_as<float>(x), pos, base, inverse != 0, frl::data_as<float>(y), B * S, H, D);
+  });
+}
+
+}  // extern "C"
