@@ -91,6 +91,7 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 
 /* Model layers (CPU reference; CUDA kernels to come). */
 #include "factrl/embedding.h"
+#include "factrl/linear.h"
 #include "factrl/rmsnorm.h"
 #include "factrl/rope.h"
 #include "factrl/swiglu.h"

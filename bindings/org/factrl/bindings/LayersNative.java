@@ -8,7 +8,7 @@ import org.factrl.bindings.FactRlCore.frl_tensor;
 
 /**
  * Raw JavaCPP binding of the model layers' C API ({@code native/include/factrl/embedding.h},
- * {@code rmsnorm.h}, {@code rope.h}, {@code swiglu.h}). Every function returns an
+ * {@code linear.h}, {@code rmsnorm.h}, {@code rope.h}, {@code swiglu.h}). Every function returns an
  * {@code frl_status} (0 = OK); optional tensors may be {@code null}. Use {@code org.factrl.layers},
  * which validates arguments and turns statuses into {@code FactRlException}s.
  */
@@ -25,6 +25,12 @@ public final class LayersNative {
 
   public static native int frl_embedding_backward(frl_ctx ctx, @Const frl_tensor ids, @Const frl_tensor dout,
       frl_tensor dtable, int accumulate);
+
+  public static native int frl_linear_forward(frl_ctx ctx, @Const frl_tensor x, @Const frl_tensor w,
+      @Const frl_tensor b, frl_tensor y);
+
+  public static native int frl_linear_backward(frl_ctx ctx, @Const frl_tensor x, @Const frl_tensor w,
+      @Const frl_tensor dy, frl_tensor dx, frl_tensor dw, frl_tensor db, int accumulate);
 
   public static native int frl_rmsnorm_forward(frl_ctx ctx, @Const frl_tensor x, @Const frl_tensor w, float eps,
       frl_tensor y, frl_tensor rstd);

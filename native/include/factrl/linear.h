@@ -1,0 +1,32 @@
+/*
+ * FactRL C API: a dense linear layer with a weight gradient (the projector, the ViT's layers, and
+ * full fine-tuning; LoRA-adapted layers with a frozen W use factrl/lora.h instead).
+ *
+ *   y  = x Wᵀ + b              x [..., K], W [M, K] (nn.Linear layout), b [M] or NULL, y [..., M]
+ *   dx = g W                   g = dy [..., M]
+ *   dW = gᵀ x                  (summed over all N rows of x)
+ *   db = Σ_n g[n, :]
+ *
+ * Every tensor is F32; x and y are seen as N rows (the product of the leading dimensions). In the
+ * backward, dx, dW and db may each be NULL (not computed); accumulate = 0 overwrites them,
+ * accumulate = 1 adds into them (dx into a residual gradient, dW / db over micro-batches). db is
+ * summed over rows in ascending order (reproducible). This layer has no CUDA path yet: on a CUDA
+ * context both calls fail with FRL_ERR_UNAVAILABLE.
+ */
+#ifndef FACTRL_LINEAR_H
+#define FACTRL_LINEAR_H
+#include "../factrl.h"
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+frl_status frl_linear_forward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* W, const frl_tensor* b,
+                              frl_tensor* y);
+
+frl_status frl_linear_backward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* W, const frl_tensor* dy,
+                               frl_tensor* dx, frl_tensor* dW, frl_tensor* db, int accumulate);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

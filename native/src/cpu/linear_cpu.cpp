@@ -1,0 +1,54 @@
+// CPU reference of the dense linear layer: three GEMMs over strided views (no transposed copies)
+// and a column-blocked bias reduction with a fixed row order.
+#include "cpu/linear_cpu.h"
+
+#include <algorithm>
+
+#include "cpu/lora_cpu.h"
+
+namespace frl {
+namespace cpu {
+namespace {
+constexpr int64_t kColumnBlock = 256;
+}
+
+void linear_forward(const float* x, const float* W, const float* b, float* y, int64_t N, int64_t K, int64_t M) {
+  GemmSegment xw{{x, K, 1}, {W, 1, K}, K, 1.0f};  // x [N,K] . Wᵀ, Wᵀ(k,m) = W[m*K+k]
+  gemm(N, M, &xw, 1, y, M, false);
+  if (b == nullptr) return;
+#pragma omp parallel for schedule(static) if (N * M > 65536)
+  for (int64_t n = 0; n < N; n++) {
+    float* yn = y + n * M;
+#pragma omp simd
+    for (int64_t m = 0; m < M; m++) yn[m] += b[m];
+  }
+}
+
+void linear_backward(const float* x, const float* W, const float* g, float* dx, float* dW, float* db, int64_t N,
+                     int64_t K, int64_t M, bool accumulate) {
+  if (dx) {
+    GemmSegment gw{{g, M, 1}, {W, K, 1}, M, 1.0f};  // g [N,M] . W [M,K]
+    gemm(N, K, &gw, 1, dx, K, accumulate);
+  }
+  if (dW) {
+    GemmSegment gx{{g, 1, M}, {x, K, 1}, N, 1.0f};  // gᵀ(m,n) = g[n*M+m], times x [N,K]
+    gemm(M, K, &gx, 1, dW, K, accumulate);
+  }
+  if (db) {
+    const int64_t blocks = (M + kColumnBlock - 1) / kColumnBlock;
+#pragma omp parallel for schedule(dynamic, 1) if (N * M > 65536)
+    for (int64_t blk = 0; blk < blocks; blk++) {
+      const int64_t m0 = blk * kColumnBlock, width = std::min(kColumnBlock, M - m0);
+      float acc[kColumnBlock] = {0.0f};
+      for (int64_t n = 0; n < N; n++) {
+        const float* gn = g + n * M + m0;
+#pragma omp simd
+        for (int64_t m = 0; m < width; m++) acc[m] += gn[m];
+      }
+      for (int64_t m = 0; m < width; m++) db[m0 + m] = (accumulate ? db[m0 + m] : 0.0f) + acc[m];
+    }
+  }
+}
+
+}  // namespace cpu
+}  // namespace frl

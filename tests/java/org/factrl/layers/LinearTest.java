@@ -1,0 +1,127 @@
+package org.factrl.layers;
+
+import static org.factrl.layers.RmsNormTest.assertMessage;
+import static org.factrl.testing.Numerics.assertClose;
+import static org.factrl.testing.Numerics.uniform;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.factrl.engine.DType;
+import org.factrl.engine.Device;
+import org.factrl.engine.Tensor;
+import org.factrl.kernels.GradMode;
+import org.factrl.testing.Torch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Dense linear layer against libtorch {@code linear} with autograd: y, dx, dW, db, with and without
+ * bias, odd sizes, 3-D input, accumulate; argument errors.
+ *
+ * <p>Tolerances (fp32): y and dx atol 1e-5·√(reduction length) + rtol 1e-4 (blocked GEMM vs
+ * torch's order); dW and db likewise over N.
+ */
+class LinearTest {
+
+  @ParameterizedTest(name = "N={0} K={1} M={2} bias={3}")
+  @CsvSource({"1,1,1,true", "3,5,7,true", "17,33,9,false", "64,129,65,true", "300,20,3,true"})
+  void matchesTorchLinearWithAutograd(int n, int k, int m, boolean withBias) {
+    float[] x = uniform(n * 1000L + k * 10L + m, n * k, 1f);
+    float[] w = uniform(n * 1000L + k * 10L + m + 1, m * k, 1f);
+    float[] b = uniform(n * 1000L + k * 10L + m + 2, m, 1f);
+    float[] g = uniform(n * 1000L + k * 10L + m + 3, n * m, 1f);
+    float[] y, dx, dw, db = null;
+    try (PointerScope scope = new PointerScope()) {
+      org.bytedeco.pytorch.Tensor xt = Torch.tensor(x, true, n, k);
+      org.bytedeco.pytorch.Tensor wt = Torch.tensor(w, true, m, k);
+      org.bytedeco.pytorch.Tensor bt = Torch.tensor(b, true, m);
+      org.bytedeco.pytorch.Tensor yt =
+          withBias ? torch.linear(xt, wt, new TensorOptional(bt)) : torch.linear(xt, wt);
+      yt.mul(Torch.tensor(g, n, m)).sum().backward();
+      y = Torch.floats(yt);
+      dx = Torch.floats(xt.grad());
+      dw = Torch.floats(wt.grad());
+      if (withBias) {
+        db = Torch.floats(bt.grad());
+      }
+    }
+    try (Device cpu = Device.cpu();
+        Tensor xt = cpu.fromFloats(x, n, k);
+        Tensor wt = cpu.fromFloats(w, m, k);
+        Tensor bt = cpu.fromFloats(b, m);
+        Tensor yt = cpu.zeros(DType.F32, n, m);
+        Tensor gt = cpu.fromFloats(g, n, m);
+        Tensor dxt = cpu.fromFloats(uniform(1, n * k, 5f), n, k);  // garbage: overwritten
+        Tensor dwt = cpu.fromFloats(uniform(2, m * k, 5f), m, k);
+        Tensor dbt = cpu.fromFloats(uniform(3, m, 5f), m)) {
+      Linear layer = Linear.of(wt, withBias ? bt : null);
+      layer.forward(xt, yt);
+      layer.backward(xt, gt, dxt, dwt, withBias ? dbt : null, GradMode.OVERWRITE);
+      assertClose(y, yt.toFloatArray(), 1e-5 * Math.sqrt(k), 1e-4, "y");
+      assertClose(dx, dxt.toFloatArray(), 1e-5 * Math.sqrt(m), 1e-4, "dx");
+      assertClose(dw, dwt.toFloatArray(), 1e-5 * Math.sqrt(n), 1e-4, "dW");
+      if (withBias) {
+        assertClose(db, dbt.toFloatArray(), 1e-5 * Math.sqrt(n), 1e-4, "db");
+      }
+    }
+  }
+
+  @Test
+  void threeDimensionalInputAndAccumulate() {
+    int b = 2, s = 3, k = 4, m = 5;
+    float[] x = uniform(10, b * s * k, 1f);
+    float[] w = uniform(11, m * k, 1f);
+    float[] g = uniform(12, b * s * m, 1f);
+    try (Device cpu = Device.cpu();
+        Tensor xt = cpu.fromFloats(x, b, s, k);
+        Tensor x2 = cpu.fromFloats(x, b * s, k);
+        Tensor wt = cpu.fromFloats(w, m, k);
+        Tensor y3 = cpu.zeros(DType.F32, b, s, m);
+        Tensor y2 = cpu.zeros(DType.F32, b * s, m);
+        Tensor g3 = cpu.fromFloats(g, b, s, m);
+        Tensor dx = cpu.zeros(DType.F32, b, s, k);
+        Tensor dw = cpu.zeros(DType.F32, m, k)) {
+      Linear layer = Linear.of(wt, null);
+      layer.forward(xt, y3);
+      layer.forward(x2, y2);
+      assertClose(y2.toFloatArray(), y3.toFloatArray(), 0, 0, "3-D input is its rows");
+      layer.backward(xt, g3, dx, dw, null, GradMode.OVERWRITE);
+      float[] dx1 = dx.toFloatArray(), dw1 = dw.toFloatArray();
+      layer.backward(xt, g3, dx, dw, null, GradMode.ACCUMULATE);
+      float[] dx2 = dx1.clone(), dw2 = dw1.clone();
+      for (int i = 0; i < dx2.length; i++) {
+        dx2[i] *= 2;
+      }
+      for (int i = 0; i < dw2.length; i++) {
+        dw2[i] *= 2;
+      }
+      assertClose(dx2, dx.toFloatArray(), 1e-6, 1e-6, "dx accumulated");
+      assertClose(dw2, dw.toFloatArray(), 1e-6, 1e-6, "dW accumulated");
+    }
+  }
+
+  @Test
+  void badArgumentsNameTheArgument() {
+    try (Device cpu = Device.cpu();
+        Tensor x = cpu.zeros(DType.F32, 3, 4);
+        Tensor w = cpu.zeros(DType.F32, 2, 4);
+        Tensor wBad = cpu.zeros(DType.F32, 2, 5);
+        Tensor b = cpu.zeros(DType.F32, 2);
+        Tensor y = cpu.zeros(DType.F32, 3, 2);
+        Tensor yBad = cpu.zeros(DType.F32, 3, 3)) {
+      Linear layer = Linear.of(w, b);
+      assertMessage(() -> Linear.of(null, null), "'weight'");
+      assertMessage(() -> Linear.of(w, x), "'bias'");
+      assertMessage(() -> layer.forward(null, y), "'x'");
+      assertMessage(() -> layer.forward(x, yBad), "'y' has shape [3, 3]");
+      assertMessage(() -> Linear.of(wBad, null).forward(x, y), "'W' has shape [2, 5]");
+      assertMessage(() -> layer.backward(x, yBad, null, null, null, GradMode.OVERWRITE), "'dy'");
+      assertMessage(() -> layer.backward(x, y, y, null, null, GradMode.OVERWRITE), "'dx'");
+      assertMessage(() -> layer.backward(x, y, null, x, null, GradMode.OVERWRITE), "'dW'");
+      assertMessage(() -> layer.backward(x, y, null, null, x, GradMode.OVERWRITE), "'db'");
+      assertMessage(() -> Linear.of(w, null).backward(x, y, null, null, b, GradMode.OVERWRITE), "'dBias'");
+    }
+  }
+}
