@@ -300,6 +300,7 @@ class RewardHeadTest {
       assertNames("dScores", () -> head.backward(h, e, null, null, null, null, GradMode.OVERWRITE));
       assertNames("dWeight", () -> head.backward(h, e, s, null, dw5, null, GradMode.OVERWRITE));
       assertNames("dHidden", () -> head.backward(h, e, s, dhBad, null, null, GradMode.OVERWRITE));
+      assertNames("'mode'", () -> head.backward(h, e, s, null, null, null, null));  // was a NullPointerException
       assertNames("lengths", () -> RewardHead.endIndexFromLengths(3, -1));
     }
   }

@@ -252,6 +252,7 @@ class ValueHeadTest {
       assertNames("values", () -> head.forward(h, m, null));
       assertNames("dValues", () -> head.backward(h, m, vFlat, null, null, null, GradMode.OVERWRITE));
       assertNames("dBias", () -> head.backward(h, m, v, null, null, dbias2, GradMode.OVERWRITE));
+      assertNames("'mode'", () -> head.backward(h, m, v, null, null, null, null));  // was a NullPointerException
     }
   }
 
