@@ -55,6 +55,9 @@ class DeviceTest {
         assertTrue(dtype.getMessage().contains("frl_tensor_read_i32"), dtype.getMessage());
         assertThrows(FactRlException.class, () -> t.write((float[]) null));
       }
+      // a negative device index is a bad argument like any other (was an IllegalArgumentException)
+      FactRlException index = assertThrows(FactRlException.class, () -> Device.cuda(-1));
+      assertTrue(index.getMessage().contains("'index'"), index.getMessage());
     }
   }
 
