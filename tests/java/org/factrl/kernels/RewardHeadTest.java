@@ -365,6 +365,27 @@ class RewardHeadTest {
     }
   }
 
+  /** Outputs that are inputs are refused (dh = h zeroed h before dw read it: a silently wrong dw). */
+  @Test
+  void aliasedOutputsAreRejected() {
+    try (Device cpu = Device.cpu();
+        Tensor h = cpu.fromFloats(uniform(1, 2 * 3 * 2, 1f), 2, 3, 2);
+        Tensor e = cpu.fromInts(new int[] {1, 2}, 2);
+        Tensor w = cpu.fromFloats(new float[] {1, 2}, 2);  // d = B = 2: w, scores, dscores, dw share a shape
+        Tensor c = cpu.zeros(DType.F32, 1);
+        Tensor g = cpu.fromFloats(new float[] {1, -1}, 2);
+        Tensor dw = cpu.zeros(DType.F32, 2)) {
+      RewardHead head = RewardHead.of(w, c);
+      float[] h0 = h.toFloatArray();
+      assertNames("'scores'", () -> head.forward(h, e, w));
+      assertNames("'dh'", () -> head.backward(h, e, g, h, dw, null, GradMode.OVERWRITE));
+      assertArrayEquals(h0, h.toFloatArray(), "a refused call writes nothing");
+      assertNames("'dw'", () -> head.backward(h, e, g, null, g, null, GradMode.OVERWRITE));
+      assertNames("'dw'", () -> head.backward(h, e, g, null, w, null, GradMode.OVERWRITE));
+      head.backward(h, e, g, null, dw, null, GradMode.OVERWRITE);
+    }
+  }
+
   static void assertNativeNames(String argument, int status) {
     assertTrue(status != FactRlCore.FRL_OK, "expected a failing status");
     String message = FactRlCore.frl_last_error().getString();
