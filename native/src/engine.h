@@ -94,6 +94,14 @@ void check_context(const frl_ctx* ctx, const frl_tensor* t, const char* name);
 // reference); F32 or BF16 on CUDA (bf16 storage, fp32 accumulation).
 void check_float_storage(const frl_ctx* ctx, const frl_tensor* t, const char* name);
 std::string shape_string(const frl_tensor* t);
+// A tensor argument with its name; t may be null (an optional argument not given).
+struct Named {
+  const frl_tensor* t;
+  const char* name;
+};
+// No output is an input or another output: kernels read their inputs while writing outputs (there
+// is no in-place form), so an aliased call gives wrong values silently. Null entries are skipped.
+void check_no_alias(std::initializer_list<Named> outputs, std::initializer_list<Named> inputs);
 
 template <typename T>
 inline T* data_as(frl_tensor* t) { return t ? static_cast<T*>(t->data) : nullptr; }

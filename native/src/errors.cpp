@@ -91,6 +91,18 @@ void check_float_storage(const frl_ctx* ctx, const frl_tensor* t, const char* na
     check_dtype(t, name, {FRL_F32, FRL_BF16});
 }
 
+void check_no_alias(std::initializer_list<Named> outputs, std::initializer_list<Named> inputs) {
+  for (auto o = outputs.begin(); o != outputs.end(); ++o) {
+    if (o->t == nullptr) continue;
+    for (const Named& i : inputs)
+      if (o->t == i.t)
+        throw Error(FRL_ERR_ARGUMENT, format("argument '%s' must not be the same tensor as '%s'", o->name, i.name));
+    for (auto p = outputs.begin(); p != o; ++p)
+      if (o->t == p->t)
+        throw Error(FRL_ERR_ARGUMENT, format("argument '%s' must not be the same tensor as '%s'", o->name, p->name));
+  }
+}
+
 }  // namespace frl
 
 extern "C" const char* frl_last_error(void) { return frl::last_error.c_str(); }

@@ -80,6 +80,8 @@ frl_status frl_lora_forward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor*
       if (u) check_tensor(ctx, u, "u", dt, {d.N, d.r});
     }
     const bool adapter = use_adapter != 0;
+    if (adapter) frl::check_no_alias({{y, "y"}, {u, "u"}}, {{x, "x"}, {W, "W"}, {A, "A"}, {B, "B"}});
+    else frl::check_no_alias({{y, "y"}}, {{x, "x"}, {W, "W"}});
     if (ctx->backend->kind() == FRL_BACKEND_CPU) {
       frl::cpu::lora_forward(frl::data_as<float>(x), frl::data_as<float>(W),
                              adapter ? frl::data_as<float>(A) : nullptr, adapter ? frl::data_as<float>(B) : nullptr,
@@ -125,6 +127,8 @@ frl_status frl_lora_backward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor
       A = B = u = nullptr;
       dA = dB = nullptr;
     }
+    frl::check_no_alias({{dx, "dx"}, {dA, "dA"}, {dB, "dB"}},
+                        {{x, "x"}, {W, "W"}, {A, "A"}, {B, "B"}, {dy, "dy"}, {u, "u"}});
     if (ctx->backend->kind() == FRL_BACKEND_CPU) {
       frl::cpu::lora_backward(frl::data_as<float>(x), frl::data_as<float>(W), frl::data_as<float>(A),
                               frl::data_as<float>(B), scale, adapter, frl::data_as<float>(dy),

@@ -92,6 +92,7 @@ frl_status frl_reward_head_forward(frl_ctx* ctx, const frl_tensor* h, const frl_
     Dims dims = check_hidden(ctx, h);
     check_head(ctx, w, bias, dims);
     check_tensor(ctx, scores, "scores", {dims.B}, {FRL_F32});
+    frl::check_no_alias({{scores, "scores"}}, {{w, "w"}, {bias, "bias"}});
     check_end_index(ctx, end_index, dims);
     if (dims.B == 0) return;
     if (on_cpu(ctx)) {
@@ -119,6 +120,7 @@ frl_status frl_reward_head_backward(frl_ctx* ctx, const frl_tensor* h, const frl
     check_tensor(ctx, w, "w", {dims.d}, {FRL_F32});
     check_tensor(ctx, dscores, "dscores", {dims.B}, {FRL_F32});
     check_grads(ctx, dh, dw, dbias, dims);
+    frl::check_no_alias({{dh, "dh"}, {dw, "dw"}, {dbias, "dbias"}}, {{h, "h"}, {w, "w"}, {dscores, "dscores"}});
     check_accumulate(accumulate);
     check_end_index(ctx, end_index, dims);
     if (on_cpu(ctx)) {
@@ -148,6 +150,7 @@ frl_status frl_value_head_forward(frl_ctx* ctx, const frl_tensor* h, const frl_t
     if (mask != nullptr) check_tensor(ctx, mask, "mask", {dims.B, dims.S}, {FRL_I32});
     check_head(ctx, w, bias, dims);
     check_tensor(ctx, values, "values", {dims.B, dims.S}, {FRL_F32});
+    frl::check_no_alias({{values, "values"}}, {{w, "w"}, {bias, "bias"}});
     const int64_t N = dims.B * dims.S;
     if (N == 0) return;
     if (on_cpu(ctx)) {
@@ -176,6 +179,7 @@ frl_status frl_value_head_backward(frl_ctx* ctx, const frl_tensor* h, const frl_
     check_tensor(ctx, w, "w", {dims.d}, {FRL_F32});
     check_tensor(ctx, dvalues, "dvalues", {dims.B, dims.S}, {FRL_F32});
     check_grads(ctx, dh, dw, dbias, dims);
+    frl::check_no_alias({{dh, "dh"}, {dw, "dw"}, {dbias, "dbias"}}, {{h, "h"}, {w, "w"}, {dvalues, "dvalues"}});
     check_accumulate(accumulate);
     const int64_t N = dims.B * dims.S;
     if (on_cpu(ctx)) {

@@ -20,8 +20,10 @@
  * Dtypes. CPU backend: every tensor F32. CUDA backend: x, W, A, B, y, u, dy, dx share one dtype,
  * F32 (exact SIMT kernels) or BF16 (storage; tensor cores, fp32 accumulation); dA and dB may be F32
  * or that same dtype (F32 gradients are the usual choice for accumulation over micro-batches).
- * scale must be finite. The CUDA backward takes an N*r workspace from the stream-ordered pool
- * (cudaMallocAsync); everything is asynchronous on the context's stream.
+ * scale must be finite. No output (y, u, dx, dA, dB) may be an input or another output
+ * (FRL_ERR_ARGUMENT naming both): there is no in-place form. The CUDA backward takes an N*r
+ * workspace from the stream-ordered pool (cudaMallocAsync); everything is asynchronous on the
+ * context's stream.
  *
  * The forward is one K-augmented GEMM, y = [x | s*u] . [W | B]^T, whose k loop runs over x/W for
  * the first K and u/B for the last r columns (no packing), after the small GEMM u = x A^T. The

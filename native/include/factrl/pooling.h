@@ -26,6 +26,8 @@
  *  - Reductions (dw, dbias) run in a fixed order on both backends: the same inputs give bitwise
  *    the same gradients from call to call.
  *  - Sizes may be 0 (B, S or d); the result is then empty, or all zeros.
+ *  - No output (scores, values, dh, dw, dbias) may be an input or another output (FRL_ERR_ARGUMENT
+ *    naming both): there is no in-place form.
  */
 #ifndef FACTRL_POOLING_H
 #define FACTRL_POOLING_H

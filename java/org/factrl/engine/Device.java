@@ -2,7 +2,6 @@ package org.factrl.engine;
 
 import static org.factrl.engine.Native.check;
 
-import com.google.common.base.Preconditions;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -45,7 +44,7 @@ public final class Device implements AutoCloseable {
    * without CUDA or no GPU / driver is present.
    */
   public static Device cuda(int index) {
-    Preconditions.checkArgument(index >= 0, "CUDA device index must be >= 0, got %s", index);
+    Native.checkArgument(index >= 0, "index", "CUDA device index must be >= 0, got %d", index);
     return new Device(Backend.CUDA, index);
   }
 

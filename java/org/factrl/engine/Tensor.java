@@ -92,16 +92,34 @@ public final class Tensor implements AutoCloseable {
     }
   }
 
-  /** Writes {@code count} values from host memory at element {@code offset} (no array copy). */
+  /**
+   * Writes {@code count} values from host memory at element {@code offset} (no array copy). The
+   * values are read from {@code src}'s position; it must hold {@code count} of them before its limit.
+   */
   public void write(long offset, FloatPointer src, long count) {
     Native.checkNotNull(src, "src");
+    checkExtent(src, "src", count);
     check(FactRlCore.frl_tensor_write_f32(handle(), offset, src, count));
   }
 
-  /** Reads {@code count} values at element {@code offset} into host memory. */
+  /**
+   * Reads {@code count} values at element {@code offset} into host memory, from {@code dst}'s
+   * position; it must have room for {@code count} values before its limit.
+   */
   public void read(long offset, FloatPointer dst, long count) {
     Native.checkNotNull(dst, "dst");
+    checkExtent(dst, "dst", count);
     check(FactRlCore.frl_tensor_read_f32(handle(), offset, dst, count));
+  }
+
+  // The native side only sees an address: a count past the pointer's memory would read or write
+  // the heap beyond it (a JVM crash, or silent corruption). A pointer of unknown extent (limit 0,
+  // e.g. wrapping foreign memory) must be given a limit first.
+  private static void checkExtent(FloatPointer p, String name, long count) {
+    long available = p.limit() - p.position();
+    Native.checkArgument(count <= Math.max(0, available), name,
+        "has room for %d floats from its position (limit %d), but count is %d", Math.max(0, available), p.limit(),
+        count);
   }
 
   /** All values as floats (bf16 widened). */

@@ -128,6 +128,7 @@ public final class RewardHead {
     checkEndIndex(endIndex, hidden, bsd[0]);
     checkTensor(dScores, "dScores", hidden.device(), DType.F32, bsd[0]);
     checkGradients(hidden, bsd, dHidden, dWeight, dBias);
+    Native.checkNotNull(mode, "mode");
     check(PoolingNative.frl_reward_head_backward(hidden.device().handle(), hidden.handle(), endIndex.handle(),
         weight.handle(), dScores.handle(), handleOrNull(dHidden), handleOrNull(dWeight), handleOrNull(dBias),
         mode.flag()));

@@ -10,6 +10,7 @@ import org.factrl.bindings.PoolingNative;
 import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.FactRlException;
+import org.factrl.engine.Native;
 import org.factrl.engine.Tensor;
 
 /**
@@ -113,6 +114,7 @@ public final class ValueHead {
     checkMask(mask, hidden, bsd);
     checkTensor(dValues, "dValues", hidden.device(), DType.F32, bsd[0], bsd[1]);
     checkGradients(hidden, bsd, dHidden, dWeight, dBias);
+    Native.checkNotNull(mode, "mode");
     check(PoolingNative.frl_value_head_backward(hidden.device().handle(), hidden.handle(), handleOrNull(mask),
         weight.handle(), dValues.handle(), handleOrNull(dHidden), handleOrNull(dWeight), handleOrNull(dBias),
         mode.flag()));

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.junit.jupiter.api.Test;
 
 class DeviceTest {
@@ -55,6 +57,37 @@ class DeviceTest {
         assertTrue(dtype.getMessage().contains("frl_tensor_read_i32"), dtype.getMessage());
         assertThrows(FactRlException.class, () -> t.write((float[]) null));
       }
+      // a negative device index is a bad argument like any other (was an IllegalArgumentException)
+      FactRlException index = assertThrows(FactRlException.class, () -> Device.cuda(-1));
+      assertTrue(index.getMessage().contains("'index'"), index.getMessage());
+    }
+  }
+
+  /** The pointer overloads check the pointer's extent: the native copy only sees an address. */
+  @Test
+  void pointerReadsAndWritesStayInsideThePointer() {
+    try (Device cpu = Device.cpu();
+        Tensor t = cpu.zeros(DType.F32, 8);
+        FloatPointer four = new FloatPointer(1f, 2f, 3f, 4f)) {
+      t.write(2, four, 4);
+      assertArrayEquals(new float[] {0, 0, 1, 2, 3, 4, 0, 0}, t.toFloatArray());
+      four.position(1);
+      t.read(4, four, 3);  // elements 4..6 of t into 1..3 of the pointer
+      float[] back = new float[4];
+      four.position(0).get(back);
+      assertArrayEquals(new float[] {1, 3, 4, 0}, back);
+      four.position(1);
+      FactRlException read = assertThrows(FactRlException.class, () -> t.read(0, four, 4));  // 3 left
+      assertTrue(read.getMessage().contains("'dst'"), read.getMessage());
+      four.position(0);
+      FactRlException write = assertThrows(FactRlException.class, () -> t.write(0, four, 8));
+      assertTrue(write.getMessage().contains("'src'"), write.getMessage());
+      FloatPointer unknown = new FloatPointer((Pointer) four);  // same memory, extent forgotten
+      unknown.limit(0);
+      assertThrows(FactRlException.class, () -> t.write(0, unknown, 1));
+      // the tensor's own range is still checked natively
+      FactRlException range = assertThrows(FactRlException.class, () -> t.write(6, four, 4));
+      assertTrue(range.getMessage().contains("frl_tensor_write_f32"), range.getMessage());
     }
   }
 

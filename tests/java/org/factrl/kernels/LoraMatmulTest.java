@@ -371,6 +371,41 @@ class LoraMatmulTest {
     }
   }
 
+  /**
+   * An output that is also an input (or another output) is refused: the kernels read their inputs
+   * while writing, so y = x (M = K) or dx = x gave silently wrong values before this check.
+   */
+  @Test
+  void aliasedOutputsAreRejectedNamingBoth() {
+    try (Device cpu = Device.cpu();
+        Tensor x = cpu.fromFloats(Numerics.uniform(1, 12, 1f), 3, 4);
+        Tensor w = cpu.fromFloats(Numerics.uniform(2, 16, 1f), 4, 4);  // M = K: y and dx fit x's shape
+        Tensor a = cpu.fromFloats(Numerics.uniform(3, 8, 1f), 2, 4);
+        Tensor b = cpu.fromFloats(Numerics.uniform(4, 8, 1f), 4, 2);  // dB's shape
+        Tensor dy = cpu.fromFloats(Numerics.uniform(5, 12, 1f), 3, 4);
+        Tensor y = cpu.zeros(DType.F32, 3, 4);
+        Tensor u = cpu.zeros(DType.F32, 3, 2);
+        Tensor dx = cpu.zeros(DType.F32, 3, 4);
+        Tensor dA = cpu.zeros(DType.F32, 2, 4)) {
+      LoraAdapter ad = LoraAdapter.of(a, b, 0.5f);
+      float[] x0 = x.toFloatArray();
+      FactRlException fwd = assertNames("y", () -> LoraMatmul.forward(x, w, ad, x, u));
+      assertTrue(fwd.getMessage().contains("'x'"), fwd.getMessage());
+      assertNames("y", () -> LoraMatmul.forwardBase(x, w, x));
+      assertArrayEquals(x0, x.toFloatArray(), "a refused call writes nothing");
+      LoraMatmul.forward(x, w, ad, y, u);
+      FactRlException e = assertNames("dx", () -> LoraMatmul.backward(x, w, ad, dy, u, x, dA, null,
+          GradMode.OVERWRITE));
+      assertTrue(e.getMessage().contains("'x'"), e.getMessage());
+      assertNames("dx", () -> LoraMatmul.backward(x, w, ad, dy, u, dy, dA, null, GradMode.OVERWRITE));
+      assertNames("dA", () -> LoraMatmul.backward(x, w, ad, dy, u, dx, a, null, GradMode.OVERWRITE));
+      assertNames("dB", () -> LoraMatmul.backward(x, w, ad, dy, u, dx, dA, b, GradMode.OVERWRITE));
+      assertNames("dx", () -> LoraMatmul.backwardBase(x, w, dy, dy));
+      // distinct tensors still work
+      LoraMatmul.backward(x, w, ad, dy, u, dx, dA, null, GradMode.OVERWRITE);
+    }
+  }
+
   private static void assertNative(String argument, int status) {
     assertNotEquals(FactRlCore.FRL_OK, status, "expected a failure naming '" + argument + "'");
     String message = FactRlCore.frl_last_error().getString();

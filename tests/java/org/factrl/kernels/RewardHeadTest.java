@@ -300,6 +300,7 @@ class RewardHeadTest {
       assertNames("dScores", () -> head.backward(h, e, null, null, null, null, GradMode.OVERWRITE));
       assertNames("dWeight", () -> head.backward(h, e, s, null, dw5, null, GradMode.OVERWRITE));
       assertNames("dHidden", () -> head.backward(h, e, s, dhBad, null, null, GradMode.OVERWRITE));
+      assertNames("'mode'", () -> head.backward(h, e, s, null, null, null, null));  // was a NullPointerException
       assertNames("lengths", () -> RewardHead.endIndexFromLengths(3, -1));
     }
   }
@@ -361,6 +362,27 @@ class RewardHeadTest {
           w.handle(), s.handle(), null, null, null, 2));
       assertNativeNames("'dw'", PoolingNative.frl_reward_head_backward(ctx, h.handle(), e.handle(),
           w.handle(), s.handle(), null, w5.handle(), null, 0));
+    }
+  }
+
+  /** Outputs that are inputs are refused (dh = h zeroed h before dw read it: a silently wrong dw). */
+  @Test
+  void aliasedOutputsAreRejected() {
+    try (Device cpu = Device.cpu();
+        Tensor h = cpu.fromFloats(uniform(1, 2 * 3 * 2, 1f), 2, 3, 2);
+        Tensor e = cpu.fromInts(new int[] {1, 2}, 2);
+        Tensor w = cpu.fromFloats(new float[] {1, 2}, 2);  // d = B = 2: w, scores, dscores, dw share a shape
+        Tensor c = cpu.zeros(DType.F32, 1);
+        Tensor g = cpu.fromFloats(new float[] {1, -1}, 2);
+        Tensor dw = cpu.zeros(DType.F32, 2)) {
+      RewardHead head = RewardHead.of(w, c);
+      float[] h0 = h.toFloatArray();
+      assertNames("'scores'", () -> head.forward(h, e, w));
+      assertNames("'dh'", () -> head.backward(h, e, g, h, dw, null, GradMode.OVERWRITE));
+      assertArrayEquals(h0, h.toFloatArray(), "a refused call writes nothing");
+      assertNames("'dw'", () -> head.backward(h, e, g, null, g, null, GradMode.OVERWRITE));
+      assertNames("'dw'", () -> head.backward(h, e, g, null, w, null, GradMode.OVERWRITE));
+      head.backward(h, e, g, null, dw, null, GradMode.OVERWRITE);
     }
   }
 

@@ -252,6 +252,7 @@ class ValueHeadTest {
       assertNames("values", () -> head.forward(h, m, null));
       assertNames("dValues", () -> head.backward(h, m, vFlat, null, null, null, GradMode.OVERWRITE));
       assertNames("dBias", () -> head.backward(h, m, v, null, null, dbias2, GradMode.OVERWRITE));
+      assertNames("'mode'", () -> head.backward(h, m, v, null, null, null, null));  // was a NullPointerException
     }
   }
 
@@ -280,6 +281,26 @@ class ValueHeadTest {
           v.handle(), dh.handle(), null, null, 0));
       assertNativeNames("another context", PoolingNative.frl_value_head_backward(ctx, h.handle(), null,
           w.handle(), v.handle(), hOther.handle(), null, null, 0));
+    }
+  }
+
+  /** Outputs that are inputs are refused: dh = h, dw = w, dbias = bias (d = 1), dw = dbias. */
+  @Test
+  void aliasedOutputsAreRejected() {
+    try (Device cpu = Device.cpu();
+        Tensor h = cpu.fromFloats(new float[] {1, 2, 3, 4}, 2, 2, 1);
+        Tensor w = cpu.fromFloats(new float[] {2}, 1);
+        Tensor c = cpu.fromFloats(new float[] {0.5f}, 1);
+        Tensor g = cpu.fromFloats(new float[] {1, 1, 1, 1}, 2, 2);
+        Tensor dw = cpu.zeros(DType.F32, 1)) {
+      ValueHead head = ValueHead.of(w, c);
+      assertNames("'dh'", () -> head.backward(h, null, g, h, null, null, GradMode.OVERWRITE));
+      assertNames("'dw'", () -> head.backward(h, null, g, null, w, null, GradMode.ACCUMULATE));
+      assertNames("'dbias'", () -> head.backward(h, null, g, null, dw, dw, GradMode.OVERWRITE));
+      assertArrayEquals(new float[] {1, 2, 3, 4}, h.toFloatArray(), "a refused call writes nothing");
+      head.backward(h, null, g, null, dw, c, GradMode.OVERWRITE);  // c as dbias: the bias is no input here
+      assertArrayEquals(new float[] {10}, dw.toFloatArray());
+      assertArrayEquals(new float[] {4}, c.toFloatArray());
     }
   }
 

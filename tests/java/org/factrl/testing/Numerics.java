@@ -21,7 +21,7 @@ public final class Numerics {
 
   /**
    * Asserts |actual - expected| <= atol + rtol * |expected| elementwise; the failure names the
-   * first bad index and the worst error, and any NaN fails.
+   * worst index. NaN must meet NaN and an infinity the same infinity.
    */
   public static void assertClose(float[] expected, float[] actual, double atol, double rtol, String what) {
     assertEquals(expected.length, actual.length, what + ": length");
@@ -32,6 +32,10 @@ public final class Numerics {
       double a = actual[i];
       if (Double.isNaN(a) != Double.isNaN(e)) {
         fail(what + ": NaN mismatch at " + i + " (expected " + e + ", got " + a + ")");
+      }
+      // An infinity must match exactly: inf - inf is NaN, which the excess test below would let pass.
+      if ((Double.isInfinite(a) || Double.isInfinite(e)) && a != e) {
+        fail(what + ": infinity mismatch at " + i + " (expected " + e + ", got " + a + ")");
       }
       double excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
       if (excess > worstExcess) {
