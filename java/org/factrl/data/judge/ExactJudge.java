@@ -238,24 +238,43 @@ public final class ExactJudge {
         }
         int n = ClaimExtractor.firstNumber(String.join(" ", words));
         Descriptor d = topic == null ? Descriptor.ANY : topic;
-        if (n == 0) {
-          claims.add(0, Claim.absent(d));
-        } else if (n > 0) {
-          claims.add(0, Claim.count(d, n));
+        if (n < 0) {
+          return;
         }
+        List<Claim> counts = new ArrayList<>();
+        counts.add(n == 0 ? Claim.absent(d) : Claim.count(d, n));
+        if (words.contains("or")) {
+          // "Two or three." hedges: every option is claimed, so the wrong ones are hallucinations
+          for (String w : words) {
+            int k = Vocabulary.number(w);
+            Claim c = k == 0 ? Claim.absent(d) : k > 0 ? Claim.count(d, k) : null;
+            if (c != null && !counts.contains(c)) {
+              counts.add(c);
+            }
+          }
+        } else if (n > 0 && words.size() > 1 && words.get(0).equals("not")
+            && Vocabulary.number(words.get(1)) == n) {
+          // "Not three." denies a count; it does not give one
+          counts.set(0, Claim.count(d, n).negate());
+        }
+        claims.addAll(0, counts);
       }
       case COLOUR, SIZE, SHAPE -> {
         if (topic == null || has(first, ClaimKind.ATTRIBUTE)) {
           return;
         }
+        List<Claim> attributes = new ArrayList<>();
         for (String w : words) {
           Descriptor attr = attributeWord(q.focus(), w);
-          if (attr != null) {
-            // "A circle." answers what shape the topic is; it is not a separate object claim.
-            claims.removeIf(c -> c.kind() == ClaimKind.OBJECT && first.contains(c));
-            claims.add(0, Claim.attribute(topic, attr));
-            return;
+          if (attr != null && !attributes.contains(Claim.attribute(topic, attr))) {
+            // every attribute named is claimed: "Yellow or blue." hedges, and one is wrong
+            attributes.add(Claim.attribute(topic, attr));
           }
+        }
+        if (!attributes.isEmpty()) {
+          // "A circle." answers what shape the topic is; it is not a separate object claim.
+          claims.removeIf(c -> c.kind() == ClaimKind.OBJECT && first.contains(c));
+          claims.addAll(0, attributes);
         }
       }
       case WHICH -> {

@@ -121,6 +121,22 @@ class ExactJudgeTest {
   }
 
   @Test
+  void hedgingBetweenOptionsClaimsEveryOption() {
+    // Each of these read as a confident right answer (the first option) and scored 4.
+    assertScore(MmhalType.COUNTING, "How many red circles are there?", "Two or three.", 1, 1);
+    assertScore(MmhalType.COUNTING, "How many red circles are there?", "1, 2, 3 or 4.", 1, 1);
+    assertScore(MmhalType.ATTRIBUTE, "What colour is the star?", "Yellow or blue.", 1, 1);
+    assertScore(MmhalType.ATTRIBUTE, "What colour is the star?", "Yellow, red, green, blue.", 1, 1);
+    assertScore(MmhalType.ATTRIBUTE, "What shape is the blue object?", "A square or a circle.", 1, 1);
+    // "Not three." denies a count (true here) but does not answer; it was read as "three".
+    assertScore(MmhalType.COUNTING, "How many red circles are there?", "Not three.", 3, 3);
+    // Several colours of a plural topic are fine when all are there.
+    assertScore(MmhalType.ATTRIBUTE, "What colour are the circles?", "Red.", 4, 4);
+    assertScore(MmhalType.COUNTING, "How many circles are there?", "Two, one large and one small.",
+        4, 4);
+  }
+
+  @Test
   void restatingOneObjectMorePreciselyIsOneFact() {
     Judgement j = judge("There is a star. There is a yellow star. There is a large star. There is"
         + " a large yellow star.");
