@@ -228,10 +228,11 @@ public final class JsonRecords {
     if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
       throw new InvalidFieldException(path, "expected an integer, got " + kind(e));
     }
-    BigDecimal d = e.getAsBigDecimal();
     try {
+      BigDecimal d = e.getAsBigDecimal();
       return Integer.toString(d.stripTrailingZeros().intValueExact());
-    } catch (ArithmeticException x) {
+    } catch (ArithmeticException | NumberFormatException x) {
+      // NumberFormatException: an exponent beyond BigDecimal's range (1e3000000000)
       throw new InvalidFieldException(path, "expected an integer, got " + e);
     }
   }

@@ -20,9 +20,19 @@ import org.factrl.data.shapes.Size;
  *
  * <h2>Scoring rubric</h2>
  *
- * Let C be the number of correct claims, K the number of distinct {@link ClaimKind}s among them,
- * and A the number of correct claims that answer the question ({@link #answers}; for
- * holistic, other, or no question A = C). Unverifiable claims count for nothing.
+ * Let C be the number of informative correct claims, K the number of distinct {@link ClaimKind}s
+ * among them, and A the number of them that answer the question ({@link #answers}; for
+ * holistic, other, or no question A = C). Unverifiable claims count for nothing. A correct claim is
+ * informative unless
+ * <ul>
+ *   <li>it is negative ("There is no dog.", "It is not snowy.", "The star is not blue.") and does
+ *       not answer the question: only the "no" reading of a yes/no question and the absence of an
+ *       object the question names count. Every shapes-world image lacks a dog, so listing what is
+ *       absent must not make an answer (or a description) informative; or
+ *   <li>it says an object exists that another informative claim already names more precisely
+ *       ("There is a star." beside "There is a large yellow star.").
+ * </ul>
+ * Uninformative correct claims are still checked: a false one is a hallucination.
  *
  * <p>An object that does not exist is one hallucination however often the answer mentions it: a
  * later claim that presupposes an object already found missing ("There is a dog. The dog is left of
@@ -105,9 +115,59 @@ public final class ExactJudge {
     }
     ImmutableList<ClaimVerdict> vs = verdicts.build();
     MmhalType type = context == null ? MmhalType.OTHER : context.type();
-    Informativeness info = informativeness(vs, type);
+    List<ClaimVerdict> informative = informative(vs, context);
+    Informativeness info = informativeness(informative, type);
     boolean hallucinated = vs.stream().anyMatch(v -> v.verdict() == Verdict.HALLUCINATED);
-    return new Judgement(vs, info, score(info, hallucinated), type);
+    return new Judgement(vs, info, score(info, hallucinated), type, informative.size());
+  }
+
+  /**
+   * The correct claims that count for informativeness (see the rubric): a negative claim only
+   * when it answers the question, and an existence claim only when no other counted claim names
+   * a more specific object.
+   */
+  static List<ClaimVerdict> informative(List<ClaimVerdict> verdicts, QuestionContext context) {
+    List<ClaimVerdict> kept = new ArrayList<>();
+    for (ClaimVerdict v : verdicts) {
+      if (v.verdict() == Verdict.CORRECT && (!v.claim().negated() || answersNegatively(context,
+          v.claim()))) {
+        kept.add(v);
+      }
+    }
+    kept.removeIf(v -> v.claim().kind() == ClaimKind.OBJECT && kept.stream().anyMatch(o ->
+        refines(o.claim(), v.claim().subject())));
+    return kept;
+  }
+
+  /**
+   * Whether a negative claim answers the question: the "no" reading of a yes/no question ("Is the
+   * star yellow?" "No."), or the absence of an object the question names ("How many triangles?"
+   * "None."; "Is there a dog?" "There is no dog.").
+   */
+  private static boolean answersNegatively(QuestionContext context, Claim c) {
+    if (context == null) {
+      return false;
+    }
+    if (context.claims().contains(c.negate())) {
+      return true;
+    }
+    if (c.kind() != ClaimKind.NEGATED || context.type() == MmhalType.HOLISTIC_DESCRIPTION
+        || context.type() == MmhalType.OTHER) {
+      return false;
+    }
+    for (Descriptor topic : context.topics()) {
+      if (topic.merge(c.subject()) != null) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code c} asserts that an object more specific than {@code general} exists. */
+  private static boolean refines(Claim c, Descriptor general) {
+    boolean exists = c.kind() == ClaimKind.OBJECT
+        || c.kind() == ClaimKind.COUNT && !c.negated() && c.count() > 0;
+    return exists && !c.subject().equals(general) && c.subject().equals(general.merge(c.subject()));
   }
 
   /** The MMHal score for an informativeness level, with or without hallucination. */
@@ -178,24 +238,43 @@ public final class ExactJudge {
         }
         int n = ClaimExtractor.firstNumber(String.join(" ", words));
         Descriptor d = topic == null ? Descriptor.ANY : topic;
-        if (n == 0) {
-          claims.add(0, Claim.absent(d));
-        } else if (n > 0) {
-          claims.add(0, Claim.count(d, n));
+        if (n < 0) {
+          return;
         }
+        List<Claim> counts = new ArrayList<>();
+        counts.add(n == 0 ? Claim.absent(d) : Claim.count(d, n));
+        if (words.contains("or")) {
+          // "Two or three." hedges: every option is claimed, so the wrong ones are hallucinations
+          for (String w : words) {
+            int k = Vocabulary.number(w);
+            Claim c = k == 0 ? Claim.absent(d) : k > 0 ? Claim.count(d, k) : null;
+            if (c != null && !counts.contains(c)) {
+              counts.add(c);
+            }
+          }
+        } else if (n > 0 && words.size() > 1 && words.get(0).equals("not")
+            && Vocabulary.number(words.get(1)) == n) {
+          // "Not three." denies a count; it does not give one
+          counts.set(0, Claim.count(d, n).negate());
+        }
+        claims.addAll(0, counts);
       }
       case COLOUR, SIZE, SHAPE -> {
         if (topic == null || has(first, ClaimKind.ATTRIBUTE)) {
           return;
         }
+        List<Claim> attributes = new ArrayList<>();
         for (String w : words) {
           Descriptor attr = attributeWord(q.focus(), w);
-          if (attr != null) {
-            // "A circle." answers what shape the topic is; it is not a separate object claim.
-            claims.removeIf(c -> c.kind() == ClaimKind.OBJECT && first.contains(c));
-            claims.add(0, Claim.attribute(topic, attr));
-            return;
+          if (attr != null && !attributes.contains(Claim.attribute(topic, attr))) {
+            // every attribute named is claimed: "Yellow or blue." hedges, and one is wrong
+            attributes.add(Claim.attribute(topic, attr));
           }
+        }
+        if (!attributes.isEmpty()) {
+          // "A circle." answers what shape the topic is; it is not a separate object claim.
+          claims.removeIf(c -> c.kind() == ClaimKind.OBJECT && first.contains(c));
+          claims.addAll(0, attributes);
         }
       }
       case WHICH -> {

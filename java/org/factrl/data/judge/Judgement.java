@@ -6,16 +6,18 @@ import org.factrl.data.MmhalType;
 
 /**
  * The judge's findings on one answer: every claim with its verdict, how informative the answer
- * is, the 0–6 MMHal-style score (rubric in {@link ExactJudge}) and the question type it was
- * scored as ({@link MmhalType#OTHER} when no question was given).
+ * is, the 0–6 MMHal-style score (rubric in {@link ExactJudge}), the question type it was
+ * scored as ({@link MmhalType#OTHER} when no question was given) and how many correct claims
+ * counted as informative (the rubric's C).
  */
 public record Judgement(ImmutableList<ClaimVerdict> verdicts, Informativeness informativeness,
-    int score, MmhalType type) {
+    int score, MmhalType type, int informativeCount) {
   public Judgement {
     Preconditions.checkNotNull(verdicts, "verdicts");
     Preconditions.checkNotNull(informativeness, "informativeness");
     Preconditions.checkNotNull(type, "type");
     Preconditions.checkArgument(score >= 0 && score <= 6, "score %s outside 0..6", score);
+    Preconditions.checkArgument(informativeCount >= 0, "informativeCount %s < 0", informativeCount);
   }
 
   public ImmutableList<Claim> claims() {

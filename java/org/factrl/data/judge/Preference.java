@@ -11,7 +11,7 @@ public record Preference(int preferred, Rule rule, Judgement a, Judgement b) {
   public enum Rule {
     /** Fewer hallucinated claims. */
     FEWER_HALLUCINATIONS,
-    /** Same hallucinations; more correct claims (more helpful). */
+    /** Same hallucinations; more informative correct claims (more helpful). */
     MORE_CORRECT,
     /** Same on both; the shorter response (by trimmed character count). */
     SHORTER,

@@ -5,7 +5,8 @@ import org.factrl.data.shapes.Scene;
 
 /**
  * Labels which of two responses to the same prompt is better, by the exact judge: the one with
- * fewer hallucinated claims; on a tie the one with more correct claims (more helpful); on a tie
+ * fewer hallucinated claims; on a tie the one with more informative correct claims (more helpful;
+ * {@link Judgement#informativeCount}, so "There is no dog." appended to an answer earns nothing); on a tie
  * the shorter one (trimmed characters: says the same with fewer words); on a full tie response A.
  * Deterministic.
  */
@@ -43,8 +44,8 @@ public final class PreferenceLabeler {
     if (ha != hb) {
       return new Preference(ha < hb ? 0 : 1, Preference.Rule.FEWER_HALLUCINATIONS, a, b);
     }
-    int ca = a.correctCount();
-    int cb = b.correctCount();
+    int ca = a.informativeCount();
+    int cb = b.informativeCount();
     if (ca != cb) {
       return new Preference(ca > cb ? 0 : 1, Preference.Rule.MORE_CORRECT, a, b);
     }

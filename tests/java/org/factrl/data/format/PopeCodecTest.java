@@ -43,6 +43,7 @@ class PopeCodecTest {
       "label not yes/no   | {\"question_id\": 3, \"image\": \"a.jpg\", \"text\": \"Is there a cat?\", \"label\": \"maybe\"} | field 'label': expected 'yes' or 'no'",
       "missing text       | {\"question_id\": 3, \"image\": \"a.jpg\", \"label\": \"no\"}                             | field 'text': missing",
       "id not an integer  | {\"question_id\": \"x\", \"image\": \"a.jpg\", \"text\": \"Is there a cat?\", \"label\": \"no\"} | field 'question_id': expected an integer",
+      "id out of range    | {\"question_id\": 1e3000000000, \"image\": \"a.jpg\", \"text\": \"Is there a cat?\", \"label\": \"no\"} | field 'question_id': expected an integer",
       "negative id        | {\"question_id\": -1, \"image\": \"a.jpg\", \"text\": \"Is there a cat?\", \"label\": \"no\"} | field 'question_id': expected an id >= 0",
       "empty image        | {\"question_id\": 3, \"image\": \" \", \"text\": \"Is there a cat?\", \"label\": \"no\"}     | field 'image': must not be empty",
       "not an object      | [1, 2]                                                                                  | expected a JSON object, got array",

@@ -63,6 +63,8 @@ class PreferencePairCodecTest {
         new MalformedCase("fractional preference", pair(outs + ", \"preference\": 1.5"), "preference",
             "expected an integer, got 1.5"),
         new MalformedCase("missing preference", pair(outs), "preference", "missing"),
+        new MalformedCase("preference with an exponent beyond range", pair(outs + ", \"preference\": 1e3000000000"),
+            "preference", "expected an integer, got 1e3000000000"),
         new MalformedCase("missing output_2", pair("\"output_1\": \"a\", \"preference\": 1"), "output_2", "missing"),
         new MalformedCase("empty output value", pair("\"output_1\": {\"from\": \"gpt\", \"value\": \" \"}, "
             + "\"output_2\": \"b\", \"preference\": 1"), "output_1.value", "must not be empty"),

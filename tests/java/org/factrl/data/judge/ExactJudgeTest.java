@@ -96,6 +96,59 @@ class ExactJudgeTest {
   }
 
   @Test
+  void listingWhatIsAbsentEarnsNoInformativeness() {
+    // True of every shapes-world image: a policy must not be paid for saying it.
+    String absent = "There is no dog. There is no cat. It is not snowy. The star is not pink."
+        + " There is no car.";
+    Judgement j = judge.judge(beach, MmhalType.HOLISTIC_DESCRIPTION, "Describe the image.", absent);
+    assertFalse(j.hallucinated(), j.toString());
+    assertEquals(5, j.correctCount());
+    assertEquals(0, j.informativeCount());
+    assertEquals(3, j.score());
+    assertEquals(3, judge("There are no green triangles, no purple crosses and no blue stars.").score());
+    assertEquals(3, judge("It is not snowy. It is not night. It is not a room.").score());
+    // Appended to a right answer they add nothing either.
+    assertScore(MmhalType.COUNTING, "How many red circles are there?", "Two. There is no dog."
+        + " There is no cat. It is not snowy.", 4, 4);
+    assertScore(MmhalType.ADVERSARIAL_OBJECT, "Is there a dog in the image?", "No. There is no"
+        + " cat. There is no car. It is not snowy.", 4, 4);
+    assertScore(MmhalType.ATTRIBUTE, "What colour is the star?", "It is not blue.", 3, 3);
+    // A false negation is still a hallucination.
+    assertEquals(0, judge("There is no star.").score());
+    // Negations that answer the question count.
+    assertScore(MmhalType.COUNTING, "How many triangles are there?", "There are no triangles.", 4, 4);
+    assertScore(MmhalType.ATTRIBUTE, "Is the star blue?", "No, the star is not blue.", 4, 4);
+  }
+
+  @Test
+  void hedgingBetweenOptionsClaimsEveryOption() {
+    // Each of these read as a confident right answer (the first option) and scored 4.
+    assertScore(MmhalType.COUNTING, "How many red circles are there?", "Two or three.", 1, 1);
+    assertScore(MmhalType.COUNTING, "How many red circles are there?", "1, 2, 3 or 4.", 1, 1);
+    assertScore(MmhalType.ATTRIBUTE, "What colour is the star?", "Yellow or blue.", 1, 1);
+    assertScore(MmhalType.ATTRIBUTE, "What colour is the star?", "Yellow, red, green, blue.", 1, 1);
+    assertScore(MmhalType.ATTRIBUTE, "What shape is the blue object?", "A square or a circle.", 1, 1);
+    // "Not three." denies a count (true here) but does not answer; it was read as "three".
+    assertScore(MmhalType.COUNTING, "How many red circles are there?", "Not three.", 3, 3);
+    // Several colours of a plural topic are fine when all are there.
+    assertScore(MmhalType.ATTRIBUTE, "What colour are the circles?", "Red.", 4, 4);
+    assertScore(MmhalType.COUNTING, "How many circles are there?", "Two, one large and one small.",
+        4, 4);
+  }
+
+  @Test
+  void restatingOneObjectMorePreciselyIsOneFact() {
+    Judgement j = judge("There is a star. There is a yellow star. There is a large star. There is"
+        + " a large yellow star.");
+    assertEquals(4, j.correctCount());
+    assertEquals(1, j.informativeCount(), j.toString());
+    assertEquals(4, j.score());
+    // Different objects, or an object beside a fact about it, still count separately.
+    assertEquals(3, judge("There is a star, a square and a circle.").informativeCount());
+    assertEquals(2, judge("There is a star. The star is yellow.").informativeCount());
+  }
+
+  @Test
   void hallucinationRateIsTheShareBelowThree() {
     List<Judgement> js = List.of(judge("There is a star."), judge("There is a dog."),
         judge("There are five objects."), judge("The star is yellow."));

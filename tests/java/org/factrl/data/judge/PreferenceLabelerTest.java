@@ -36,6 +36,14 @@ class PreferenceLabelerTest {
   }
 
   @Test
+  void vacuousNegationsDoNotMakeAnAnswerMoreHelpful() {
+    Preference p = labeler.compare(beach, "There is a star. There is no dog. There is no cat.",
+        "There is a star.");
+    assertEquals(1, p.preferred());
+    assertEquals(Preference.Rule.SHORTER, p.rule());
+  }
+
+  @Test
   void fullTiesGoToTheShorterThenToA() {
     Preference p = labeler.compare(beach, "I can see that there is a star in the picture.",
         "There is a star.");
