@@ -54,14 +54,21 @@ class CudaBackend final : public Backend {
     name_ = format("%s (sm_%d%d)", prop.name, prop.major, prop.minor);
     FRL_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
 #ifdef FACTRL_WITH_CUBLAS
-    if (cublasCreate(&cublas_.blas) != CUBLAS_STATUS_SUCCESS ||
-        cublasLtCreate(&cublas_.lt) != CUBLAS_STATUS_SUCCESS)
-      throw Error(FRL_ERR_DEVICE, "cannot create cuBLAS handles");
-    cublasSetStream(cublas_.blas, stream_);
-    FRL_CUDA_CHECK(cudaMalloc(&cublas_.workspace, cublas_.workspace_bytes));
+    // A throwing constructor runs no destructor: release what was made so far by hand.
+    try {
+      if (cublasCreate(&cublas_.blas) != CUBLAS_STATUS_SUCCESS ||
+          cublasLtCreate(&cublas_.lt) != CUBLAS_STATUS_SUCCESS ||
+          cublasSetStream(cublas_.blas, stream_) != CUBLAS_STATUS_SUCCESS)
+        throw Error(FRL_ERR_DEVICE, "cannot create cuBLAS handles");
+      FRL_CUDA_CHECK(cudaMalloc(&cublas_.workspace, cublas_.workspace_bytes));
+    } catch (...) {
+      release_all();
+      throw;
+    }
 #endif
   }
-  ~CudaBackend() override {
+  ~CudaBackend() override { release_all(); }
+  void release_all() noexcept {
     cudaSetDevice(device_);
     if (stream_) cudaStreamSynchronize(stream_);
 #ifdef FACTRL_WITH_CUBLAS
@@ -70,6 +77,10 @@ class CudaBackend final : public Backend {
     if (cublas_.blas) cublasDestroy(cublas_.blas);
 #endif
     if (stream_) cudaStreamDestroy(stream_);
+#ifdef FACTRL_WITH_CUBLAS
+    cublas_ = CublasHandles{};
+#endif
+    stream_ = nullptr;
   }
   frl_backend kind() const override { return FRL_BACKEND_CUDA; }
   const std::string& device_name() const override { return name_; }
@@ -82,7 +93,11 @@ class CudaBackend final : public Backend {
       throw Error(FRL_ERR_MEMORY, format("cannot allocate %zu bytes on %s: %s", bytes, name_.c_str(),
                                          cudaGetErrorString(err)));
     }
-    FRL_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, stream_));
+    err = cudaMemsetAsync(p, 0, bytes, stream_);
+    if (err != cudaSuccess) {
+      cudaFree(p);  // not leaked on the error path
+      cuda_check(err, "cudaMemsetAsync(p, 0, bytes, stream_)", __FILE__, __LINE__);
+    }
     return p;
   }
   void release(void* ptr) noexcept override { cudaFree(ptr); }

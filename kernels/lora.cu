@@ -375,6 +375,9 @@ void run_gemm(cudaStream_t stream, GemmArgs p) {
   }
   const int tiles = (p.k[0] + BK - 1) / BK + (p.k[1] + BK - 1) / BK;
   dim3 grid(ceil_div(p.N, BN), ceil_div(p.M, BM), 1);
+  // gridDim.y is limited to 65535: say so instead of failing the launch with "invalid configuration".
+  require(grid.y <= 65535, FRL_ERR_SHAPE,
+          format("lora: %d output rows exceed the CUDA grid limit (%d rows per launch)", p.M, 65535 * BM));
   const int blocks = static_cast<int>(grid.x * grid.y);
   const int target = 2 * sm_count();
   p.splits = 1;
@@ -390,10 +393,14 @@ void run_gemm(cudaStream_t stream, GemmArgs p) {
   }
   if constexpr (tc) {
     constexpr int bytes = TcSmem<AL, BL>::BYTES;
-    static bool attr_set = false;  // per instantiation
-    if (!attr_set) {
+    // Function attributes are per device: remember them per instantiation AND per device (a second
+    // GPU would otherwise launch without the > 48 KiB opt-in and fail).
+    static bool attr_set[64] = {};
+    int dev = 0;
+    FRL_CUDA_CHECK(cudaGetDevice(&dev));
+    if (dev < 0 || dev >= 64 || !attr_set[dev]) {
       FRL_CUDA_CHECK(cudaFuncSetAttribute(gemm_tc<AL, BL, TO>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
-      attr_set = true;
+      if (dev >= 0 && dev < 64) attr_set[dev] = true;
     }
     gemm_tc<AL, BL, TO><<<grid, TTHREADS, bytes, stream>>>(p);
   } else {

@@ -189,18 +189,20 @@ def bench(lib):
         gb, gvb = g.to(torch.bfloat16), gv.to(torch.bfloat16)
 
         def ours_reward_fwd():
-            lib.frl_reward_head_forward(gpu.handle, h.handle, te.handle, tw.handle, tc.handle, scores.handle)
+            frl.check(lib, lib.frl_reward_head_forward(gpu.handle, h.handle, te.handle, tw.handle, tc.handle,
+                                                       scores.handle))
 
         def ours_reward_bwd():
-            lib.frl_reward_head_backward(gpu.handle, h.handle, te.handle, tw.handle, tg.handle, dh.handle,
-                                         dw.handle, dc.handle, 0)
+            frl.check(lib, lib.frl_reward_head_backward(gpu.handle, h.handle, te.handle, tw.handle, tg.handle,
+                                                        dh.handle, dw.handle, dc.handle, 0))
 
         def ours_value_fwd():
-            lib.frl_value_head_forward(gpu.handle, h.handle, None, tw.handle, tc.handle, values.handle)
+            frl.check(lib, lib.frl_value_head_forward(gpu.handle, h.handle, None, tw.handle, tc.handle,
+                                                      values.handle))
 
         def ours_value_bwd():
-            lib.frl_value_head_backward(gpu.handle, h.handle, None, tw.handle, tgv.handle, dh.handle, dw.handle,
-                                        dc.handle, 0)
+            frl.check(lib, lib.frl_value_head_backward(gpu.handle, h.handle, None, tw.handle, tgv.handle,
+                                                       dh.handle, dw.handle, dc.handle, 0))
 
         for f in (ours_reward_fwd, ours_reward_bwd, ours_value_fwd, ours_value_bwd):  # surface errors once
             f()

@@ -22,6 +22,15 @@ import frl  # noqa: E402
 KERNELS = ["lora_gpu", "kl_gpu", "gae_gpu", "pooling_gpu"]
 
 
+def git_commit():
+    """HEAD of the checkout, or "" where the device copy has no .git or no git binary."""
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+    except OSError:
+        return ""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lib", default="build-gpu/libfactrl.so")
@@ -32,7 +41,7 @@ def main():
     import torch
     report = {
         "date": datetime.date.today().isoformat(),
-        "commit": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip(),
+        "commit": git_commit(),
         "gpu": torch.cuda.get_device_name(0), "torch": torch.__version__,
         "checks": [], "benchmarks": [], "errors": [],
     }
