@@ -88,5 +88,6 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 #include "factrl/kl.h"
 #include "factrl/gae.h"
 #include "factrl/pooling.h"
+#include "factrl/attention.h" /* a model layer, not a named kernel: multi-head attention */
 
 #endif /* FACTRL_H */
