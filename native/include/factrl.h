@@ -88,6 +88,7 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 #include "factrl/kl.h"
 #include "factrl/gae.h"
 #include "factrl/pooling.h"
+#include "factrl/attention.h" /* a model layer, not a named kernel: multi-head attention */
 
 /* Model layers (CPU reference; CUDA kernels to come). */
 #include "factrl/embedding.h"

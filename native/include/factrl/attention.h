@@ -1,0 +1,67 @@
+/*
+ * FactRL C API: multi-head scaled dot-product attention, forward and backward (DESIGN.md §2): the
+ * causal self-attention of the LLaMA decoder and the bidirectional self-attention of the ViT
+ * encoder.
+ *
+ * q, k, v and out are [B, S, H, D] row-major (D contiguous): exactly the [B·S, H·D] outputs of the
+ * q / k / v projections, viewed, so no transpose is needed on either side. For every batch row b,
+ * head h and query position i, with q_i = q[b, i, h, :] (and so on) and the visible keys
+ * J(i) = { j : j <= i } when causal, { 0 .. S-1 } otherwise:
+ *
+ *   s_ij   = scale · q_i · k_j                        j in J(i)      (scores)
+ *   lse_i  = log Σ_{j in J(i)} exp(s_ij)                             (saved: lse [B, H, S])
+ *   P_ij   = exp(s_ij − lse_i)                                       (softmax over J(i); 0 elsewhere)
+ *   out_i  = Σ_{j in J(i)} P_ij · v_j
+ *
+ * The backward recomputes P from q, k and the saved lse (flash-attention style: no [S, S] matrix
+ * is kept between the passes). With dO = dout:
+ *
+ *   dv_j   = Σ_i P_ij · dO_i                          (dV = Pᵀ dO)
+ *   dP_ij  = dO_i · v_j                               (dP = dO Vᵀ)
+ *   D_i    = dO_i · out_i                             (rowsum(dO ∘ O))
+ *   dS_ij  = P_ij · (dP_ij − D_i)
+ *   dq_i   = scale · Σ_j dS_ij · k_j                  (dQ = scale · dS K)
+ *   dk_j   = scale · Σ_i dS_ij · q_i                  (dK = scale · dSᵀ Q)
+ *
+ * Conventions shared by the two entry points:
+ *  - dtypes: every tensor is F32 (the CPU reference computes in fp32).
+ *  - causal is 0 (bidirectional: every query sees every key) or 1 (query i sees keys j <= i).
+ *    Self-attention only: queries and keys share the length S.
+ *  - scale multiplies the scores; the usual value is 1/sqrt(D). It must be finite and > 0.
+ *  - Numerically stable for any finite scores: the forward subtracts each row's maximum before
+ *    exponentiating, and every row sees at least one key (j = i), so lse is always finite and
+ *    large scores give neither overflow nor NaN.
+ *  - Backward outputs dq, dk, dv may each be NULL (that gradient is not computed); the others are
+ *    overwritten (there is no accumulate mode).
+ *  - Sizes may be 0 (B, S, H or D); the result is then empty, or all zeros (D = 0: out is empty
+ *    and lse = log of the number of visible keys, since every score is 0).
+ *  - Reductions run in a fixed order that does not depend on the thread count: the same inputs give
+ *    bitwise the same outputs from call to call.
+ *  - Backends: CPU only for now. This layer has no CUDA kernel yet: on a CUDA context both entry
+ *    points fail with FRL_ERR_UNAVAILABLE ("... is not implemented on the CUDA backend yet").
+ */
+#ifndef FACTRL_ATTENTION_H
+#define FACTRL_ATTENTION_H
+#include "../factrl.h"
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* out = softmax(scale · q kᵀ, masked if causal) v per (batch row, head), and lse of each row.
+ * q, k, v [B,S,H,D]; out [B,S,H,D] (overwritten); lse [B,H,S] (overwritten) or NULL (not saved,
+ * e.g. inference without a backward). */
+frl_status frl_attention_forward(frl_ctx* ctx, const frl_tensor* q, const frl_tensor* k,
+                                 const frl_tensor* v, int causal, float scale, frl_tensor* out,
+                                 frl_tensor* lse);
+
+/* Gradients of the forward with the same q, k, v, causal and scale, given its out and lse and the
+ * upstream gradient dout [B,S,H,D]. dq, dk, dv [B,S,H,D] each or NULL (not computed). */
+frl_status frl_attention_backward(frl_ctx* ctx, const frl_tensor* q, const frl_tensor* k,
+                                  const frl_tensor* v, const frl_tensor* out, const frl_tensor* lse,
+                                  const frl_tensor* dout, int causal, float scale, frl_tensor* dq,
+                                  frl_tensor* dk, frl_tensor* dv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
