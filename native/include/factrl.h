@@ -88,9 +88,9 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 #include "factrl/kl.h"
 #include "factrl/gae.h"
 #include "factrl/pooling.h"
-#include "factrl/attention.h" /* a model layer, not a named kernel: multi-head attention */
 
 /* Model layers (CPU reference; CUDA kernels to come). */
+#include "factrl/attention.h"
 #include "factrl/embedding.h"
 #include "factrl/linear.h"
 #include "factrl/rmsnorm.h"

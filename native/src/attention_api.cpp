@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "cpu/attention_cpu.h"
-#include "engine.h"
+#include "layer_checks.h"
 
 namespace {
 
@@ -54,13 +54,6 @@ void check_scale(float scale) {
                format("argument 'scale' must be finite and > 0, got %g", static_cast<double>(scale)));
 }
 
-// The CPU reference is the only implementation so far.
-void require_cpu(const frl_ctx* ctx, const char* fn) {
-  if (ctx->backend->kind() != FRL_BACKEND_CPU)
-    throw Error(FRL_ERR_UNAVAILABLE,
-                format("%s is not implemented on the CUDA backend yet (use a CPU context)", fn));
-}
-
 }  // namespace
 
 extern "C" {
@@ -77,7 +70,8 @@ frl_status frl_attention_forward(frl_ctx* ctx, const frl_tensor* q, const frl_te
     if (lse != nullptr) check_lse(ctx, lse, dims);
     check_causal(causal);
     check_scale(scale);
-    require_cpu(ctx, "attention");
+    frl::check_no_alias({{out, "out"}, {lse, "lse"}}, {{q, "q"}, {k, "k"}, {v, "v"}});
+    frl::require_cpu_backend(ctx, "attention");
     if (dims.B * dims.S * dims.H == 0) return;  // no query rows (D = 0 still has an lse per row)
     frl::cpu::attention_forward(frl::data_as<float>(q), frl::data_as<float>(k), frl::data_as<float>(v),
                                 frl::data_as<float>(out), frl::data_as<float>(lse), dims.B, dims.S,
@@ -102,7 +96,9 @@ frl_status frl_attention_backward(frl_ctx* ctx, const frl_tensor* q, const frl_t
     if (dv != nullptr) check_like_query(ctx, dv, "dv", dims);
     check_causal(causal);
     check_scale(scale);
-    require_cpu(ctx, "attention");
+    frl::check_no_alias({{dq, "dq"}, {dk, "dk"}, {dv, "dv"}},
+                        {{q, "q"}, {k, "k"}, {v, "v"}, {out, "out"}, {lse, "lse"}, {dout, "dout"}});
+    frl::require_cpu_backend(ctx, "attention");
     if (dims.B * dims.S * dims.H * dims.D == 0) return;  // every gradient is empty
     frl::cpu::attention_backward(frl::data_as<float>(q), frl::data_as<float>(k), frl::data_as<float>(v),
                                  frl::data_as<float>(out), frl::data_as<float>(lse),

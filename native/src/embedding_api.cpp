@@ -45,6 +45,7 @@ frl_status frl_embedding_forward(frl_ctx* ctx, const frl_tensor* ids, const frl_
     frl::require_cpu_backend(ctx, "embedding");
     check_ids(ctx, ids, table->shape[0]);
     check_rows_of_ids(ctx, out, "out", ids, table->shape[1]);
+    frl::check_no_alias({{out, "out"}}, {{table, "table"}});
     frl::cpu::embedding_forward(frl::data_as<int32_t>(ids), frl::data_as<float>(table), frl::data_as<float>(out),
                                 ids->numel, table->shape[1]);
   });
@@ -60,6 +61,7 @@ frl_status frl_embedding_backward(frl_ctx* ctx, const frl_tensor* ids, const frl
     frl::require_cpu_backend(ctx, "embedding");
     check_ids(ctx, ids, dtable->shape[0]);
     check_rows_of_ids(ctx, dout, "dout", ids, dtable->shape[1]);
+    frl::check_no_alias({{dtable, "dtable"}}, {{dout, "dout"}});
     frl::cpu::embedding_backward(frl::data_as<int32_t>(ids), frl::data_as<float>(dout), frl::data_as<float>(dtable),
                                  ids->numel, dtable->shape[0], dtable->shape[1], accumulate != 0);
   });

@@ -28,7 +28,7 @@ Rows check_rows(const frl_tensor* t, const char* name) {
 
 void require_cpu_backend(const frl_ctx* ctx, const char* layer) {
   require(ctx->backend->kind() == FRL_BACKEND_CPU, FRL_ERR_UNAVAILABLE,
-          format("%s has no CUDA kernel yet: use a CPU context", layer));
+          format("%s is not implemented on the CUDA backend yet (use a CPU context)", layer));
 }
 
 void check_accumulate_flag(int accumulate) {

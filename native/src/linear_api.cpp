@@ -48,6 +48,7 @@ frl_status frl_linear_forward(frl_ctx* ctx, const frl_tensor* x, const frl_tenso
       frl::check_shape(b, "b", {d.M});
     }
     check_rows_like_x(ctx, y, "y", x, d.M);
+    frl::check_no_alias({{y, "y"}}, {{x, "x"}, {W, "W"}, {b, "b"}});
     frl::require_cpu_backend(ctx, "linear");
     frl::cpu::linear_forward(frl::data_as<float>(x), frl::data_as<float>(W), frl::data_as<float>(b),
                              frl::data_as<float>(y), d.N, d.K, d.M);
@@ -73,6 +74,7 @@ frl_status frl_linear_backward(frl_ctx* ctx, const frl_tensor* x, const frl_tens
       frl::check_shape(db, "db", {d.M});
     }
     frl::check_accumulate_flag(accumulate);
+    frl::check_no_alias({{dx, "dx"}, {dW, "dW"}, {db, "db"}}, {{x, "x"}, {W, "W"}, {dy, "dy"}});
     frl::require_cpu_backend(ctx, "linear");
     frl::cpu::linear_backward(frl::data_as<float>(x), frl::data_as<float>(W), frl::data_as<float>(dy),
                               frl::data_as<float>(dx), frl::data_as<float>(dW), frl::data_as<float>(db), d.N, d.K,

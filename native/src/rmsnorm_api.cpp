@@ -35,6 +35,8 @@ frl_status frl_rmsnorm_forward(frl_ctx* ctx, const frl_tensor* x, const frl_tens
       frl::check_f32(ctx, rstd, "rstd");
       frl::check_shape(rstd, "rstd", {rows.N});
     }
+    frl::check_no_alias({{y, "y"}, {rstd, "rstd"}}, {{w, "w"}});  // y = x is the in-place form
+    frl::check_no_alias({{rstd, "rstd"}}, {{x, "x"}});
     frl::require_cpu_backend(ctx, "rmsnorm");
     frl::cpu::rmsnorm_forward(frl::data_as<float>(x), frl::data_as<float>(w), eps, frl::data_as<float>(y),
                               frl::data_as<float>(rstd), rows.N, rows.d);
@@ -60,6 +62,7 @@ frl_status frl_rmsnorm_backward(frl_ctx* ctx, const frl_tensor* x, const frl_ten
       frl::check_shape(dw, "dw", {rows.d});
     }
     frl::check_accumulate_flag(accumulate);
+    frl::check_no_alias({{dx, "dx"}, {dw, "dw"}}, {{x, "x"}, {w, "w"}, {rstd, "rstd"}, {dy, "dy"}});
     frl::require_cpu_backend(ctx, "rmsnorm");
     frl::cpu::rmsnorm_backward(frl::data_as<float>(x), frl::data_as<float>(w), frl::data_as<float>(rstd),
                                frl::data_as<float>(dy), frl::data_as<float>(dx), frl::data_as<float>(dw),

@@ -32,7 +32,8 @@
  *    exponentiating, and every row sees at least one key (j = i), so lse is always finite and
  *    large scores give neither overflow nor NaN.
  *  - Backward outputs dq, dk, dv may each be NULL (that gradient is not computed); the others are
- *    overwritten (there is no accumulate mode).
+ *    overwritten (there is no accumulate mode). No output may be an input or another output
+ *    (FRL_ERR_ARGUMENT naming both).
  *  - Sizes may be 0 (B, S, H or D); the result is then empty, or all zeros (D = 0: out is empty
  *    and lse = log of the number of visible keys, since every score is 0).
  *  - Reductions run in a fixed order that does not depend on the thread count: the same inputs give

@@ -9,7 +9,7 @@
  * written. The backward sums each row's contributions in ascending n, whatever the thread count
  * (bitwise reproducible); accumulate = 0 overwrites dtable (rows of unused ids become 0),
  * accumulate = 1 adds into it. Float tensors are F32. This layer has no CUDA kernel yet: on a CUDA
- * context both calls fail with FRL_ERR_UNAVAILABLE.
+ * context both calls fail with FRL_ERR_UNAVAILABLE. out may not be table, nor dtable dout.
  */
 #ifndef FACTRL_EMBEDDING_H
 #define FACTRL_EMBEDDING_H

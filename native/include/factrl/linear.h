@@ -11,7 +11,8 @@
  * backward, dx, dW and db may each be NULL (not computed); accumulate = 0 overwrites them,
  * accumulate = 1 adds into them (dx into a residual gradient, dW / db over micro-batches). db is
  * summed over rows in ascending order (reproducible). This layer has no CUDA path yet: on a CUDA
- * context both calls fail with FRL_ERR_UNAVAILABLE.
+ * context both calls fail with FRL_ERR_UNAVAILABLE. No output may be an input or another output
+ * (FRL_ERR_ARGUMENT naming both).
  */
 #ifndef FACTRL_LINEAR_H
 #define FACTRL_LINEAR_H

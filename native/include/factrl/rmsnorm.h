@@ -16,7 +16,8 @@
  *    yet: on a CUDA context both calls fail with FRL_ERR_UNAVAILABLE.
  *  - y may be x (in place). rstd [N] is saved by the forward for the backward (may be NULL in the
  *    forward: inference); the backward requires it.
- *  - eps must be finite and > 0.
+ *  - eps must be finite and > 0. Apart from y = x, no output may be an input or another output
+ *    (FRL_ERR_ARGUMENT naming both).
  *  - dx and dw may each be NULL (not computed). accumulate = 0 overwrites them; accumulate = 1 adds
  *    to their contents (dx into a residual-stream gradient, dw over micro-batches).
  *  - dw is summed over rows in ascending order whatever the thread count: bitwise reproducible.

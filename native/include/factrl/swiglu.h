@@ -8,7 +8,8 @@
  *   da = g ∘ b ∘ σ(a) · (1 + a·(1 − σ(a)))      db = g ∘ silu(a)       (g = dout)
  *
  * Every tensor is F32; out may alias a or b. σ is evaluated without overflow for any finite a.
- * da and db may each be NULL (not computed); they are overwritten. This layer has no CUDA kernel
+ * da and db may each be NULL (not computed); they are overwritten, and may not be an input
+ * or each other (FRL_ERR_ARGUMENT naming both). This layer has no CUDA kernel
  * yet: on a CUDA context both calls fail with FRL_ERR_UNAVAILABLE.
  */
 #ifndef FACTRL_SWIGLU_H

@@ -336,6 +336,11 @@ class AttentionTest {
       assertNames("'dq'", () -> a.backward(x, x, x, x, lse, x, xLong, null, null));
       assertNames("'dk'", () -> a.backward(x, x, x, x, lse, x, null, x3d, null));
       assertNames("'dv'", () -> a.backward(x, x, x, x, lse, x, null, null, xOther));
+      // outputs must not alias inputs: the kernels read q, k, v (and dout) while writing
+      try (Tensor q = cpu.zeros(DType.F32, 2, 3, 4, 5); Tensor out = cpu.zeros(DType.F32, 2, 3, 4, 5)) {
+        assertNames("'out' must not be the same tensor as 'q'", () -> a.forward(q, x, x, q, lse));
+        assertNames("'dk' must not be the same tensor as 'k'", () -> a.backward(q, x, x, out, lse, out, null, x, null));
+      }
     }
   }
 

@@ -75,6 +75,10 @@ class EmbeddingTest {
         Tensor out = cpu.fromFloats(new float[] {7, 7, 7, 7}, 2, 2);
         Tensor outBad = cpu.zeros(DType.F32, 2, 3)) {
       Embedding emb = Embedding.of(table);
+      try (Tensor three = cpu.fromInts(new int[] {0, 1, 2}, 3)) {
+        assertMessage(() -> emb.forward(three, table), "'out' must not be the same tensor as 'table'");
+        assertMessage(() -> emb.backward(three, table, table, GradMode.OVERWRITE), "'dtable' must not be the same tensor as 'dout'");
+      }
       assertMessage(() -> emb.forward(high, out), "ids[1] (flat index) = 3 is outside the vocabulary [0, 3)");
       assertArrayEquals(new float[] {7, 7, 7, 7}, out.toFloatArray(), "nothing written");
       assertMessage(() -> emb.forward(low, out), "ids[0] (flat index) = -1");

@@ -112,6 +112,12 @@ class LinearTest {
         Tensor y = cpu.zeros(DType.F32, 3, 2);
         Tensor yBad = cpu.zeros(DType.F32, 3, 3)) {
       Linear layer = Linear.of(w, b);
+      try (Tensor square = cpu.zeros(DType.F32, 4, 4); Tensor x2 = cpu.zeros(DType.F32, 3, 4)) {
+        Linear sq = Linear.of(square, null);
+        assertMessage(() -> sq.forward(x, x), "'y' must not be the same tensor as 'x'");
+        assertMessage(() -> sq.backward(x, x2, x2, null, null, GradMode.OVERWRITE), "'dx' must not be the same tensor as 'dy'");
+        assertMessage(() -> sq.backward(x, x2, null, square, null, GradMode.OVERWRITE), "'dW' must not be the same tensor as 'W'");
+      }
       assertMessage(() -> Linear.of(null, null), "'weight'");
       assertMessage(() -> Linear.of(w, x), "'bias'");
       assertMessage(() -> layer.forward(null, y), "'x'");

@@ -133,6 +133,8 @@ class RmsNormTest {
         Tensor rstdBad = cpu.zeros(DType.F32, 3);
         Tensor ints = cpu.zeros(DType.I32, 2, 4)) {
       RmsNorm norm = RmsNorm.of(w, 1e-6f);
+      assertMessage(() -> norm.backward(x, rstd, y, y, w, GradMode.OVERWRITE), "'dx' must not be the same tensor as 'dy'");
+      assertMessage(() -> norm.backward(x, rstd, y, null, w, GradMode.OVERWRITE), "'dw' must not be the same tensor as 'w'");
       assertMessage(() -> RmsNorm.of(null, 1e-6f), "'weight'");
       assertMessage(() -> RmsNorm.of(w, 0f), "'eps'");
       assertMessage(() -> RmsNorm.of(w, Float.NaN), "'eps'");

@@ -81,6 +81,8 @@ class SwiGluTest {
         Tensor wrong = cpu.zeros(DType.F32, 3, 2);
         Tensor ints = cpu.zeros(DType.I32, 2, 3)) {
       assertMessage(() -> SwiGlu.forward(null, b, a), "'a'");
+      assertMessage(() -> SwiGlu.backward(a, b, b, a, null), "'da' must not be the same tensor as 'a'");
+      assertMessage(() -> SwiGlu.backward(a, b, a, null, b), "'db' must not be the same tensor as 'b'");
       assertMessage(() -> SwiGlu.forward(a, wrong, a), "'b' has shape [3, 2]");
       assertMessage(() -> SwiGlu.forward(a, b, null), "'out'");
       assertMessage(() -> SwiGlu.forward(a, ints, b), "'b'");
