@@ -2,16 +2,11 @@
 // and a column-blocked bias reduction with a fixed row order.
 #include "cpu/linear_cpu.h"
 
-#include <algorithm>
-
+#include "cpu/column_sum.h"
 #include "cpu/lora_cpu.h"
 
 namespace frl {
 namespace cpu {
-namespace {
-constexpr int64_t kColumnBlock = 256;
-}
-
 void linear_forward(const float* x, const float* W, const float* b, float* y, int64_t N, int64_t K, int64_t M) {
   GemmSegment xw{{x, K, 1}, {W, 1, K}, K, 1.0f};  // x [N,K] . Wᵀ, Wᵀ(k,m) = W[m*K+k]
   gemm(N, M, &xw, 1, y, M, false);
@@ -35,18 +30,11 @@ void linear_backward(const float* x, const float* W, const float* g, float* dx, 
     gemm(M, K, &gx, 1, dW, K, accumulate);
   }
   if (db) {
-    const int64_t blocks = (M + kColumnBlock - 1) / kColumnBlock;
-#pragma omp parallel for schedule(dynamic, 1) if (N * M > 65536)
-    for (int64_t blk = 0; blk < blocks; blk++) {
-      const int64_t m0 = blk * kColumnBlock, width = std::min(kColumnBlock, M - m0);
-      float acc[kColumnBlock] = {0.0f};
-      for (int64_t n = 0; n < N; n++) {
-        const float* gn = g + n * M + m0;
+    column_sum(N, M, db, accumulate, [&](int64_t n, int64_t m0, int64_t width, float* acc) {
+      const float* gn = g + n * M + m0;
 #pragma omp simd
-        for (int64_t m = 0; m < width; m++) acc[m] += gn[m];
-      }
-      for (int64_t m = 0; m < width; m++) db[m0 + m] = (accumulate ? db[m0 + m] : 0.0f) + acc[m];
-    }
+      for (int64_t m = 0; m < width; m++) acc[m] += gn[m];
+    });
   }
 }
 

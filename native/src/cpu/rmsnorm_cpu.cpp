@@ -2,15 +2,12 @@
 // dw so that its sum over rows keeps one fixed order (bitwise reproducible for any thread count).
 #include "cpu/rmsnorm_cpu.h"
 
-#include <algorithm>
 #include <cmath>
+
+#include "cpu/column_sum.h"
 
 namespace frl {
 namespace cpu {
-namespace {
-constexpr int64_t kColumnBlock = 256;
-}
-
 void rmsnorm_forward(const float* x, const float* w, float eps, float* y, float* rstd, int64_t N,
                      int64_t d) {
 #pragma omp parallel for schedule(static) if (N * d > 32768)
@@ -50,20 +47,13 @@ void rmsnorm_backward(const float* x, const float* w, const float* rstd, const f
     }
   }
   if (dw) {
-    const int64_t blocks = (d + kColumnBlock - 1) / kColumnBlock;
-#pragma omp parallel for schedule(dynamic, 1) if (N * d > 65536)
-    for (int64_t blk = 0; blk < blocks; blk++) {
-      const int64_t j0 = blk * kColumnBlock, width = std::min(kColumnBlock, d - j0);
-      float acc[kColumnBlock] = {0.0f};
-      for (int64_t n = 0; n < N; n++) {
-        const float* xn = x + n * d + j0;
-        const float* gn = dy + n * d + j0;
-        const float r = rstd[n];
+    column_sum(N, d, dw, accumulate, [&](int64_t n, int64_t j0, int64_t width, float* acc) {
+      const float* xn = x + n * d + j0;
+      const float* gn = dy + n * d + j0;
+      const float r = rstd[n];
 #pragma omp simd
-        for (int64_t j = 0; j < width; j++) acc[j] += gn[j] * xn[j] * r;
-      }
-      for (int64_t j = 0; j < width; j++) dw[j0 + j] = (accumulate ? dw[j0 + j] : 0.0f) + acc[j];
-    }
+      for (int64_t j = 0; j < width; j++) acc[j] += gn[j] * xn[j] * r;
+    });
   }
 }
 
