@@ -1,4 +1,4 @@
-// CPU reference of the dense linear layer (fp32), on the blocked GEMM of lora_cpu. Math: factrl/linear.h.
+// CPU reference of the dense linear layer (fp32), on the blocked GEMM of gemm.h. Math: factrl/linear.h.
 #pragma once
 
 #include <cstdint>
