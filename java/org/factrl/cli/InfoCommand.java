@@ -24,6 +24,7 @@ final class InfoCommand implements Command {
     System.out.println("  CUDA backend built in: " + (Device.builtWithCuda() ? "yes" : "no")
         + (FactRlCore.frl_built_with_cublas() != 0 ? " (cuBLAS)" : ""));
     System.out.println("  CUDA devices usable:   " + Device.cudaDeviceCount());
+    System.out.println("  CPU GEMM kernels:      " + Device.cpuIsa());
     try (Device d = Device.best()) {
       System.out.println("  default device:        " + d);
     }
