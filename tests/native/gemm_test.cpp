@@ -2,9 +2,10 @@
 // set this machine supports, and its bits across thread counts. Run by CTest and by the JUnit test
 // org.factrl.engine.NativeGemmTest (which also sets FACTRL_CPU_ISA and OMP_NUM_THREADS).
 //
-// Tolerance: |C - ref| <= 1e-5 * (sum_s sum_k |alpha_s A_s(i,k) B_s(k,j)| + |C0(i,j)|) + 1e-30, i.e. a
-// relative error of 1e-5 of the sum of magnitudes (fp32 epsilon 6e-8 times at most 257 k terms of one
-// block, far above the ~sqrt(K) eps seen in practice; an indexing bug is off by O(1)).
+// Tolerance: |C - ref| <= 1e-5 * (sum_s sum_k |alpha_s A_s(i,k) B_s(k,j)| + |C0(i,j)|) + 1e-30. The
+// worst-case bound of an fp32 sum of K terms is about K * 6e-8 times that magnitude (6.6e-5 at the
+// largest K here, 1100), but rounding errors of random data grow like sqrt(K) * 6e-8 (~2e-6), so 1e-5
+// has a wide margin while a packing or indexing bug (an error of O(1) of the magnitude) fails.
 //
 // Exit status 0 when every check passes; each failure prints one line.
 #include <cmath>
@@ -173,7 +174,8 @@ void test_segments_and_blocks() {
       {257, 17, {63, 16}, {1.0f, 0.5f}},
       {16, 512, {256}, {0.25f}},       // dA = s v^T x (r = 16 rows)
       {512, 16, {256}, {0.25f}},       // dB = s g^T u (r = 16 columns)
-      {130, 2100, {600, 7}, {1.0f, 3.0f}},  // two NC panels, three KC blocks, two MC blocks
+      {130, 2100, {600, 7}, {1.0f, 3.0f}},  // two NC panels, several KC blocks, two MC blocks
+      {9, 40, {1100}, {1.0f}},              // three KC blocks of every ISA
   };
   int idx = 0;
   for (const Case& c : cases) {
@@ -209,6 +211,7 @@ void test_thread_counts() {
       {512, 16, {256}, 1, 0},        // dB
       {7, 2100, {33}, 0, 0},
       {1000, 300, {70, 9}, 2, 2},
+      {64, 96, {1030}, 0, 1},        // three k blocks of every ISA
   };
   const int counts[] = {1, 2, 3, 4, 7};
   int idx = 0;

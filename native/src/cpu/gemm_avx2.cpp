@@ -19,7 +19,7 @@ inline __m256i lane_mask(int64_t n) {
 }
 
 struct Avx2Kernel {
-  static constexpr int64_t MR = 6, NR = 16, KC = 256, MC = 96, NC = 2048;
+  static constexpr int64_t MR = 6, NR = 16, KC = 512, MC = 96, NC = 2048;
 
   static void micro(int64_t kc, const float* __restrict ap, const float* __restrict bp, float* __restrict c,
                     int64_t ldc, int64_t mr, int64_t nr, bool overwrite) {

@@ -76,8 +76,10 @@ void gemm_blocked(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, floa
     for (int64_t jc = 0; jc < N; jc += K::NC) {
       const int64_t nc = gemm_min<K>(K::NC, N - jc);
       const int64_t npanels = (nc + K::NR - 1) / K::NR;
-      // Column chunks per row block: enough items for every thread to get about two.
-      int64_t want = (2 * threads + mblocks - 1) / mblocks;
+      // Column chunks per row block: about four items per thread, so a thread that the OS stops for
+      // a while (the cores are shared) delays the barrier by a small item, not a quarter of the work.
+      // A chunk re-packs its A block only when a thread's previous item had another row block.
+      int64_t want = (4 * threads + mblocks - 1) / mblocks;
       if (threads == 1) want = 1;
       if (want > npanels) want = npanels;
       const int64_t chunk = (npanels + want - 1) / want;  // micro-panels per chunk
