@@ -212,6 +212,7 @@ void test_thread_counts() {
       {7, 2100, {33}, 0, 0},
       {1000, 300, {70, 9}, 2, 2},
       {64, 96, {1030}, 0, 1},        // three k blocks of every ISA
+      {64, 16, {512}, 0, 1},         // u = x A^T for 64 tokens: one row block and one panel at most
   };
   const int counts[] = {1, 2, 3, 4, 7};
   int idx = 0;

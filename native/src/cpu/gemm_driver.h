@@ -17,8 +17,8 @@
 //         pack alpha A[ic:ic+mc, pc:pc+kc]      (once per row block per thread)
 //         for jr in chunk: for ir in block: micro-kernel
 //
-// Skinny shapes (one row block, e.g. the r=16 LoRA terms) are split into column chunks, so every
-// thread works. Each C element is summed by one thread in a fixed order (k blocks of KC, in order),
+// Skinny shapes are split so that every thread works: one row block (dA = s v^T x, r = 16 rows) into
+// column chunks, one column panel (u = x A^T, r = 16 columns) into smaller row blocks. Each C element is summed by one thread in a fixed order (k blocks of KC, in order),
 // whatever the split: the bits do not depend on the thread count.
 #pragma once
 
@@ -65,7 +65,16 @@ template <class K>
 void gemm_blocked(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc, bool accumulate,
                   const GemmWorkspace& ws) {
   const int threads = ws.threads;
-  const int64_t mblocks = (M + K::MC - 1) / K::MC;
+  // Rows per block: MC, or fewer when the product is too skinny to give every thread work otherwise
+  // (a rank-r term such as u = x A^T has one column panel: its rows must be split).
+  int64_t mc_block = K::MC;
+  const int64_t panels = ((N < K::NC ? N : K::NC) + K::NR - 1) / K::NR;
+  if (threads > 1 && ((M + K::MC - 1) / K::MC) * panels < 4 * threads) {
+    const int64_t rows = (M + 2 * threads - 1) / (2 * threads);
+    mc_block = (rows + K::MR - 1) / K::MR * K::MR;
+    if (mc_block > K::MC) mc_block = K::MC;
+  }
+  const int64_t mblocks = (M + mc_block - 1) / mc_block;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
 #ifdef _OPENMP
@@ -97,7 +106,7 @@ void gemm_blocked(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, floa
 #pragma omp for schedule(dynamic, 1)
           for (int64_t item = 0; item < mblocks * nchunks; item++) {
             const int64_t ib = item / nchunks, ch = item % nchunks;
-            const int64_t ic = ib * K::MC, mc = gemm_min<K>(K::MC, M - ic);
+            const int64_t ic = ib * mc_block, mc = gemm_min<K>(mc_block, M - ic);
             const int64_t mpanels = (mc + K::MR - 1) / K::MR;
             if (ib != packed) {
               for (int64_t ir = 0; ir < mpanels; ir++) {
