@@ -12,6 +12,18 @@
 
 namespace frl {
 namespace cpu {
+namespace {
+
+// Scratch for the rank-r intermediate (u or v, N x r floats), kept per calling thread and grown on
+// demand: a training step's LoRA calls allocate nothing.
+float* rank_scratch(int64_t N, int64_t r) {
+  static thread_local std::vector<float> buffer;
+  const size_t n = static_cast<size_t>(N * r);
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
+}  // namespace
 
 // u = x A^T                       (u[n,i] = sum_k x[n,k] A[i,k])
 // y = x W^T + s u B^T = [x | s u] . [W | B]^T   (one pass over y; the last r "columns" of k are u/B)
@@ -22,12 +34,7 @@ void lora_forward(const float* x, const float* W, const float* A, const float* B
     gemm(N, M, &base, 1, y, M, false);
     return;
   }
-  std::vector<float> workspace;
-  float* u = u_out;
-  if (u == nullptr) {
-    workspace.resize(static_cast<size_t>(N * r));
-    u = workspace.data();
-  }
+  float* u = u_out != nullptr ? u_out : rank_scratch(N, r);
   GemmSegment down{{x, K, 1}, {A, 1, K}, K, 1.0f};  // x . A^T
   gemm(N, r, &down, 1, u, r, false);
   GemmSegment segs[2] = {base, {{u, r, 1}, {B, 1, r}, r, scale}};  // + s u . B^T
@@ -46,15 +53,15 @@ void lora_backward(const float* x, const float* W, const float* A, const float* 
     if (dx) gemm(N, K, &base, 1, dx, K, false);
     return;
   }
-  std::vector<float> v(static_cast<size_t>(N * r));
+  float* v = rank_scratch(N, r);
   GemmSegment up{{g, M, 1}, {B, r, 1}, M, 1.0f};  // g . B
-  gemm(N, r, &up, 1, v.data(), r, false);
+  gemm(N, r, &up, 1, v, r, false);
   if (dx) {
-    GemmSegment segs[2] = {base, {{v.data(), r, 1}, {A, K, 1}, r, scale}};  // + s v . A
+    GemmSegment segs[2] = {base, {{v, r, 1}, {A, K, 1}, r, scale}};  // + s v . A
     gemm(N, K, segs, 2, dx, K, false);
   }
   if (dA) {
-    GemmSegment s{{v.data(), 1, r}, {x, K, 1}, N, scale};  // v^T(i,n) = v[n*r+i]
+    GemmSegment s{{v, 1, r}, {x, K, 1}, N, scale};  // v^T(i,n) = v[n*r+i]
     gemm(r, K, &s, 1, dA, K, accumulate);
   }
   if (dB) {
