@@ -82,6 +82,39 @@ class ImageIntegrityTest {
     assertArrayEquals(RGB, ImageLoader.load(write("stored.png", stored)).pixels());
   }
 
+  /**
+   * Adam7-interlaced PNGs decode exactly: the expected inflated size is summed over the seven passes
+   * (each row a filter byte and its packed pixels), and a wrong sum would refuse every such file.
+   */
+  @Test
+  void interlacedPngsDecodeExactly() throws IOException {
+    int[][] passes = {{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4}, {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}};
+    for (int[] size : new int[][] {{1, 1}, {3, 2}, {5, 1}, {1, 9}, {9, 7}, {17, 13}}) {
+      int w = size[0];
+      int h = size[1];
+      byte[] rgb = new byte[w * h * 3];
+      for (int i = 0; i < rgb.length; i++) {
+        rgb[i] = (byte) (i * 37 + w);
+      }
+      java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
+      for (int[] p : passes) {
+        for (int y = p[1]; y < h; y += p[3]) {
+          if (p[0] >= w) {
+            break;  // an empty pass has no rows at all
+          }
+          raw.write(0);  // filter: none
+          for (int x = p[0]; x < w; x += p[2]) {
+            raw.write(rgb, (y * w + x) * 3, 3);
+          }
+        }
+      }
+      byte[] png = ImageFixtures.pngBytes(w, h, 8, 2, raw.toByteArray(), 6);
+      png[8 + 8 + 12] = 1;  // IHDR interlace method: Adam7
+      ImageFixtures.fixCrc(png, 8);
+      assertArrayEquals(rgb, ImageLoader.load(write("adam7-" + w + "x" + h + ".png", png)).pixels(), w + "x" + h);
+    }
+  }
+
   @Test
   void aChunkCrcMismatchIsRefused() throws IOException {
     // stored (uncompressed) deflate: a flipped pixel byte stays a valid deflate stream
