@@ -170,15 +170,6 @@ public final class Tensor implements AutoCloseable {
     check(FactRlCore.frl_tensor_copy(handle(), src.handle("src")));
   }
 
-  /** The native handle, for kernel wrappers. Throws if closed. */
-  public frl_tensor handle() {
-    if (handle == null) {
-      throw new FactRlException(FactRlException.Status.ARGUMENT,
-          "tensor " + Arrays.toString(shape) + " is closed");
-    }
-    return handle;
-  }
-
   /**
    * The native handle of this tensor passed as {@code argument} of an operation; when it is closed,
    * the error names that argument ("argument 'x' is closed"), as every other argument check does.
@@ -187,6 +178,15 @@ public final class Tensor implements AutoCloseable {
     if (handle == null) {
       throw new FactRlException(FactRlException.Status.ARGUMENT,
           "argument '" + argument + "' is closed (tensor " + Arrays.toString(shape) + " " + dtype + ")");
+    }
+    return handle;
+  }
+
+  /** The native handle, for kernel wrappers. Throws if closed. */
+  public frl_tensor handle() {
+    if (handle == null) {
+      throw new FactRlException(FactRlException.Status.ARGUMENT,
+          "tensor " + Arrays.toString(shape) + " is closed");
     }
     return handle;
   }
