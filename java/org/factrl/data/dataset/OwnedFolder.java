@@ -93,13 +93,19 @@ public final class OwnedFolder {
     if (Files.isSymbolicLink(root) || !Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
       throw notOurs(root, "is not a folder (or is a symbolic link)");
     }
-    List<Path> entries = entries(root);
-    if (entries.isEmpty()) {
+    // the top level first: a big folder that is plainly not a data set is refused without a walk
+    List<String> top;
+    try (Stream<Path> list = Files.list(root)) {
+      top = list.map(p -> p.getFileName().toString()).sorted().toList();
+    } catch (IOException e) {
+      throw new FactRlException(root + ": cannot list: " + e, e);
+    }
+    if (top.isEmpty()) {
       return new OwnedFolder(root, ImmutableList.of(), ImmutableList.of(), false);
     }
     Path manifest = root.resolve(MANIFEST);
     if (!Files.isRegularFile(manifest, LinkOption.NOFOLLOW_LINKS)) {
-      throw notOurs(root, "has no " + MANIFEST + "; first entry: " + name(root, entries.get(0)));
+      throw notOurs(root, "has no " + MANIFEST + "; first entry: " + top.get(0));
     }
     String listSha = checkManifest(root, manifest);
     Path list = root.resolve(FILE_LIST);
@@ -117,6 +123,7 @@ public final class OwnedFolder {
       }
     }
     // names first (cheap, and the first foreign name is what a person needs), then contents
+    List<Path> entries = entries(root);
     List<Path> toHash = new ArrayList<>();
     List<Path> ownFolders = new ArrayList<>();
     for (Path p : entries) {
