@@ -164,7 +164,8 @@ public final class OwnedFolder {
     try {
       doc = JsonRecords.readDocument(manifest);
     } catch (FactRlException e) {
-      throw notOurs(root, "its " + MANIFEST + " is not a FactRL manifest (" + e.getMessage() + ")");
+      String why = e.getMessage().lines().findFirst().orElse("").replace(manifest + ": ", "");
+      throw notOurs(root, "its " + MANIFEST + " is not a FactRL manifest (" + why + ")");
     }
     JsonObject m = doc.isJsonObject() ? doc.getAsJsonObject() : new JsonObject();
     String format = string(m, "format");
