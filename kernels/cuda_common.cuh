@@ -1,9 +1,11 @@
-// Shared by every CUDA file: error checks that become frl::Error, bf16 load/store helpers,
-// and access to the context's stream.
+// Shared by every CUDA file: error checks that become frl::Error, bf16 load/store helpers, access to
+// the context's stream and memory pool, and the device-side error flag.
 #pragma once
 
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
+
+#include <cstdint>
 
 #include "engine.h"
 
@@ -20,6 +22,73 @@ cudaStream_t cuda_stream(const frl_ctx* ctx);
 #ifdef FACTRL_WITH_CUBLAS
 struct CublasHandles;
 CublasHandles& cublas_handles(const frl_ctx* ctx);
+#endif
+
+// ---- stream-ordered scratch memory from the context's pool ----------------------------------------
+// Allocation and release are queued on the context's stream (cudaMallocFromPoolAsync /
+// cudaFreeAsync): no host synchronisation, and memory released by one op is reused by the next
+// without a cudaMalloc once the pool has grown to the step's peak.
+void* cuda_pool_alloc(const frl_ctx* ctx, size_t bytes);
+void cuda_pool_free(const frl_ctx* ctx, void* ptr) noexcept;
+
+// Scratch memory for the duration of one launcher (bytes == 0: none, as<T>() is null).
+class Scratch {
+ public:
+  Scratch(const frl_ctx* ctx, size_t bytes) : ctx_(ctx) {
+    if (bytes > 0) ptr_ = cuda_pool_alloc(ctx, bytes);
+  }
+  ~Scratch() {
+    if (ptr_) cuda_pool_free(ctx_, ptr_);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  template <typename T>
+  T* as() const { return static_cast<T*>(ptr_); }
+
+ private:
+  const frl_ctx* ctx_;
+  void* ptr_ = nullptr;
+};
+
+// ---- device-side error flag -------------------------------------------------------------------------
+// Kernels that find bad data (an index out of range, a malformed mask) do not stop the host: they
+// record the op and the offending row in the context's DeviceErrorRecord, clamp or skip so nothing
+// outside a tensor is touched, and carry on. The record is read at the explicit sync points
+// (frl_ctx_synchronize and every host read), which then fail with FRL_ERR_ARGUMENT and a message
+// naming the op and the argument; the record is cleared when it is reported.
+enum DeviceOp : unsigned {
+  kOpNone = 0,
+  kOpTokenLogprobs = 1,          // 'actions': token id outside [0, V)
+  kOpTokenLogprobsBackward = 2,  // 'actions': token id outside [0, V)
+  kOpGae = 3,                    // 'mask': row not a prefix mask
+  kOpRewardHeadForward = 4,      // 'end_index': outside [-1, S)
+  kOpRewardHeadBackward = 5,     // 'end_index': outside [-1, S)
+};
+
+// All zero = no error. The first op to flag owns the record; among its reports the smallest row
+// wins (inv_key = ~(row << 32 | value), kept by atomicMax), so the message is deterministic.
+struct DeviceErrorRecord {
+  unsigned int op;
+  unsigned int unused;
+  unsigned long long inv_key;
+  long long bound;  // the limit the value broke (V, S, T)
+};
+
+// The context's record (device memory).
+DeviceErrorRecord* cuda_error_record(const frl_ctx* ctx);
+// The message of a flagged record (host side; op != kOpNone).
+std::string describe_device_error(const DeviceErrorRecord& rec);
+
+#ifdef __CUDACC__
+__device__ __forceinline__ void report_device_error(DeviceErrorRecord* rec, DeviceOp op, int64_t row, int32_t value,
+                                                    int64_t bound) {
+  const unsigned prev = atomicCAS(&rec->op, 0u, static_cast<unsigned>(op));
+  if (prev != 0u && prev != static_cast<unsigned>(op)) return;  // an earlier op's error is kept
+  const unsigned long long key =
+      (static_cast<unsigned long long>(row) << 32) | static_cast<unsigned long long>(static_cast<uint32_t>(value));
+  atomicMax(&rec->inv_key, ~key);
+  atomicExch(reinterpret_cast<unsigned long long*>(&rec->bound), static_cast<unsigned long long>(bound));
+}
 #endif
 
 // fp32 <-> storage type, so kernels are templated on the storage type (float or __nv_bfloat16).

@@ -236,6 +236,53 @@ class LoraMatmulTest {
     }
   }
 
+  /**
+   * ACCUMULATE adds into dx as well (q/k/v projections of one x share one dx): dx, dA and dB start
+   * from random G0 and must end at G0 + the libtorch gradient (not 2x our own result); with the
+   * adapter off, dx = G0 + dy W. Tolerance: assertCloseL with the reduction length (M + r for dx, N
+   * for dA/dB) plus the O(1) G0, whose float rounding adds at most 1 ulp.
+   */
+  @Test
+  void accumulateAddsIntoDxAgainstTorch() {
+    Case c = new Case(12, 19, 41, 23, 4, 0.6f);
+    float[][] ref = torchReference(c, true);
+    float[][] refOff = torchReference(c, false);
+    float[] dx0 = Numerics.uniform(21, c.n * c.k, 2f);
+    float[] dA0 = Numerics.uniform(22, c.r * c.k, 2f);
+    float[] dB0 = Numerics.uniform(23, c.m * c.r, 2f);
+    try (Device cpu = Device.cpu();
+        Tensor x = cpu.fromFloats(c.x, c.n, c.k);
+        Tensor w = cpu.fromFloats(c.w, c.m, c.k);
+        Tensor a = cpu.fromFloats(c.a, c.r, c.k);
+        Tensor b = cpu.fromFloats(c.b, c.m, c.r);
+        Tensor dy = cpu.fromFloats(c.dy, c.n, c.m);
+        Tensor y = cpu.zeros(DType.F32, c.n, c.m);
+        Tensor u = cpu.zeros(DType.F32, c.n, c.r);
+        Tensor dx = cpu.fromFloats(dx0, c.n, c.k);
+        Tensor dxOff = cpu.fromFloats(dx0, c.n, c.k);
+        Tensor dA = cpu.fromFloats(dA0, c.r, c.k);
+        Tensor dB = cpu.fromFloats(dB0, c.m, c.r)) {
+      LoraAdapter adapter = LoraAdapter.of(a, b, c.s);
+      LoraMatmul.forward(x, w, adapter, y, u);
+      LoraMatmul.backward(x, w, adapter, dy, u, dx, dA, dB, GradMode.ACCUMULATE);
+      assertCloseL(plus(dx0, ref[2]), dx.toFloatArray(), c.m + c.r, "dx accumulated");
+      assertCloseL(plus(dA0, ref[3]), dA.toFloatArray(), c.n, "dA accumulated");
+      assertCloseL(plus(dB0, ref[4]), dB.toFloatArray(), c.n, "dB accumulated");
+      LoraMatmul.backward(x, w, null, dy, null, dxOff, null, null, GradMode.ACCUMULATE);
+      assertCloseL(plus(dx0, refOff[2]), dxOff.toFloatArray(), c.m, "dx accumulated (adapter off)");
+      LoraMatmul.backward(x, w, adapter, dy, u, dx, null, null, GradMode.OVERWRITE);
+      assertCloseL(ref[2], dx.toFloatArray(), c.m + c.r, "dx overwritten");
+    }
+  }
+
+  private static float[] plus(float[] p, float[] q) {
+    float[] out = new float[p.length];
+    for (int i = 0; i < p.length; i++) {
+      out[i] = p[i] + q[i];
+    }
+    return out;
+  }
+
   @Test
   void forwardWithoutSavingUGivesTheSameOutput() {
     Case c = new Case(3, 8, 70, 12, 6, 0.25f);

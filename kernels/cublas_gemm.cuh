@@ -1,0 +1,40 @@
+// cuBLASLt for the plain GEMMs of the CUDA backend (bf16 in, fp32 accumulate), where the toolkit has
+// it (FACTRL_WITH_CUBLAS; CMake finds cublasLt.h and libcublasLt). Included only under that define.
+// Where it is absent, or cuBLASLt finds no algorithm for a shape, the callers use their own kernels
+// (the WMMA GEMM of kernels/lora.cu).
+#pragma once
+
+#include <cublasLt.h>
+
+#include "cuda_common.cuh"
+
+namespace frl {
+
+// One per context: the handle and a workspace allocated once (counted by bytes_in_use).
+struct CublasHandles {
+  cublasLtHandle_t lt = nullptr;
+  void* workspace = nullptr;
+  size_t workspace_bytes = size_t{32} << 20;
+  void init(cudaStream_t stream);  // throws Error(FRL_ERR_DEVICE)
+  void destroy() noexcept;
+};
+
+namespace cuda {
+
+// A GEMM operand in the layouts of kernels/lora.cu: A operand (m, k) is a[m * ld + k] (col = false)
+// or a[k * ld + m] (col = true); B operand (k, n) is b[k * ld + n] (col = false) or b[n * ld + k]
+// (col = true). Storage bf16.
+struct LtOperand {
+  const void* p;
+  int64_t ld;
+  bool col;
+};
+
+// C[M x N] (row-major, leading dimension ldc, bf16 or f32 as c_type) = alpha * A B + beta * C, on
+// the context's stream, fp32 accumulation. Returns false (nothing queued) when cuBLASLt has no
+// algorithm for it, so the caller can run its own kernel; throws on a CUDA / cuBLAS failure.
+bool cublaslt_gemm(const frl_ctx* ctx, int M, int N, int K, LtOperand a, LtOperand b, cudaDataType_t c_type,
+                   void* c, int64_t ldc, float alpha, float beta);
+
+}  // namespace cuda
+}  // namespace frl
