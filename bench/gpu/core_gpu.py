@@ -167,6 +167,29 @@ def check(lib):
     return rows
 
 
+def cpu_check(lib):
+    """No GPU: the CUDA context is refused cleanly (or created, where a GPU exists), and the CPU
+    context's bytes_in_use is stable over 1000 create/destroy cycles."""
+    _bind(lib)
+    rows = []
+    h = ctypes.c_void_p()
+    status = lib.frl_ctx_create(frl.CUDA, 0, ctypes.byref(h))
+    msg = lib.frl_last_error().decode() if status != 0 else ""
+    if status == 0:
+        frl.check(lib, lib.frl_ctx_destroy(h))
+    rows.append(_row(f"core: CUDA context created, or refused with a message ({msg[:90]})", status == 0 or msg,
+                     message=msg))
+    with frl.Ctx(lib, frl.CPU) as cpu:
+        _create_destroy(lib, cpu)
+        first = _bytes(lib, cpu)
+        for _ in range(1000):
+            _create_destroy(lib, cpu, data=np.zeros(4096, np.float32))
+        after = _bytes(lib, cpu)
+    rows.append(_row(f"core cpu: bytes_in_use stable over 1000 create/destroy cycles ({first} -> {after})",
+                     first == after))
+    return rows
+
+
 def bench(lib):
     _bind(lib)
     rows = []

@@ -220,8 +220,11 @@ def bench(lib):
 
 
 def _cpu_selftest(path):
+    return cpu_check(frl.load(path))
+
+
+def cpu_check(lib):
     """No GPU: the CPU backend against numpy, through the same ctypes plumbing as check()."""
-    lib = frl.load(path)
     _declare(lib)
     rows = []
     rng = np.random.default_rng(1)

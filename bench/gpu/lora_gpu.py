@@ -144,6 +144,34 @@ def check(lib):
     return rows
 
 
+def cpu_check(lib):
+    """No GPU: the CPU reference against numpy through the same plumbing as check(), including
+    ACCUMULATE into pre-filled dx, dA, dB."""
+    _bind(lib)
+    rng = np.random.default_rng(5)
+    rows = []
+    with frl.Ctx(lib, frl.CPU) as cpu:
+        for (N, K, M, r) in [(7, 13, 11, 3), (130, 257, 301, 17)]:
+            for accumulate in (0, 1):
+                a = {k: rng.uniform(-1, 1, shp).astype(np.float32)
+                     for k, shp in (("x", (N, K)), ("W", (M, K)), ("A", (r, K)), ("B", (M, r)), ("dy", (N, M)))}
+                init = [rng.uniform(-1, 1, shp).astype(np.float32) if accumulate else np.zeros(shp, np.float32)
+                        for shp in ((N, K), (r, K), (M, r))]
+                s = 0.75
+                got = _run_all(lib, cpu, a, frl.F32, frl.F32, frl.F32, s, 1, accumulate, init)
+                x, W, A, B, g = (a[k].astype(np.float64) for k in ("x", "W", "A", "B", "dy"))
+                u = x @ A.T
+                v = g @ B
+                want = {"y": x @ W.T + s * u @ B.T, "u": u, "dx": init[0] + g @ W + s * v @ A,
+                        "dA": init[1] + s * v.T @ x, "dB": init[2] + s * g.T @ u}
+                for k, w in want.items():
+                    err = float(np.max(np.abs(got[k] - w)))
+                    tol = 1e-5 * np.sqrt(K + M + N) * max(1.0, float(np.max(np.abs(w))))
+                    rows.append({"name": f"lora cpu {k} N={N} K={K} M={M} r={r} acc={accumulate}",
+                                 "max_abs_err": err, "tol": tol, "ok": err <= tol})
+    return rows
+
+
 def bench(lib, N=8192, K=4096, M=4096, r=64, alpha=16.0):
     import torch
     _bind(lib)

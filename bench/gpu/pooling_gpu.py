@@ -131,6 +131,34 @@ def check(lib):
     return rows
 
 
+def cpu_check(lib):
+    """No GPU: both heads on the CPU context against numpy (forward and backward, overwrite)."""
+    _bind(lib)
+    rng = np.random.default_rng(3)
+    B, S, d = 3, 5, 24
+    hv = rng.standard_normal((B, S, d)).astype(np.float32)
+    e = np.array([4, -1, 2], np.int32)
+    mask = (rng.uniform(size=(B, S)) > 0.3).astype(np.int32)
+    w = rng.standard_normal(d).astype(np.float32)
+    c = np.array([0.5], np.float32)
+    g = rng.standard_normal(B).astype(np.float32)
+    gv = rng.standard_normal((B, S)).astype(np.float32)
+    zeros = np.zeros((B, S, d), np.float32)
+    with frl.Ctx(lib, frl.CPU) as cpu:
+        out = _run_heads(lib, cpu, frl.F32, hv, e, mask, w, c, g, gv, zeros, np.zeros(d, np.float32),
+                         np.zeros(1, np.float32), 0)
+    valid = e >= 0
+    want = {"reward scores": np.where(valid, hv[np.arange(B), np.maximum(e, 0)] @ w + c[0], 0.0),
+            "value values": np.where(mask != 0, hv @ w + c[0], 0.0),
+            "reward dw": (g[valid, None] * hv[np.arange(B)[valid], e[valid]]).sum(0),
+            "value dw": ((gv * (mask != 0))[..., None] * hv).sum((0, 1))}
+    rows = []
+    for k, v in want.items():
+        err = float(np.max(np.abs(out[k] - v)))
+        rows.append({"name": f"pooling cpu {k} vs numpy", "max_abs_err": err, "tol": 1e-4, "ok": err <= 1e-4})
+    return rows
+
+
 # ---- benchmarks ----------------------------------------------------------------------------------
 
 def _time_loop(fn, sync, reps, warmup=3, iters=15):

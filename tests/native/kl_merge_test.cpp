@@ -15,6 +15,7 @@
 #include <random>
 #include <vector>
 
+#include "factrl.h"
 #include "kl_merge.cuh"
 
 using frl::kl::RowState;
@@ -92,9 +93,42 @@ void check_row(const char* name, const std::vector<float>& zp, const std::vector
   }
 }
 
+// The CPU reference (through the C API) has the same pattern in its chunked rescale: a first chunk
+// (512 logits) whose reference is all -inf under policy mass gives c = +inf; a policy maximum 200
+// higher in the next chunk rescales c by exp(-200) = 0 in float, and 0 * inf was NaN.
+void check_cpu_rescale() {
+  const int V = 1024;
+  std::vector<float> zp(V, 0.f), zr(V, 0.f);
+  for (int i = 0; i < 512; i++) zr[i] = -INFINITY;
+  zp[700] = 200.f;
+  frl_ctx* ctx = nullptr;
+  frl_tensor *p = nullptr, *r = nullptr, *a = nullptr, *kl = nullptr;
+  const int64_t pv[2] = {1, V}, one[1] = {1};
+  const int32_t action = 700;
+  float got = 0.f;
+  bool ok = frl_ctx_create(FRL_BACKEND_CPU, 0, &ctx) == FRL_OK &&
+            frl_tensor_create(ctx, FRL_F32, 2, pv, &p) == FRL_OK && frl_tensor_create(ctx, FRL_F32, 2, pv, &r) == FRL_OK &&
+            frl_tensor_create(ctx, FRL_I32, 1, one, &a) == FRL_OK && frl_tensor_create(ctx, FRL_F32, 1, one, &kl) == FRL_OK &&
+            frl_tensor_write_f32(p, 0, zp.data(), V) == FRL_OK && frl_tensor_write_f32(r, 0, zr.data(), V) == FRL_OK &&
+            frl_tensor_write_i32(a, 0, &action, 1) == FRL_OK &&
+            frl_token_logprobs(ctx, p, r, a, nullptr, nullptr, nullptr, nullptr, nullptr, kl, nullptr, nullptr) == FRL_OK &&
+            frl_tensor_read_f32(kl, 0, &got, 1) == FRL_OK;
+  if (!ok) {
+    std::printf("FAIL cpu rescale: %s\n", frl_last_error());
+    failures++;
+  } else {
+    expect("kl_full (CPU reference, chunked rescale)", "reference -inf chunk, then a far policy max", 1, got,
+           INFINITY);
+  }
+  for (frl_tensor* t : {p, r, a, kl})
+    if (t) frl_tensor_destroy(t);
+  if (ctx) frl_ctx_destroy(ctx);
+}
+
 }  // namespace
 
 int main() {
+  check_cpu_rescale();
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-4.f, 4.f);
   const int V = 1024;
