@@ -135,6 +135,7 @@ class CudaBackend final : public Backend {
     if (ptr && cudaFreeAsync(ptr, stream_) != cudaSuccess) cudaGetLastError();
   }
   void* pool_alloc(size_t bytes) {
+    FRL_CUDA_CHECK(cudaSetDevice(device_));  // cheap when already current; several GPUs may be in use
     void* p = nullptr;
     cudaError_t err = cudaMallocFromPoolAsync(&p, bytes == 0 ? 256 : bytes, pool_, stream_);
     if (err != cudaSuccess) {

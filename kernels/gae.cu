@@ -306,8 +306,7 @@ void masked_whiten(const frl_ctx* ctx, frl_dtype dtype, const void* x, const int
     launch_whiten<float>(stream, x, mask, n, shift_mean, eps, out, partials, stat_blocks, coef);
   if (out_mean || out_std) {
     float host[4];
-    FRL_CUDA_CHECK(cudaMemcpyAsync(host, coef, sizeof host, cudaMemcpyDeviceToHost, stream));
-    FRL_CUDA_CHECK(cudaStreamSynchronize(stream));
+    ctx->backend->copy_to_host(host, coef, sizeof host);  // a host read the caller asked for: a sync point
     if (out_mean) *out_mean = host[0];
     if (out_std) *out_std = host[1];
   }
