@@ -6,17 +6,35 @@
 
 #include <cublasLt.h>
 
+#include <map>
+#include <tuple>
+
 #include "cuda_common.cuh"
 
 namespace frl {
 
-// One per context: the handle and a workspace allocated once (counted by bytes_in_use).
+// The descriptors and the heuristic's algorithm of one GEMM shape, made once and reused: building
+// them and asking the heuristic costs tens of microseconds of host time per call.
+struct LtPlan {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulAlgo_t algo = {};
+  bool found = false;  // false: cuBLASLt has no algorithm for this shape (the caller's kernel runs)
+};
+
+// (M, N, K, A col, B col, lda, ldb, ldc, C type, alignments of A, B, C)
+using LtKey = std::tuple<int, int, int, bool, bool, int64_t, int64_t, int64_t, int, uint32_t, uint32_t, uint32_t>;
+
+// One per context: the handle, a workspace allocated once (counted by bytes_in_use) and the plans.
 struct CublasHandles {
   cublasLtHandle_t lt = nullptr;
   void* workspace = nullptr;
   size_t workspace_bytes = size_t{32} << 20;
+  std::map<LtKey, LtPlan> plans;  // a model has a few dozen GEMM shapes; cleared beyond kMaxPlans
+  static constexpr size_t kMaxPlans = 512;
   void init(cudaStream_t stream);  // throws Error(FRL_ERR_DEVICE)
   void destroy() noexcept;
+  void clear_plans() noexcept;
 };
 
 namespace cuda {
