@@ -39,33 +39,6 @@ int cuda_device_count() {
   return n;
 }
 
-std::string describe_device_error(const DeviceErrorRecord& rec) {
-  const unsigned long long key = ~rec.inv_key;
-  const long long row = static_cast<long long>(key >> 32);
-  const int value = static_cast<int>(static_cast<uint32_t>(key & 0xffffffffull));
-  const long long bound = rec.bound;
-  switch (rec.op) {
-    case kOpTokenLogprobs:
-    case kOpTokenLogprobsBackward:
-      return format("%s: argument 'actions': row %lld has token %d outside [0, %lld) (flagged on the device, "
-                    "reported at this sync; that call's outputs are undefined)",
-                    rec.op == kOpTokenLogprobs ? "frl_token_logprobs" : "frl_token_logprobs_backward", row, value,
-                    bound);
-    case kOpGae:
-      return format("frl_gae: argument 'mask': row %lld is not a prefix mask (ones, then zeros): first violation at "
-                    "position %d (flagged on the device, reported at this sync; that call's outputs are undefined)",
-                    row, value);
-    case kOpRewardHeadForward:
-    case kOpRewardHeadBackward:
-      return format("%s: argument 'end_index': end_index[%lld] = %d is outside [-1, %lld) (flagged on the device, "
-                    "reported at this sync; that row was treated as empty)",
-                    rec.op == kOpRewardHeadForward ? "frl_reward_head_forward" : "frl_reward_head_backward", row,
-                    value, bound);
-    default:
-      return format("unknown device error (op %u, row %lld, value %d)", rec.op, row, value);
-  }
-}
-
 namespace {
 
 constexpr int kStagingSlots = 4;

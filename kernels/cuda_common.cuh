@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "device_error.h"
 #include "engine.h"
 
 namespace frl {
@@ -50,43 +51,16 @@ class Scratch {
   void* ptr_ = nullptr;
 };
 
-// ---- device-side error flag -------------------------------------------------------------------------
-// Kernels that find bad data (an index out of range, a malformed mask) do not stop the host: they
-// record the op and the offending row in the context's DeviceErrorRecord, clamp or skip so nothing
-// outside a tensor is touched, and carry on. The record is read at the explicit sync points
-// (frl_ctx_synchronize and every host read), which then fail with FRL_ERR_ARGUMENT and a message
-// naming the op and the argument; the record is cleared when it is reported.
-enum DeviceOp : unsigned {
-  kOpNone = 0,
-  kOpTokenLogprobs = 1,          // 'actions': token id outside [0, V)
-  kOpTokenLogprobsBackward = 2,  // 'actions': token id outside [0, V)
-  kOpGae = 3,                    // 'mask': row not a prefix mask
-  kOpRewardHeadForward = 4,      // 'end_index': outside [-1, S)
-  kOpRewardHeadBackward = 5,     // 'end_index': outside [-1, S)
-};
-
-// All zero = no error. The first op to flag owns the record; among its reports the smallest row
-// wins (inv_key = ~(row << 32 | value), kept by atomicMax), so the message is deterministic.
-struct DeviceErrorRecord {
-  unsigned int op;
-  unsigned int unused;
-  unsigned long long inv_key;
-  long long bound;  // the limit the value broke (V, S, T)
-};
-
+// ---- device-side error flag (the record, its key and its message: device_error.h) ------------------
 // The context's record (device memory).
 DeviceErrorRecord* cuda_error_record(const frl_ctx* ctx);
-// The message of a flagged record (host side; op != kOpNone).
-std::string describe_device_error(const DeviceErrorRecord& rec);
 
 #ifdef __CUDACC__
 __device__ __forceinline__ void report_device_error(DeviceErrorRecord* rec, DeviceOp op, int64_t row, int32_t value,
                                                     int64_t bound) {
   const unsigned prev = atomicCAS(&rec->op, 0u, static_cast<unsigned>(op));
   if (prev != 0u && prev != static_cast<unsigned>(op)) return;  // an earlier op's error is kept
-  const unsigned long long key =
-      (static_cast<unsigned long long>(row) << 32) | static_cast<unsigned long long>(static_cast<uint32_t>(value));
-  atomicMax(&rec->inv_key, ~key);
+  atomicMax(&rec->inv_key, ~device_error_key(row, value));
   atomicExch(reinterpret_cast<unsigned long long*>(&rec->bound), static_cast<unsigned long long>(bound));
 }
 #endif
