@@ -1,8 +1,9 @@
 """GPU visit for the reward-head pooling and the per-token value head (factrl/pooling.h).
 
-check(lib): the CUDA kernels (h and dh in f32 and bf16) against the CPU reference at small odd
-            shapes, with empty rows, masks, accumulate, the end_index error, and bitwise
-            reproducibility of dw / dbias.
+check(lib): the CUDA kernels (h and dh in f32 and bf16; the head weights w, bias and their grads
+            always f32: mixed precision over a bf16 model) against the CPU reference at small odd
+            shapes, with empty rows, masks, accumulate, the end_index error (flagged on the device,
+            raised at the next sync), and bitwise reproducibility of dw / dbias.
 bench(lib): B=64, S=2048, d=4096, h in bf16 (w, bias, grads f32 on our side):
             reward head forward / backward vs PyTorch gather + linear (autograd for the backward);
             value head forward / backward vs PyTorch linear(d -> 1) over every token; the value
