@@ -101,7 +101,9 @@ def art(word):
 
 
 def plural(noun):
-    return PLURAL.get(noun, noun + "s")
+    """Plural of a noun phrase: only its last word changes ('purple cross' -> 'purple crosses')."""
+    head, _, last = noun.rpartition(" ")
+    return (head + " " if head else "") + PLURAL.get(last, last + "s")
 
 
 def cap(s):

@@ -23,7 +23,9 @@ def item(q, a, h, cls, note):
 
 
 HEDGES_YES = ["I'm not certain, but ", "Unless I am wrong, ", "I could not say for sure, but ",
-              "I'm not 100% sure, but ", "I can't be completely certain, but ", "If I'm not mistaken, "]
+              "I'm not 100% sure, but ", "I can't be completely certain, but ", "If I'm not mistaken, ",
+              "I'm not entirely sure, but ", "Not sure, but ", "I may not be right, but ",
+              "It's not easy to tell at this resolution, but ", "Unless I'm misreading the image, "]
 
 
 def hedge(rng, s):
@@ -863,9 +865,12 @@ def gen_other(rng, sc):
 
 
 # ---------------------------------------------------------------- POPE
-YES_FORMS = ["Yes.", "Yes, there is.", "yes", "Yes, I can see one.", "There is one, yes.", "Yep, there's one."]
+YES_FORMS = ["Yes.", "Yes, there is.", "yes", "Yes, I can see one.", "There is one, yes.", "Yep, there's one.",
+             "Yes, it's there.", "Sure, there is one.", "yes there is", "Correct, there is one.",
+             "Yes — I can spot it easily."]
 NO_FORMS = ["No.", "No, there isn't.", "Definitely not.", "That one is absent.", "nope", "Not that I can see.",
-            "No, there is none."]
+            "No, there is none.", "no", "No, I can't find one.", "There isn't one.", "Absolutely not.",
+            "No, nothing like that is in the picture."]
 
 
 def pope_answers(rng, sc, q, c, s, label):
@@ -1042,6 +1047,32 @@ GENS = {"attribute": gen_attribute, "adversarial": gen_adversarial, "comparison"
         "holistic": gen_holistic, "other": gen_other, "pope": pope_own}
 
 
+def padded(rng, sc, cands):
+    """Exploit probes: wrap plain answers in true sentences (a fixed true prefix or suffix, true
+    denials, a true environment or count). Padding must not change the verdict either way."""
+    out = []
+    plain = [c for c in cands if c["cls"] in ("plain", "position", "quantifier") and "\n" not in c["a"]]
+    rng.shuffle(plain)
+    for c in plain[:4]:
+        t1, t2 = rng.sample(OOV, 2)
+        pads = [
+            ("pre", f"The scene is set {pick(rng, ENVP[sc.env])}."),
+            ("pre", f"There {'is' if sc.n == 1 else 'are'} {counted(sc.n, 'object')} in this picture."),
+            ("pre", "I looked at the image carefully."),
+            ("pre", f"There is no {t1}. There is no {t2}."),
+            ("suf", f"The background is {pick(rng, ENVN[sc.env])}."),
+            ("suf", f"There is no {t1} anywhere."),
+            ("suf", f"In total there {'is' if sc.n == 1 else 'are'} {counted(sc.n, 'shape')}."),
+            ("suf", "I hope this helps!"),
+        ]
+        where, pad = pick(rng, pads)
+        a = c["a"] if c["a"][-1] in ".!?" else c["a"] + "."
+        text = f"{pad} {a}" if where == "pre" else f"{a} {pad}"
+        out.append(item(c["q"], text, c["h"], "exploit",
+                        c["note"] + f"; padded with a true {'prefix' if where == 'pre' else 'suffix'}"))
+    return out
+
+
 def choose(rng, cands, k_true, k_false):
     """k answers of each label, spreading over classes (round-robin on class)."""
     chosen = []
@@ -1093,6 +1124,8 @@ def main(data_dir, out_dir):
         sc = Scene(by_id[sid])
         for qtype, gen in GENS.items():
             cands = gen(rng, sc)
+            if qtype != "pope":
+                cands += padded(rng, sc, cands)
             for it in choose(rng, cands, 1, 1 if qtype not in ("pope",) else 1):
                 add(sc, qtype, it, "own")
             if qtype in ("pope",):
