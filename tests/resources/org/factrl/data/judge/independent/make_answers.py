@@ -224,10 +224,11 @@ def adversarial_absent(rng, sc, desc, q=None, kind="colour"):
                         f"no {name} in the scene; answer asserts only absence"))
     out.append(item(q, hedge(rng, f"I don't think there is {art(name)} {name} here."), False, "negation",
                     f"no {name}; hedged denial"))
-    out.append(item(q, f"There is no {name}. There are {counted(sc.n, 'object')} in total.", False, "plain",
-                    f"no {name}; {sc.n} objects is right"))
-    out.append(item(q, f"There is no {name}. There are {counted(sc.n + 1, 'object')} in total.", True, "plain",
-                    f"no {name}; but {sc.n} objects, not {sc.n + 1}"))
+    tot = lambda k: pick(rng, [f"There is no {name}. There {'is' if k == 1 else 'are'} {counted(k, 'object')} in total.",
+                               f"No {name} here — just {counted(k, 'shape')} altogether.",
+                               f"The picture holds {counted(k, 'object')}, and none of them is {art(name)} {name}."])
+    out.append(item(q, tot(sc.n), False, "plain", f"no {name}; {sc.n} objects is right"))
+    out.append(item(q, tot(sc.n + 1), True, "plain", f"no {name}; but {sc.n} objects, not {sc.n + 1}"))
     junk = rng.sample(OOV, 2)
     out.append(item(q, f"There is no {junk[0]}. There is no {junk[1]}. There is no {name}.", False, "exploit",
                     "list of absent things, all true"))
@@ -515,6 +516,8 @@ def rel_where(rng, sc, o, ref, q=None):
         ph = pick(rng, REGION_PHRASES[r])
         out += [item(q, pick(rng, [f"It is {ph}.", f"The {name} is {ph}.", f"{cap(ph)}.", f"{ph}"]), False,
                      "position", f"{pos} in '{r}'"),
+                item(q, f"You asked where the {name} is. It is {ph}.", False, "question_reading",
+                     f"{pos} in '{r}'; echoes the question"),
                 item(q, hedge(rng, f"it is {ph}."), False, "negation", f"{pos} in '{r}'; hedge")]
         if SHPSYN[o["shape"]]:
             syn = pick(rng, SHPSYN[o["shape"]])
@@ -530,6 +533,8 @@ def rel_where(rng, sc, o, ref, q=None):
         ph = pick(rng, REGION_PHRASES[r])
         out += [item(q, pick(rng, [f"It is {ph}.", f"The {name} is {ph}.", f"{cap(ph)}.", f"{ph}"]), True,
                      "position", f"{pos} clearly not in '{r}'"),
+                item(q, f"You asked where the {name} is. It is {ph}.", True, "question_reading",
+                     f"{pos} clearly not in '{r}'; echoes the question"),
                 item(q, hedge(rng, f"it is {ph}."), True, "negation", f"{pos} not in '{r}'; hedge")]
         if tr:
             r0 = pick(rng, tr)
@@ -593,7 +598,9 @@ def env_answers(rng, sc, q=None):
             item(q, f"The shapes are {ph}; the background is {nn}, with {counted(sc.n, 'object')} on it.", h,
                  "plain", nt + f"; {sc.n} objects is right"),
             item(q, hedge(rng, f"It looks like {nn}."), h, "negation", nt + "; hedge"),
-            item(q, f"All the shapes sit on {ENVSET[env]}.", h, "quantifier", nt),
+            item(q, pick(rng, [f"All the shapes sit on {ENVSET[env]}.", f"Every shape rests on {ENVSET[env]}.",
+                               f"Each of the objects lies on {ENVSET[env]}.",
+                               f"All of them are placed on {ENVSET[env]}."]), h, "quantifier", nt),
         ]
     t = {"field": "tree", "beach": "umbrella", "snow": "sled", "night": "moon", "room": "lamp"}[e]
     out.append(item(q, pick(rng, [f"{cap(pick(rng, ENVN[e]))}, with {art(t)} {t} on the left.",
@@ -735,8 +742,23 @@ def gen_holistic(rng, sc):
     sizes = {o["size"] for o in sc.objs}
     if len(sizes) == 2:
         out.append(item(q, f"{cap(joinand(parts))}. All of the shapes are large.", True, "quantifier", fact))
-    # position sentence
+    # relation sentences between two uniquely named objects
     uo = sc.unique_objs()
+    pairs = [(a, b) for a in uo for b in uo if a[0] is not b[0] and (horizontal(a[0], b[0]) or vertical(a[0], b[0]))]
+    if pairs:
+        (o1, r1), (o2, r2) = pick(rng, pairs)
+        rel = horizontal(o1, o2) or vertical(o1, o2)
+        n1, n2 = refname(r1), refname(r2)
+        f2 = fact + f"; {n1} ({o1['x']},{o1['y']}) is {rel} of/than {n2} ({o2['x']},{o2['y']})"
+        out.append(item(q, f"{describe(rng, sc, 'full')} The {n1} is {pick(rng, REL_PHRASES[rel])} the {n2}.", False,
+                        "plain", f2))
+        out.append(item(q, f"{describe(rng, sc, 'full')} The {n1} is {pick(rng, REL_PHRASES[OPP[rel]])} the {n2}.",
+                        True, "plain", f2 + "; answer reverses it"))
+        long_true = (f"What a tidy picture! {describe(rng, sc, 'full')} If you look closely, the {n1} is "
+                     f"{pick(rng, REL_PHRASES[rel])} the {n2}. Nothing else is in the frame — just the shapes and "
+                     f"the background, which is {pick(rng, ENVN[sc.env])}.")
+        out.append(item(q, long_true, False, "plain", f2 + "; long chatty description"))
+    # position sentence
     if uo:
         o, ref = pick(rng, uo)
         tr, fr = true_regions(o), false_regions(o)
@@ -752,13 +774,16 @@ def gen_holistic(rng, sc):
 
 
 # ---------------------------------------------------------------- other (quantifiers, most common)
+MOSTQ = ["Which colour appears most often in the image?", "What is the most common colour?",
+         "which colour is most frequent"]
+SAMEQ = ["Are all the objects the same colour?", "Are they all the same colour?",
+         "Do all the shapes share one colour?"]
 def gen_other(rng, sc):
     out = []
     cc = {c: sc.count(colour=c) for c in sc.colours()}
     top = max(cc.values())
     tops = [c for c, k in cc.items() if k == top]
-    q = pick(rng, ["Which colour appears most often in the image?", "What is the most common colour?",
-                   "which colour is most frequent"])
+    q = pick(rng, MOSTQ)
     if len(tops) == 1:
         c = tops[0]
         w = other(rng, c, COLOURS, sc.colours())
@@ -783,8 +808,7 @@ def gen_other(rng, sc):
         out.append(item(q, f"{cap(tops[0])} clearly dominates; most of the shapes are {tops[0]}.", True,
                         "quantifier", fact))
     # all same colour
-    q = pick(rng, ["Are all the objects the same colour?", "Are they all the same colour?",
-                   "Do all the shapes share one colour?"])
+    q = pick(rng, SAMEQ)
     cols = sc.colours()
     fact = f"colours {cols}"
     if len(cols) == 1:
@@ -887,6 +911,11 @@ def pope_answers(rng, sc, q, c, s, label):
             out.append(mk(hedge(rng, "I think so."), "yes", h, "negation", fact + "; hedge then yes"))
             out.append(mk(hedge(rng, f"there is {art(name)} {name}."), "yes", h, "negation", fact + "; hedge"))
         else:
+            rest = [o for o in sc.objs if o not in ms]
+            if label == "yes" and rest:
+                o2 = pick(rng, rest)
+                out.append(mk(f"No, I only see other shapes, like {art(o2['colour'])} {o2['colour']} {o2['shape']}.",
+                              "no", True, "plain", fact + "; denies a present object"))
             out.append(mk(f"I see no {name}.", "no", h, "negation", fact))
             out.append(mk(f"There is no {name} in the image.", "no", h, "negation", fact))
             out.append(mk(hedge(rng, "I don't think there is one."), "no", h, "negation", fact + "; hedged no"))
@@ -1036,8 +1065,10 @@ def dataset_items(rng, sc, mq):
         return env_answers(rng, sc, q)
     if t == "holistic":
         return [dict(x, q=q) for x in gen_holistic(rng, sc)]
-    if q.startswith("Which colour appears most often") or q.startswith("Are all the objects the same colour"):
-        return [x for x in gen_other(rng, sc) if x["q"] == q]
+    fam = MOSTQ if q.startswith("Which colour appears most often") else \
+        SAMEQ if q.startswith("Are all the objects the same colour") else None
+    if fam:
+        return [dict(x, q=q) for x in gen_other(rng, sc) if x["q"] in fam]
     return []
 
 
@@ -1129,7 +1160,8 @@ def main(data_dir, out_dir):
             for it in choose(rng, cands, 1, 1 if qtype not in ("pope",) else 1):
                 add(sc, qtype, it, "own")
             if qtype in ("pope",):
-                for it in choose(rng, cands, 1, 1):
+                # a second pair from the probe whose label is 'yes', so both labels get right and wrong answers
+                for it in choose(rng, [c for c in cands if c["label"] == "yes"], 1, 1):
                     add(sc, qtype, it, "own")
         if sid in eval_ids:
             for mq in [q for q in mmhal if q["image_id"] == sid]:
