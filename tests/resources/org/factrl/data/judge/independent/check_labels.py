@@ -21,7 +21,9 @@ SHP = {"circle": "circle", "square": "square", "triangle": "triangle", "diamond"
        "cross": "cross", "dot": "circle", "disc": "circle", "box": "square", "plus sign": "cross",
        "pentagram": "star", "rhombus": "diamond", "lozenge": "diamond"}
 THINGS = ["kite", "dog", "cat", "lamp", "sled", "ball", "car", "tree", "bird", "chair", "umbrella", "boat",
-          "snowman", "cup", "book", "flower", "bicycle", "rock", "shell", "candle", "moon"]
+          "snowman", "cup", "book", "flower", "bicycle", "rock", "shell", "seashell", "candle", "moon", "sea",
+          "sunset", "park"]
+THINGS_RE = r"\b(%s)s?\b" % "|".join(THINGS)
 WORDNUM = {"zero": 0, "none": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
            "eight": 8, "nine": 9, "just one": 1, "only one": 1}
 ENVWORDS = {"field": ["grass", "meadow", "field", "lawn"], "beach": ["beach", "sand"],
@@ -87,7 +89,7 @@ def in_region(o, name):
 
 REGION_RE = [(r"(top|upper)[- ]left", "top-left"), (r"(top|upper)[- ]right", "top-right"),
              (r"(bottom|lower)[- ]left", "bottom-left"), (r"(bottom|lower)[- ]right", "bottom-right"),
-             (r"middle|cent(re|er)", "middle"), (r"left(-hand)? side|on the left\b", "left"),
+             (r"(?<!of )(?<!below the )(?<!above the )\b(middle|cent(re|er))", "middle"), (r"left(-hand)? side|on the left\b", "left"),
              (r"right(-hand)? side|on the right\b", "right"), (r"at the top|upper half", "top"),
              (r"at the bottom|lower half", "bottom")]
 
@@ -144,7 +146,7 @@ for r in rows:
     if m and r["question_type"] == "relation" and "relative" not in q:
         ms = objs(sid, **parse_np(m.group(1)))
         regs = regions_in(a)
-        if len(ms) == 1 and regs and not re.search(r"\b(%s)\b" % "|".join(THINGS), al) and "actually" not in al:
+        if len(ms) == 1 and regs and not re.search(THINGS_RE, al) and "actually" not in al:
             vals = [in_region(ms[0], g) for g in regs]
             if None not in vals:
                 check(r, "region", not all(vals))
@@ -155,7 +157,7 @@ for r in rows:
         kw = parse_np(np)
         n = len(scenes[sid]["objects"]) if np in ("objects", "shapes") else len(objs(sid, **kw))
         mm = re.fullmatch(r"(?:there (?:are|is) |i count |only |just )?(\d+|zero|none|one|two|three|four|five|six|"
-                          r"seven|eight|nine)(?: [a-z ]+?)?\.?", al)
+                          r"seven|eight|nine)(?: [a-z]+){0,2}\.?", al)
         if mm and " or " not in al:
             v = mm.group(1)
             v = int(v) if v.isdigit() else WORDNUM[v]
@@ -166,13 +168,13 @@ for r in rows:
     if m and r["question_type"] == "attribute":
         ms = objs(sid, **parse_np(m.group(1)))
         words = [w for w in re.findall(r"[a-z]+", al) if w in COL]
-        if len(ms) == 1 and len(words) == 1 and not re.search(r"\b(%s)\b" % "|".join(THINGS), al) and \
+        if len(ms) == 1 and len(words) == 1 and not re.search(THINGS_RE, al) and \
                 not regions_in(a) and not re.search(r"\b(small|large)\b", al):
             check(r, "colour", COL[words[0]] != ms[0]["colour"])
     # 6. environment answers naming one environment
     if r["question_type"] == "environment" and re.match(r"(?i)(where is this|what is the background|what kind of place)", q):
         envs = {e for e, ws in ENVWORDS.items() if any(w in al for w in ws)}
-        if len(envs) == 1 and not re.search(r"\b(%s)\b" % "|".join(THINGS), al) and not re.search(r"\d| objects", al):
+        if len(envs) == 1 and not re.search(THINGS_RE, al) and not re.search(r"\d| objects", al):
             check(r, "environment", envs != {scenes[sid]["environment"]})
 
 for r in rows:
@@ -180,7 +182,7 @@ for r in rows:
     m = re.match(r"(?:What is the position of|Where is|How is) the (.+?) (?:relative to|placed with respect to) the (.+)\?$",
                  r["question"])
     al = r["answer"].lower()
-    if not m or re.search(r"\b(%s)\b" % "|".join(THINGS), al):
+    if not m or re.search(THINGS_RE, al):
         continue
     a1, a2 = objs(r["image_id"], **parse_np(m.group(1))), objs(r["image_id"], **parse_np(m.group(2)))
     if len(a1) != 1 or len(a2) != 1:

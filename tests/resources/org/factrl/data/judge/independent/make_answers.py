@@ -1178,6 +1178,13 @@ def main(data_dir, out_dir):
                 cands = pope_answers(rng, sc, text, mm.group(1), mm.group(2), p["label"])
                 for it in choose(rng, cands, 1, 0) if rng.random() < 0.5 else choose(rng, cands, 0, 1):
                     add(sc, "pope", it, "dataset " + p["src"])
+    from handwritten import HANDWRITTEN
+    for h in HANDWRITTEN:
+        sid = "shapes-000" + h[0]
+        it = item(h[2], h[3], h[4], h[5], h[6])
+        if h[1] == "pope":
+            it["label"], it["says"] = h[7], h[8]
+        add(Scene(by_id[sid]), h[1], it, "own, hand-written")
     for i, r in enumerate(rows):
         r["id"] = f"ind-{i + 1:04d}"
     os.makedirs(out_dir, exist_ok=True)
