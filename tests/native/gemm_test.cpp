@@ -1,6 +1,6 @@
 // The CPU GEMM (native/src/cpu/gemm.h) against a plain double-precision loop, on every instruction
-// set this machine supports, and its bits across thread counts. Run by CTest and by the JUnit test
-// org.factrl.engine.NativeGemmTest (which also sets FACTRL_CPU_ISA and OMP_NUM_THREADS).
+// set this machine supports, and its bits across thread counts. Run by ctest (Maven's test phase);
+// the gemm_dispatch_* ctest entries run its dispatch check under each FACTRL_CPU_ISA value.
 //
 // Tolerance: |C - ref| <= 1e-5 * (sum_s sum_k |alpha_s A_s(i,k) B_s(k,j)| + |C0(i,j)|) + 1e-30. The
 // worst-case bound of an fp32 sum of K terms is about K * 6e-8 times that magnitude (6.6e-5 at the
@@ -263,7 +263,7 @@ void test_dispatch() {
 
 }  // namespace
 
-// With the argument "dispatch" only the dispatch check runs (the JUnit test runs it under several
+// With the argument "dispatch" only the dispatch check runs (ctest runs it under several
 // FACTRL_CPU_ISA values; the full run covers every ISA path by itself).
 int main(int argc, char** argv) {
   std::printf("gemm_test: cpu isa %s (FACTRL_CPU_ISA=%s, %d OpenMP threads); paths tested:", frl_cpu_isa(),
