@@ -176,6 +176,7 @@ void test_segments_and_blocks() {
       {512, 16, {256}, {0.25f}},       // dB = s g^T u (r = 16 columns)
       {130, 2100, {600, 7}, {1.0f, 3.0f}},  // two NC panels, several KC blocks, two MC blocks
       {9, 40, {1100}, {1.0f}},              // three KC blocks of every ISA
+      {2100, 33, {530, 16}, {1.0f, 0.25f}},  // tall: a private copy of B per thread, two k blocks + r
   };
   int idx = 0;
   for (const Case& c : cases) {
@@ -213,6 +214,7 @@ void test_thread_counts() {
       {1000, 300, {70, 9}, 2, 2},
       {64, 96, {1030}, 0, 1},        // three k blocks of every ISA
       {64, 16, {512}, 0, 1},         // u = x A^T for 64 tokens: one row block and one panel at most
+      {2100, 70, {600, 16}, 0, 1},   // tall: every thread packs its own B (gemm_private_b)
   };
   const int counts[] = {1, 2, 3, 4, 7};
   int idx = 0;

@@ -111,11 +111,13 @@ void gemm_with_isa(Isa isa, int64_t M, int64_t N, const GemmSegment* segs, int n
   if (M * N * total_k >= 32768) threads = static_cast<int>(tiles < omp_get_max_threads() ? tiles : omp_get_max_threads());
   if (omp_in_parallel()) threads = 1;
 #endif
-  const int64_t b_floats = round_up(bl.kc * round_up(N < bl.nc ? N : bl.nc, bl.nr), 16);
+  const bool private_b = gemm_private_b(bl, M, N, total_k, threads);
+  const int64_t b_stride = private_b ? round_up(total_k * round_up(N, bl.nr), 16) : 0;
+  const int64_t b_floats = private_b ? threads * b_stride : round_up(bl.kc * round_up(N < bl.nc ? N : bl.nc, bl.nr), 16);
   const int64_t a_stride = round_up(bl.mc * bl.kc, 16);
   float* scratch = workspace(static_cast<size_t>(b_floats + threads * a_stride));
   if (scratch == nullptr) throw std::bad_alloc();  // the C API guard reports FRL_ERR_MEMORY
-  const GemmWorkspace ws{scratch, scratch + b_floats, a_stride, threads};
+  const GemmWorkspace ws{scratch, scratch + b_floats, a_stride, b_stride, threads};
   switch (isa) {
     case Isa::Avx512: gemm_blocked_avx512(M, N, segs, nsegs, C, ldc, accumulate, ws); break;
     case Isa::Avx2: gemm_blocked_avx2(M, N, segs, nsegs, C, ldc, accumulate, ws); break;

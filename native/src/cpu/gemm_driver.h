@@ -61,9 +61,65 @@ inline int64_t gemm_min(int64_t a, int64_t b) {
   return a < b ? a : b;
 }
 
+// Tall products (gemm_private_b): each thread packs all of B (N <= NC) into its own buffer, then
+// takes whole row blocks; a block's k blocks run in order in one thread. No barrier but the last.
+template <class K>
+void gemm_blocked_private_b(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc,
+                            bool accumulate, const GemmWorkspace& ws) {
+  const int64_t mblocks = (M + K::MC - 1) / K::MC;
+  const int64_t npanels = (N + K::NR - 1) / K::NR;
+#pragma omp parallel num_threads(ws.threads)
+  {
+#ifdef _OPENMP
+    const int64_t tid = omp_get_thread_num();
+#else
+    const int64_t tid = 0;
+#endif
+    float* ap = ws.a + tid * ws.a_stride;
+    float* bp = ws.b + tid * ws.b_stride;
+    int64_t off = 0;  // k blocks of all segments, one after another
+    for (int s = 0; s < nsegs; s++) {
+      for (int64_t pc = 0; pc < segs[s].k; pc += K::KC) {
+        const int64_t kc = gemm_min<K>(K::KC, segs[s].k - pc);
+        for (int64_t jr = 0; jr < npanels; jr++)
+          K::pack_b(segs[s].b, pc, kc, jr * K::NR, gemm_min<K>(K::NR, N - jr * K::NR), bp + off + jr * kc * K::NR);
+        off += kc * npanels * K::NR;
+      }
+    }
+#pragma omp for schedule(dynamic, 1) nowait
+    for (int64_t ib = 0; ib < mblocks; ib++) {
+      const int64_t ic = ib * K::MC, mc = gemm_min<K>(K::MC, M - ic);
+      const int64_t mpanels = (mc + K::MR - 1) / K::MR;
+      bool first = !accumulate;
+      int64_t boff = 0;
+      for (int s = 0; s < nsegs; s++) {
+        const GemmSegment& sg = segs[s];
+        for (int64_t pc = 0; pc < sg.k; pc += K::KC) {
+          const int64_t kc = gemm_min<K>(K::KC, sg.k - pc);
+          for (int64_t ir = 0; ir < mpanels; ir++) {
+            K::pack_a(sg.a, sg.alpha, ic + ir * K::MR, gemm_min<K>(K::MR, mc - ir * K::MR), pc, kc,
+                      ap + ir * kc * K::MR);
+          }
+          for (int64_t jr = 0; jr < npanels; jr++) {
+            const int64_t col = jr * K::NR, nr = gemm_min<K>(K::NR, N - col);
+            for (int64_t ir = 0; ir < mpanels; ir++) {
+              const int64_t row = ic + ir * K::MR;
+              K::micro(kc, ap + ir * kc * K::MR, bp + boff + jr * kc * K::NR, C + row * ldc + col, ldc,
+                       gemm_min<K>(K::MR, M - row), nr, first);
+            }
+          }
+          boff += kc * npanels * K::NR;
+          first = false;
+        }
+      }
+    }
+  }
+}
+
 template <class K>
 void gemm_blocked(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc, bool accumulate,
                   const GemmWorkspace& ws) {
+  if (ws.b_stride > 0) return gemm_blocked_private_b<K>(M, N, segs, nsegs, C, ldc, accumulate, ws);
   const int threads = ws.threads;
   // Rows per block: MC, or fewer when the product is too skinny to give every thread work otherwise
   // (a rank-r term such as u = x A^T has one column panel: its rows must be split).
