@@ -153,6 +153,14 @@ int64_t row_stride(const frl_tensor* t, const char* name) {
   return ld < 0 ? d : ld;
 }
 
+void check_float_storage(const frl_ctx* ctx, const frl_tensor* t, const char* name) {
+  check_context(ctx, t, name);
+  if (ctx->backend->kind() == FRL_BACKEND_CPU)
+    check_dtype(t, name, {FRL_F32});
+  else
+    check_dtype(t, name, {FRL_F32, FRL_BF16});
+}
+
 namespace {
 
 // Byte range [lo, hi) a view can touch in its storage (hi == lo when empty).
