@@ -66,6 +66,7 @@ def load(path=None):
         "frl_blob_entry_offset": [p, i64, pi64],
         "frl_blob_tensor": [p, ctypes.c_char_p, pp],
         "frl_blob_tensor_at": [p, i64, pp],
+        "frl_blob_flat": [p, ctypes.c_int, pp],
         "frl_arena_create": [p, i64, pp],
         "frl_arena_destroy": [p],
         "frl_arena_allocate": [p, ctypes.c_int, ctypes.c_int, pi64, pp],

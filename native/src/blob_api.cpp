@@ -194,4 +194,15 @@ frl_status frl_blob_tensor_at(const frl_blob* blob, int64_t index, frl_tensor** 
   });
 }
 
+frl_status frl_blob_flat(const frl_blob* blob, frl_dtype dtype, frl_tensor** out_view) {
+  return guard("frl_blob_flat", [&] {
+    check_blob(blob);
+    frl::check_not_null(out_view, "out_view");
+    *out_view = nullptr;
+    const int64_t elems = static_cast<int64_t>(blob->storage->bytes / frl::dtype_size(dtype));
+    const int64_t stride = 1;
+    *out_view = frl::make_view(blob->storage, dtype, 1, &elems, &stride, 0, true);
+  });
+}
+
 }  // extern "C"

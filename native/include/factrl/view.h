@@ -90,6 +90,11 @@ frl_status frl_blob_entry_offset(const frl_blob* blob, int64_t index, int64_t* o
  * quoting it. */
 frl_status frl_blob_tensor(const frl_blob* blob, const char* name, frl_tensor** out_tensor);
 frl_status frl_blob_tensor_at(const frl_blob* blob, int64_t index, frl_tensor** out_tensor);
+/* The whole blob as one contiguous 1-D tensor of bytes / sizeof(dtype) elements, padding included
+ * (padding is zero-filled at creation and no entry writes it): zero every gradient in one call, or
+ * run an element-wise optimizer over all parameters at once when every entry has that dtype. A
+ * view: destroy it with frl_tensor_destroy before the blob. */
+frl_status frl_blob_flat(const frl_blob* blob, frl_dtype dtype, frl_tensor** out_view);
 
 /* ---- activation arenas -------------------------------------------------------------------- */
 /* A bump allocator over one zero-filled storage of capacity_bytes (plan it once per shape with

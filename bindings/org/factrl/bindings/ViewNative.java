@@ -99,6 +99,9 @@ public final class ViewNative {
   public static native int frl_blob_tensor_at(@Const frl_blob blob, @Cast("int64_t") long index,
       @ByPtrPtr frl_tensor outTensor);
 
+  public static native int frl_blob_flat(@Const frl_blob blob, @Cast("frl_dtype") int dtype,
+      @ByPtrPtr frl_tensor outView);
+
   public static native int frl_arena_create(frl_ctx ctx, @Cast("int64_t") long capacityBytes,
       @ByPtrPtr frl_arena outArena);
 

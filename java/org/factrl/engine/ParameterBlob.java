@@ -131,6 +131,19 @@ public final class ParameterBlob implements AutoCloseable {
     return new ParameterBlob(device, out);
   }
 
+  /**
+   * The whole blob as one contiguous 1-D tensor of {@code bytes() / dtype.bytes()} elements,
+   * alignment padding included (zero unless written through this view): zero all gradients with one
+   * {@code fillZero()}, or update all parameters with one element-wise call when every entry has
+   * this dtype. A view: close it before the blob.
+   */
+  public Tensor flat(DType dtype) {
+    Native.checkNotNull(dtype, "dtype");
+    frl_tensor out = new frl_tensor();
+    check(ViewNative.frl_blob_flat(handle(), dtype.code(), out));
+    return Tensor.wrap(device, dtype, out, Tensor.Kind.VIEW);
+  }
+
   /** The named entry (belongs to the blob; do not close). */
   public Tensor tensor(String name) {
     Native.checkNotNull(name, "name");

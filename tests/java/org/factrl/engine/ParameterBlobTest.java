@@ -87,6 +87,40 @@ class ParameterBlobTest {
   }
 
   @Test
+  void flatViewCoversEveryEntryAtItsOffset() {
+    try (Device cpu = Device.cpu(); ParameterBlob blob = ParameterBlob.builder()
+        .add("a", DType.F32, 3).add("b", DType.F32, 2, 20).add("c", DType.F32, 1).build(cpu)) {
+      blob.tensor("a").write(new float[] {1, 2, 3});
+      float[] b = uniform(9, 40, 1f);
+      blob.tensor("b").write(b);
+      blob.tensor("c").write(new float[] {7});
+      long before = cpu.bytesInUse();
+      try (Tensor flat = blob.flat(DType.F32)) {
+        assertEquals(before, cpu.bytesInUse());
+        assertEquals(blob.bytes() / 4, flat.numel());
+        float[] all = flat.toFloatArray();
+        for (String n : blob.names()) {
+          float[] entry = blob.tensor(n).toFloatArray();
+          int at = (int) (blob.byteOffset(n) / 4);
+          assertArrayEquals(entry, java.util.Arrays.copyOfRange(all, at, at + entry.length), n);
+        }
+        float sum = 0;
+        for (float v : all) {
+          sum += Math.abs(v);
+        }
+        float expected = 1 + 2 + 3 + 7;
+        for (float v : b) {
+          expected += Math.abs(v);
+        }
+        assertEquals(expected, sum, 1e-4f, "padding is zero");
+        flat.fillZero();
+        assertArrayEquals(new float[40], blob.tensor("b").toFloatArray());
+        assertMessage(blob::close, "1 live views");
+      }
+    }
+  }
+
+  @Test
   void ownershipAndErrors() {
     try (Device cpu = Device.cpu()) {
       ParameterBlob blob = tinyModel(cpu);
