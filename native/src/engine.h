@@ -144,6 +144,8 @@ struct Named {
 };
 // No output is an input or another output: kernels read their inputs while writing outputs (there
 // is no in-place form), so an aliased call gives wrong values silently. Null entries are skipped.
+// Views of one storage count as aliases when they may share an element (column slices of one
+// buffer with disjoint columns do not).
 void check_no_alias(std::initializer_list<Named> outputs, std::initializer_list<Named> inputs);
 
 template <typename T>

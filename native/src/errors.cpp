@@ -197,14 +197,14 @@ bool may_overlap(const frl_tensor* a, const frl_tensor* b) {
   return !(ac1 <= bc0 || bc1 <= ac0);
 }
 
-}  // namespace
-
 [[noreturn]] void aliased(const Named& o, const Named& other) {
   if (o.t == other.t)
     throw Error(FRL_ERR_ARGUMENT, format("argument '%s' must not be the same tensor as '%s'", o.name, other.name));
   throw Error(FRL_ERR_ARGUMENT, format("argument '%s' is a view that overlaps '%s' in the same storage", o.name,
                                        other.name));
 }
+
+}  // namespace
 
 void check_no_alias(std::initializer_list<Named> outputs, std::initializer_list<Named> inputs) {
   for (auto o = outputs.begin(); o != outputs.end(); ++o) {
