@@ -70,6 +70,18 @@ class JsonRecordsTest {
   }
 
   @Test
+  void onlyRegularFilesAreRead() throws Exception {
+    // a folder, and a FIFO (reading one would block until a writer came)
+    String m = assertThrows(FactRlException.class, () -> LlavaConversationCodec.read(dir)).getMessage();
+    assertEquals(dir + ": not a regular file (a folder)", m);
+    Path fifo = dir.resolve("fifo.json");
+    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo unavailable");
+    assertEquals(fifo + ": not a regular file",
+        assertThrows(FactRlException.class, () -> LlavaConversationCodec.read(fifo)).getMessage());
+  }
+
+  @Test
   void emptyArrayReadsAsNoRecords() throws IOException {
     Path file = dir.resolve("empty.json");
     Files.writeString(file, "[]");
