@@ -10,7 +10,10 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.nio.charset.CharacterCodingException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -137,18 +140,35 @@ public final class JsonRecords {
       if (size > MAX_FILE_BYTES) {
         throw new FactRlException(file + ": too large to read (" + size + " bytes, at most " + MAX_FILE_BYTES + ")");
       }
-      byte[] bytes = Files.readAllBytes(file);
-      return StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+      return utf8(file, Files.readAllBytes(file));
     } catch (NoSuchFileException e) {
       throw new FactRlException(file + ": no such file", e);
-    } catch (CharacterCodingException e) {
-      throw new FactRlException(file + ": not UTF-8 text", e);
     } catch (IOException e) {
       throw new FactRlException(file + ": cannot read: " + e, e);
     }
+  }
+
+  /** Strict UTF-8 decoding; the error names the offset and line of the first bad byte. */
+  private static String utf8(Path file, byte[] bytes) {
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    CharBuffer out = CharBuffer.allocate(bytes.length);
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    CoderResult result = decoder.decode(in, out, true);
+    if (!result.isError()) {
+      result = decoder.flush(out);
+    }
+    if (result.isError()) {
+      int at = in.position();
+      int line = 1;
+      for (int i = 0; i < at; i++) {
+        line += bytes[i] == '\n' ? 1 : 0;
+      }
+      throw new FactRlException(String.format("%s: not UTF-8 text: invalid byte 0x%02X at offset %d (line %d)",
+          file, bytes[at] & 0xFF, at, line));
+    }
+    return out.flip().toString();
   }
 
   private static JsonArray readArray(Path file) {

@@ -61,8 +61,18 @@ public final class StrictJson {
     } catch (JsonParseException | IOException | IllegalStateException e) {
       // JsonParseException wraps the MalformedJsonException / EOFException of the scalar reads
       Throwable cause = e instanceof JsonParseException && e.getCause() != null ? e.getCause() : e;
-      throw new FactRlException(source + ": not valid JSON: " + cause.getMessage(), e);
+      throw new FactRlException(source + ": not valid JSON: " + forUsers(cause.getMessage()), e);
     }
+  }
+
+  /** Gson's message without its advice to programmers (switch to lenient mode; a web page). */
+  private static String forUsers(String gsonMessage) {
+    String m = String.valueOf(gsonMessage);
+    int see = m.indexOf("\nSee https://");
+    if (see >= 0) {
+      m = m.substring(0, see);
+    }
+    return m.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
   }
 
   /** An open array or object and, for an object, the key whose value is being read. */

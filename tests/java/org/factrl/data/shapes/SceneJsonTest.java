@@ -188,7 +188,7 @@ class SceneJsonTest {
   void badFilesAreNamed() throws Exception {
     Path latin1 = dir.resolve("latin1.json");
     Files.write(latin1, new byte[] {'[', '"', (byte) 0xE9, '"', ']'});
-    assertEquals(latin1 + ": not UTF-8 text", assertThrows(FactRlException.class, () -> SceneJson.readList(latin1)).getMessage());
+    assertEquals(latin1 + ": not UTF-8 text: invalid byte 0xE9 at offset 2 (line 1)", assertThrows(FactRlException.class, () -> SceneJson.readList(latin1)).getMessage());
     Path empty = Files.createFile(dir.resolve("empty.json"));
     assertEquals(empty + ": empty file, expected JSON", assertThrows(FactRlException.class, () -> SceneJson.read(empty)).getMessage());
     assertEquals(dir + ": not a regular file (a folder)", assertThrows(FactRlException.class, () -> SceneJson.readList(dir)).getMessage());
