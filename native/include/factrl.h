@@ -10,8 +10,14 @@
  *  - Tensors are dense, row-major (last dimension contiguous). On the CPU backend F32 tensors are
  *    fp32; on CUDA, "activation" tensors may be created as BF16 (storage) while kernels accumulate
  *    in fp32. I32 tensors hold indices, lengths and masks.
- *  - Kernels are asynchronous on CUDA (ordered on the context's stream); reads back to the host
- *    synchronise.
+ *  - CUDA: only frl_ctx_synchronize and reads back to host memory (frl_tensor_read_*, outputs a
+ *    call returns to the host) synchronise the host. Kernels, tensor release (memory goes back to
+ *    a stream-ordered pool) and uploads (frl_tensor_write_* copy src to pinned staging before they
+ *    return, so src may be reused at once) are queued on the context's stream. Bad data found by
+ *    a kernel (an index out of range, a malformed mask) is flagged on the device, and the next
+ *    sync point fails with FRL_ERR_ARGUMENT naming the op and the argument, e.g.
+ *    "frl_ctx_synchronize: frl_token_logprobs: argument 'actions': row 3 has token 77 outside
+ *    [0, 50) ...". frl_ctx_bytes_in_use counts live tensors plus what the pool and workspaces keep.
  */
 #ifndef FACTRL_H
 #define FACTRL_H

@@ -77,8 +77,8 @@ public final class ValueHead {
     long[] bsd = checkHidden(hidden, "hidden", weight);
     checkMask(mask, hidden, bsd);
     checkTensor(values, "values", hidden.device(), DType.F32, bsd[0], bsd[1]);
-    check(PoolingNative.frl_value_head_forward(hidden.device().handle(), hidden.handle(), handleOrNull(mask),
-        weight.handle(), bias.handle(), values.handle()));
+    check(PoolingNative.frl_value_head_forward(hidden.device().handle(), hidden.handle("hidden"),
+        handleOrNull(mask, "mask"), weight.handle("weight"), bias.handle("bias"), values.handle("values")));
   }
 
   /** Computes the values into a new {@code [B, S]} F32 tensor on hidden's device (caller closes it). */
@@ -115,8 +115,9 @@ public final class ValueHead {
     checkTensor(dValues, "dValues", hidden.device(), DType.F32, bsd[0], bsd[1]);
     checkGradients(hidden, bsd, dHidden, dWeight, dBias);
     Native.checkNotNull(mode, "mode");
-    check(PoolingNative.frl_value_head_backward(hidden.device().handle(), hidden.handle(), handleOrNull(mask),
-        weight.handle(), dValues.handle(), handleOrNull(dHidden), handleOrNull(dWeight), handleOrNull(dBias),
+    check(PoolingNative.frl_value_head_backward(hidden.device().handle(), hidden.handle("hidden"),
+        handleOrNull(mask, "mask"), weight.handle("weight"), dValues.handle("dValues"),
+        handleOrNull(dHidden, "dHidden"), handleOrNull(dWeight, "dWeight"), handleOrNull(dBias, "dBias"),
         mode.flag()));
   }
 

@@ -22,13 +22,14 @@ public final class SwiGlu {
   /** {@code out = silu(a) ∘ b}; out may be a or b. */
   public static void forward(Tensor a, Tensor b, Tensor out) {
     Tensor as = Native.checkNotNull(a, "a");
-    check(LayersNative.frl_swiglu_forward(as.device().handle(), as.handle(), required(b, "b"), required(out, "out")));
+    check(LayersNative.frl_swiglu_forward(as.device().handle(), as.handle("a"), required(b, "b"),
+        required(out, "out")));
   }
 
   /** Gradients of {@link #forward} for {@code dOut}; da and db may be null (not computed), else overwritten. */
   public static void backward(Tensor a, Tensor b, Tensor dOut, Tensor da, Tensor db) {
     Tensor as = Native.checkNotNull(a, "a");
-    check(LayersNative.frl_swiglu_backward(as.device().handle(), as.handle(), required(b, "b"),
-        required(dOut, "dout"), optional(da), optional(db)));
+    check(LayersNative.frl_swiglu_backward(as.device().handle(), as.handle("a"), required(b, "b"),
+        required(dOut, "dout"), optional(da, "da"), optional(db, "db")));
   }
 }
