@@ -19,6 +19,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.factrl.data.dataset.DataSetFiles;
+import org.factrl.data.dataset.OwnedFolder;
 import org.factrl.data.dataset.ShapesDataSetWriter;
 import org.factrl.data.format.JsonRecords;
 import org.factrl.data.format.LlavaConversationCodec;
@@ -47,7 +48,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * <p>A case that ever failed stays below as a test named after what it found.
  */
 class ReaderFuzzTest {
-  static final int TRIES = 60;
+  static final int TRIES = 50;
   static final int CASE_SECONDS = 20;
 
   /** Each reader, the data set file it reads, and what reading means. */
@@ -62,6 +63,10 @@ class ReaderFuzzTest {
     MANIFEST("manifest.json", JsonRecords::readDocument),
     /** The data set writer's own manifest check: a damaged manifest is simply not reusable. */
     MANIFEST_REUSE("manifest.json", file -> WRITER.wroteAlready(file.getParent())),
+    /** The check before a data set folder is replaced (issue 8, class 1): manifest damaged. */
+    OWNED_MANIFEST("manifest.json", file -> OwnedFolder.verify(file.getParent())),
+    /** The same check, its file list ({@code SHA256SUMS}, not JSON) damaged. */
+    OWNED_LIST(OwnedFolder.FILE_LIST, file -> OwnedFolder.verify(file.getParent())),
     TOKENIZER("tokenizer.json", file -> {
       try (Tokenizer t = Tokenizer.load(file)) {
         int[] ids = t.encode("A red circle <image> and two blue squares.");
@@ -75,6 +80,11 @@ class ReaderFuzzTest {
     Target(String fileName, Function<Path, ?> read) {
       this.fileName = fileName;
       this.read = read;
+    }
+
+    /** Whether the file sits in a whole data set folder, which the errors name instead of the file. */
+    boolean inDataSet() {
+      return this == OWNED_MANIFEST || this == OWNED_LIST;
     }
   }
 
@@ -123,8 +133,7 @@ class ReaderFuzzTest {
     for (int i = 0; i < TRIES; i++) {
       long seed = cases.nextLong();
       int count = 1 + cases.nextInt(4);
-      JsonMutator.Mutated m = JsonMutator.apply(VALID.get(target), seed, count);
-      checkOutcome(target, place(target, m.data()), target + " seed " + seed + " count " + count + " " + m.kinds());
+      check(target, seed, count);
     }
   }
 
@@ -133,7 +142,7 @@ class ReaderFuzzTest {
    * error naming the file and the duplicate (the readers used to keep the last value silently).
    */
   @ParameterizedTest
-  @EnumSource(value = Target.class, names = "MANIFEST_REUSE", mode = EnumSource.Mode.EXCLUDE)
+  @EnumSource(value = Target.class, names = {"MANIFEST_REUSE", "OWNED_MANIFEST", "OWNED_LIST"}, mode = EnumSource.Mode.EXCLUDE)
   void aDuplicateKeyIsAlwaysRejected(Target target) {
     Random cases = new Random(20261212L + target.ordinal());
     for (int i = 0; i < TRIES / 2; i++) {
@@ -146,6 +155,7 @@ class ReaderFuzzTest {
     byte[] damaged = JsonMutator.once(VALID.get(target), JsonMutator.Kind.DUPLICATE_KEY, seed);
     Path file = place(target, damaged);
     Throwable t = outcome(target, file);
+    restore(target);
     assertTrue(t instanceof FactRlException && t.getMessage().startsWith(file + ": ")
         && t.getMessage().contains("duplicate key"), () -> target + " seed " + seed + ": got " + t);
   }
@@ -178,7 +188,8 @@ class ReaderFuzzTest {
   void undamagedFilesRead() {
     for (Target t : Target.values()) {
       Path file = place(t, VALID.get(t));
-      assertTrue(outcome(t, file) == null, t + " failed on the writer's own file");
+      Throwable failure = outcome(t, file);
+      assertTrue(failure == null, () -> t + " failed on the writer's own file: " + failure);
     }
   }
 
@@ -188,22 +199,43 @@ class ReaderFuzzTest {
     checkOutcome(target, place(target, m.data()), target + " seed " + seed + " count " + count + " " + m.kinds());
   }
 
-  /** Success, or a FactRlException naming {@code file}. */
+  /** Success, or a FactRlException naming {@code file} (or its data set folder). */
   private static void checkOutcome(Target target, Path file, String what) {
     Throwable t = outcome(target, file);
-    if (t == null || (t instanceof FactRlException && t.getMessage() != null && t.getMessage().contains(file.toString()))) {
+    restore(target);
+    Path named = target.inDataSet() ? file.getParent() : file;
+    if (t == null || (t instanceof FactRlException && t.getMessage() != null && t.getMessage().contains(named.toString()))) {
       return;
     }
-    throw new AssertionError(what + ": expected success or a FactRlException naming " + file + ", got " + t, t);
+    throw new AssertionError(what + ": expected success or a FactRlException naming " + named + ", got " + t, t);
   }
 
-  /** Writes {@code bytes} as the target's file, in a folder of its own. */
+  /** Puts the valid file back (a data set folder must stay whole for the next case). */
+  private static void restore(Target target) {
+    if (target.inDataSet()) {
+      place(target, VALID.get(target));
+    }
+  }
+
+  /** Writes {@code bytes} as the target's file, in a folder of its own (a whole data set's copy). */
   private static Path place(Target target, byte[] bytes) {
     try {
-      Path dir = Files.createDirectories(work.resolve("case-" + target.name().toLowerCase()));
+      Path dir = work.resolve("case-" + target.name().toLowerCase());
+      if (target.inDataSet() && !Files.exists(dir)) {
+        copyTree(work.resolve("valid"), dir);
+      }
+      Files.createDirectories(dir);
       return Files.write(dir.resolve(target.fileName), bytes);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> all = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) all::iterator) {
+        Files.copy(p, to.resolve(from.relativize(p).toString()));
+      }
     }
   }
 
