@@ -37,6 +37,12 @@ typedef enum frl_dtype { FRL_F32 = 0, FRL_BF16 = 1, FRL_I32 = 2 } frl_dtype;
 
 #define FRL_MAX_DIMS 4
 
+/* What a gradient output (or a scatter) does with what its tensor holds: FRL_GRAD_OVERWRITE
+ * replaces it, FRL_GRAD_ACCUMULATE adds into it (q/k/v or gate/up gradients summed into one dx,
+ * weight gradients summed over micro-batches). Passed as an int `*_mode` argument; any other value
+ * fails with FRL_ERR_ARGUMENT naming the argument. */
+enum { FRL_GRAD_OVERWRITE = 0, FRL_GRAD_ACCUMULATE = 1 };
+
 typedef struct frl_ctx frl_ctx;
 typedef struct frl_tensor frl_tensor;
 
@@ -56,7 +62,10 @@ frl_status frl_ctx_destroy(frl_ctx* ctx);
 frl_status frl_ctx_backend(const frl_ctx* ctx, frl_backend* out_backend);
 /* Human-readable device name ("cpu (2 threads)", "NVIDIA H100 80GB HBM3 (sm_90)"). */
 frl_status frl_ctx_device_name(const frl_ctx* ctx, const char** out_name);
-/* Wait for all queued work on the context's stream. */
+/* Wait for all queued work on the context's stream. On CUDA this is also the sync point of the
+ * device error record: an error an op found on the device without synchronising (an out-of-range
+ * row index in frl_gather_rows / frl_scatter_rows) fails this call with FRL_ERR_ARGUMENT naming the
+ * op and the argument, and the record is cleared. */
 frl_status frl_ctx_synchronize(frl_ctx* ctx);
 /* Bytes currently held by live tensors of this context (for leak checks). */
 frl_status frl_ctx_bytes_in_use(const frl_ctx* ctx, int64_t* out_bytes);
@@ -88,6 +97,9 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 #include "factrl/kl.h"
 #include "factrl/gae.h"
 #include "factrl/pooling.h"
+
+/* Glue ops: add, axpy, scale, fill, cast, row gather / scatter (CPU and CUDA). */
+#include "factrl/glue.h"
 
 /* Model layers (CPU reference; CUDA kernels to come). */
 #include "factrl/attention.h"

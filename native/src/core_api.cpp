@@ -68,6 +68,7 @@ frl_status frl_ctx_destroy(frl_ctx* ctx) {
                  format("context still owns %lld live tensors; destroy them first",
                         static_cast<long long>(ctx->live_tensors.load())));
     ctx->backend->synchronize();
+    frl::release_device_error(ctx);
     delete ctx;
   });
 }
@@ -92,6 +93,7 @@ frl_status frl_ctx_synchronize(frl_ctx* ctx) {
   return guard("frl_ctx_synchronize", [&] {
     frl::check_not_null(ctx, "ctx");
     ctx->backend->synchronize();
+    frl::take_device_error(ctx);
   });
 }
 

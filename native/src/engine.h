@@ -62,6 +62,9 @@ struct frl_ctx {
   std::unique_ptr<frl::Backend> backend;
   std::atomic<int64_t> bytes_in_use{0};
   std::atomic<int64_t> live_tensors{0};
+  // Device error record (frl::DeviceErrorRecord, backend memory) of ops that check their data on
+  // the device without synchronising; allocated on first use, read at frl_ctx_synchronize.
+  void* device_error = nullptr;
 };
 
 struct frl_tensor {
@@ -102,6 +105,23 @@ struct Named {
 // No output is an input or another output: kernels read their inputs while writing outputs (there
 // is no in-place form), so an aliased call gives wrong values silently. Null entries are skipped.
 void check_no_alias(std::initializer_list<Named> outputs, std::initializer_list<Named> inputs);
+
+// ---- device error record ---------------------------------------------------------------------
+// An op that validates data on the device (glue's row indices on CUDA) cannot throw without a host
+// synchronisation, so its kernel writes the first error it sees here (code != 0 claims the record
+// with an atomic compare-and-swap; the other fields follow) and goes on safely. frl_ctx_synchronize,
+// the explicit sync point, reads the record, clears it and throws the error.
+struct DeviceErrorRecord {
+  unsigned long long code;  // DeviceErrorCode; 0 = no error
+  long long entry, value, bound;  // idx[entry] = value is outside [0, bound)
+};
+enum DeviceErrorCode : unsigned long long { kDeviceErrorNone = 0, kDeviceErrorGatherIdx = 1, kDeviceErrorScatterIdx = 2 };
+// The context's record, allocated (zeroed) with its backend on first use.
+DeviceErrorRecord* device_error_record(frl_ctx* ctx);
+// After the stream is synchronised: throws the recorded error, if any, and clears the record.
+void take_device_error(frl_ctx* ctx);
+// Frees the record (context destruction).
+void release_device_error(frl_ctx* ctx) noexcept;
 
 template <typename T>
 inline T* data_as(frl_tensor* t) { return t ? static_cast<T*>(t->data) : nullptr; }
