@@ -17,8 +17,9 @@
  * Conventions:
  *  - dtypes. add / axpy / scale and scatter with FRL_GRAD_ACCUMULATE compute: F32 on the CPU backend
  *    (the fp32 reference), F32 or BF16 on CUDA (math in fp32, one rounding to the storage type per
- *    element). Every tensor of one call shares the dtype (idx aside). fill and cast also take BF16
- *    on the CPU (bf16 is storage there: this is how a bf16 tensor is made and checked on the CPU).
+ *    element). Every tensor of one call shares the dtype (idx aside). fill and cast take F32 or BF16
+ *    on both backends (bf16 is storage on the CPU: this is how a bf16 tensor is made and checked
+ *    there); fill rejects I32.
  *    Gather and scatter with FRL_GRAD_OVERWRITE move rows of any dtype (F32, BF16, I32), src and dst
  *    alike. Index tensors are I32.
  *  - alpha and value may be any float (inf and NaN propagate as the arithmetic says).
