@@ -67,6 +67,17 @@ frl_status frl_token_logprobs(frl_ctx* ctx, const frl_tensor* policy_logits, con
       frl::require(o.t == nullptr || !o.needs_ref || ref_logits != nullptr, FRL_ERR_ARGUMENT,
                    format("argument '%s' was requested but ref_logits is null", o.name));
     }
+    // One pass writes every output while reading the inputs: a tensor given twice would silently
+    // keep only the last quantity written into it.
+    frl::check_no_alias({{logp_policy, "logp_policy"},
+                         {logp_ref, "logp_ref"},
+                         {kl_k1, "kl_k1"},
+                         {kl_k3, "kl_k3"},
+                         {kl_full, "kl_full"},
+                         {entropy, "entropy"},
+                         {lse_policy, "lse_policy"}},
+                        {{policy_logits, "policy_logits"}, {ref_logits, "ref_logits"}, {actions, "actions"},
+                         {mask, "mask"}});
     frl::cpu::KlOutputs out;
     out.logp_policy = frl::data_as<float>(logp_policy);
     out.logp_ref = frl::data_as<float>(logp_ref);
@@ -115,6 +126,10 @@ frl_status frl_token_logprobs_backward(frl_ctx* ctx, const frl_tensor* policy_lo
     frl::check_shape(dlogits, "dlogits", {T, V});
     frl::check_grad_mode(mode, "mode");
     const bool accumulate = mode == FRL_GRAD_ACCUMULATE;
+    // dlogits is written row by row while policy_logits is still read (twice: max, then softmax)
+    frl::check_no_alias({{dlogits, "dlogits"}}, {{policy_logits, "policy_logits"}, {actions, "actions"},
+                                                 {mask, "mask"}, {grad_logp, "grad_logp"},
+                                                 {lse_policy, "lse_policy"}});
     if (T == 0) return;
     if (ctx->backend->kind() == FRL_BACKEND_CPU) {
       const int32_t* a = frl::data_as<int32_t>(actions);

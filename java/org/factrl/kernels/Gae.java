@@ -69,11 +69,12 @@ public final class Gae {
       Native.checkArgument(out != rewards, name, "must not be the same tensor as 'rewards'");
       Native.checkArgument(out != values, name, "must not be the same tensor as 'values'");
     }
-    Native.check(GaeNative.frl_gae(device.handle(), rewards.handle(), values.handle(), mask.handle(),
-        options.gamma(), options.lambda(), advantages.handle(), returns.handle()));
+    Native.check(GaeNative.frl_gae(device.handle(), rewards.handle("rewards"), values.handle("values"),
+        mask.handle("mask"), options.gamma(), options.lambda(), advantages.handle("advantages"),
+        returns.handle("returns")));
     if (options.whiten()) {
-      Native.check(GaeNative.frl_masked_whiten(device.handle(), advantages.handle(), mask.handle(),
-          options.shiftMean() ? 1 : 0, options.eps(), advantages.handle(), null, null));
+      Native.check(GaeNative.frl_masked_whiten(device.handle(), advantages.handle("advantages"), mask.handle("mask"),
+          options.shiftMean() ? 1 : 0, options.eps(), advantages.handle("advantages"), null, null));
     }
   }
 
@@ -99,8 +100,8 @@ public final class Gae {
         Arrays.toString(mask.shape()), Arrays.toString(x.shape()));
     Native.checkArgument(Float.isFinite(eps) && eps >= 0f, "eps", "must be finite and >= 0, got %s", eps);
     try (FloatPointer mean = new FloatPointer(1); FloatPointer std = new FloatPointer(1)) {
-      Native.check(GaeNative.frl_masked_whiten(device.handle(), x.handle(), mask.handle(), shiftMean ? 1 : 0, eps,
-          out.handle(), mean, std));
+      Native.check(GaeNative.frl_masked_whiten(device.handle(), x.handle("x"), mask.handle("mask"),
+          shiftMean ? 1 : 0, eps, out.handle("out"), mean, std));
       return new WhitenStats(mean.get(), std.get());
     }
   }

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import org.factrl.bindings.FactRlCore.frl_tensor;
 import org.factrl.bindings.LoraNative;
 import org.factrl.engine.Device;
+import org.factrl.engine.Native;
 import org.factrl.engine.Tensor;
 
 /**
@@ -52,8 +53,8 @@ public final class LoraMatmul {
       checkArgument(adapter != null, "u", "must be null when the adapter is off");
       s.expect(u, "u", s.n, s.r);
     }
-    check(LoraNative.frl_lora_forward(x.device().handle(), x.handle(), w.handle(), a(adapter), b(adapter),
-        scale(adapter), adapter != null ? 1 : 0, y.handle(), handle(u)));
+    check(LoraNative.frl_lora_forward(x.device().handle(), x.handle("x"), w.handle("w"), a(adapter), b(adapter),
+        scale(adapter), adapter != null ? 1 : 0, y.handle("y"), handle(u, "u")));
   }
 
   /** {@code y = x W^T}: {@link #forward} with the adapter off. */
@@ -93,8 +94,9 @@ public final class LoraMatmul {
         s.expect(dB, "dB", s.m, s.r);
       }
     }
-    check(LoraNative.frl_lora_backward(x.device().handle(), x.handle(), w.handle(), a(adapter), b(adapter),
-        scale(adapter), adapter != null ? 1 : 0, dy.handle(), handle(u), handle(dx), handle(dA), handle(dB),
+    check(LoraNative.frl_lora_backward(x.device().handle(), x.handle("x"), w.handle("w"), a(adapter), b(adapter),
+        scale(adapter), adapter != null ? 1 : 0, dy.handle("dy"), handle(u, "u"), handle(dx, "dx"),
+        handle(dA, "dA"), handle(dB, "dB"),
         mode.flag()));
   }
 
@@ -103,16 +105,16 @@ public final class LoraMatmul {
     backward(x, w, null, dy, null, dx, null, null, GradMode.OVERWRITE);
   }
 
-  private static frl_tensor handle(Tensor t) {
-    return t == null ? null : t.handle();
+  private static frl_tensor handle(Tensor t, String name) {
+    return Native.handleOrNull(t, name);
   }
 
   private static frl_tensor a(LoraAdapter adapter) {
-    return adapter == null ? null : adapter.a().handle();
+    return adapter == null ? null : adapter.a().handle("adapter.a");
   }
 
   private static frl_tensor b(LoraAdapter adapter) {
-    return adapter == null ? null : adapter.b().handle();
+    return adapter == null ? null : adapter.b().handle("adapter.b");
   }
 
   private static float scale(LoraAdapter adapter) {

@@ -91,8 +91,8 @@ public final class RewardHead {
     long[] bsd = checkHidden(hidden, "hidden", weight);
     checkEndIndex(endIndex, hidden, bsd[0]);
     checkTensor(scores, "scores", hidden.device(), DType.F32, bsd[0]);
-    check(PoolingNative.frl_reward_head_forward(hidden.device().handle(), hidden.handle(), endIndex.handle(),
-        weight.handle(), bias.handle(), scores.handle()));
+    check(PoolingNative.frl_reward_head_forward(hidden.device().handle(), hidden.handle("hidden"),
+        endIndex.handle("endIndex"), weight.handle("weight"), bias.handle("bias"), scores.handle("scores")));
   }
 
   /** Computes the scores into a new {@code [B]} F32 tensor on hidden's device (caller closes it). */
@@ -141,8 +141,9 @@ public final class RewardHead {
     checkGradients(hidden, bsd, dHidden, dWeight, dBias);
     Native.checkNotNull(dHiddenMode, "dHiddenMode");
     Native.checkNotNull(paramMode, "paramMode");
-    check(PoolingNative.frl_reward_head_backward(hidden.device().handle(), hidden.handle(), endIndex.handle(),
-        weight.handle(), dScores.handle(), handleOrNull(dHidden), handleOrNull(dWeight), handleOrNull(dBias),
+    check(PoolingNative.frl_reward_head_backward(hidden.device().handle(), hidden.handle("hidden"),
+        endIndex.handle("endIndex"), weight.handle("weight"), dScores.handle("dScores"),
+        handleOrNull(dHidden, "dHidden"), handleOrNull(dWeight, "dWeight"), handleOrNull(dBias, "dBias"),
         dHiddenMode.flag(), paramMode.flag()));
   }
 
@@ -206,7 +207,7 @@ public final class RewardHead {
     }
   }
 
-  static frl_tensor handleOrNull(Tensor t) {
-    return t == null ? null : t.handle();
+  static frl_tensor handleOrNull(Tensor t, String name) {
+    return Native.handleOrNull(t, name);
   }
 }

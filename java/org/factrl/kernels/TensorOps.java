@@ -1,7 +1,9 @@
 package org.factrl.kernels;
 
 import static org.factrl.engine.Native.check;
+import static org.factrl.engine.Native.handle;
 
+import org.factrl.bindings.FactRlCore.frl_ctx;
 import org.factrl.bindings.GlueNative;
 import org.factrl.engine.Native;
 import org.factrl.engine.Tensor;
@@ -36,40 +38,32 @@ public final class TensorOps {
 
   /** {@code y = a + b}, elementwise; equal shapes and dtypes. */
   public static void add(Tensor a, Tensor b, Tensor y) {
-    Native.checkNotNull(a, "a");
-    check(GlueNative.frl_add(a.device().handle(), a.handle(), Native.checkNotNull(b, "b").handle(),
-        Native.checkNotNull(y, "y").handle()));
+    check(GlueNative.frl_add(device(a, "a"), handle(a, "a"), handle(b, "b"), handle(y, "y")));
   }
 
   /** {@code y = y + alpha · x}, elementwise. */
   public static void axpy(float alpha, Tensor x, Tensor y) {
-    Native.checkNotNull(x, "x");
-    check(GlueNative.frl_axpy(x.device().handle(), alpha, x.handle(), Native.checkNotNull(y, "y").handle()));
+    check(GlueNative.frl_axpy(device(x, "x"), alpha, handle(x, "x"), handle(y, "y")));
   }
 
   /** {@code y = alpha · x}, elementwise; y may be x. */
   public static void scale(float alpha, Tensor x, Tensor y) {
-    Native.checkNotNull(x, "x");
-    check(GlueNative.frl_scale(x.device().handle(), alpha, x.handle(), Native.checkNotNull(y, "y").handle()));
+    check(GlueNative.frl_scale(device(x, "x"), alpha, handle(x, "x"), handle(y, "y")));
   }
 
   /** Every element of {@code t} (F32 or BF16) set to {@code value} (rounded to bf16 for BF16). */
   public static void fill(Tensor t, float value) {
-    Native.checkNotNull(t, "t");
-    check(GlueNative.frl_fill(t.device().handle(), t.handle(), value));
+    check(GlueNative.frl_fill(device(t, "t"), handle(t, "t"), value));
   }
 
   /** {@code dst = src} converted to dst's dtype (F32 ↔ BF16; the same dtype copies); equal shapes. */
   public static void cast(Tensor src, Tensor dst) {
-    Native.checkNotNull(src, "src");
-    check(GlueNative.frl_cast(src.device().handle(), src.handle(), Native.checkNotNull(dst, "dst").handle()));
+    check(GlueNative.frl_cast(device(src, "src"), handle(src, "src"), handle(dst, "dst")));
   }
 
   /** {@code dst[i] = src[idx[i]]} for every row i of dst; dst may not be src. */
   public static void gatherRows(Tensor src, Tensor idx, Tensor dst) {
-    Native.checkNotNull(src, "src");
-    check(GlueNative.frl_gather_rows(src.device().handle(), src.handle(), Native.checkNotNull(idx, "idx").handle(),
-        Native.checkNotNull(dst, "dst").handle()));
+    check(GlueNative.frl_gather_rows(device(src, "src"), handle(src, "src"), handle(idx, "idx"), handle(dst, "dst")));
   }
 
   /**
@@ -77,9 +71,13 @@ public final class TensorOps {
    * ({@link GradMode#ACCUMULATE}) for every row i of src; rows of dst not named in idx are untouched.
    */
   public static void scatterRows(Tensor src, Tensor idx, Tensor dst, GradMode mode) {
-    Native.checkNotNull(src, "src");
     Native.checkNotNull(mode, "mode");
-    check(GlueNative.frl_scatter_rows(src.device().handle(), src.handle(), Native.checkNotNull(idx, "idx").handle(),
-        Native.checkNotNull(dst, "dst").handle(), mode.flag()));
+    check(GlueNative.frl_scatter_rows(device(src, "src"), handle(src, "src"), handle(idx, "idx"), handle(dst, "dst"),
+        mode.flag()));
+  }
+
+  // The first tensor's device runs the op; the native side checks that the others live on it.
+  private static frl_ctx device(Tensor t, String argument) {
+    return Native.checkNotNull(t, argument).device().handle();
   }
 }

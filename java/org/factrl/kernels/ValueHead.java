@@ -77,8 +77,8 @@ public final class ValueHead {
     long[] bsd = checkHidden(hidden, "hidden", weight);
     checkMask(mask, hidden, bsd);
     checkTensor(values, "values", hidden.device(), DType.F32, bsd[0], bsd[1]);
-    check(PoolingNative.frl_value_head_forward(hidden.device().handle(), hidden.handle(), handleOrNull(mask),
-        weight.handle(), bias.handle(), values.handle()));
+    check(PoolingNative.frl_value_head_forward(hidden.device().handle(), hidden.handle("hidden"),
+        handleOrNull(mask, "mask"), weight.handle("weight"), bias.handle("bias"), values.handle("values")));
   }
 
   /** Computes the values into a new {@code [B, S]} F32 tensor on hidden's device (caller closes it). */
@@ -127,8 +127,9 @@ public final class ValueHead {
     checkGradients(hidden, bsd, dHidden, dWeight, dBias);
     Native.checkNotNull(dHiddenMode, "dHiddenMode");
     Native.checkNotNull(paramMode, "paramMode");
-    check(PoolingNative.frl_value_head_backward(hidden.device().handle(), hidden.handle(), handleOrNull(mask),
-        weight.handle(), dValues.handle(), handleOrNull(dHidden), handleOrNull(dWeight), handleOrNull(dBias),
+    check(PoolingNative.frl_value_head_backward(hidden.device().handle(), hidden.handle("hidden"),
+        handleOrNull(mask, "mask"), weight.handle("weight"), dValues.handle("dValues"),
+        handleOrNull(dHidden, "dHidden"), handleOrNull(dWeight, "dWeight"), handleOrNull(dBias, "dBias"),
         dHiddenMode.flag(), paramMode.flag()));
   }
 

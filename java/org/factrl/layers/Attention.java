@@ -116,8 +116,8 @@ public final class Attention {
     if (lse != null) {
       checkTensor(lse, "lse", device, lseShape(bshd));
     }
-    check(AttentionNative.frl_attention_forward(device.handle(), q.handle(), k.handle(), v.handle(), flag(),
-        scale, out.handle(), handleOrNull(lse)));
+    check(AttentionNative.frl_attention_forward(device.handle(), q.handle("q"), k.handle("k"), v.handle("v"), flag(),
+        scale, out.handle("out"), handleOrNull(lse, "lse")));
   }
 
   /**
@@ -158,9 +158,9 @@ public final class Attention {
     if (dv != null) {
       checkTensor(dv, "dv", device, bshd);
     }
-    check(AttentionNative.frl_attention_backward(device.handle(), q.handle(), k.handle(), v.handle(),
-        out.handle(), lse.handle(), dOut.handle(), flag(), scale, handleOrNull(dq), handleOrNull(dk),
-        handleOrNull(dv), mode.flag()));
+    check(AttentionNative.frl_attention_backward(device.handle(), q.handle("q"), k.handle("k"), v.handle("v"),
+        out.handle("out"), lse.handle("lse"), dOut.handle("dOut"), flag(), scale, handleOrNull(dq, "dq"),
+        handleOrNull(dk, "dk"), handleOrNull(dv, "dv"), mode.flag()));
   }
 
   @Override
@@ -206,7 +206,7 @@ public final class Attention {
     Native.checkArgument(t.dtype() == DType.F32, name, "must be F32, got %s", t.dtype());
   }
 
-  private static frl_tensor handleOrNull(Tensor t) {
-    return t == null ? null : t.handle();
+  private static frl_tensor handleOrNull(Tensor t, String name) {
+    return Native.handleOrNull(t, name);
   }
 }

@@ -50,8 +50,8 @@ public final class Linear {
   }
 
   public void forward(Tensor x, Tensor y) {
-    check(LayersNative.frl_linear_forward(weight.device().handle(), required(x, "x"), weight.handle(),
-        optional(bias), required(y, "y")));
+    check(LayersNative.frl_linear_forward(weight.device().handle(), required(x, "x"), weight.handle("weight"),
+        optional(bias, "bias"), required(y, "y")));
   }
 
   /**
@@ -74,8 +74,9 @@ public final class Linear {
     Native.checkNotNull(dxMode, "dxMode");
     Native.checkNotNull(paramMode, "paramMode");
     Native.checkArgument(dBias == null || bias != null, "dBias", "given, but the layer has no bias");
-    check(LayersNative.frl_linear_backward(weight.device().handle(), required(x, "x"), weight.handle(),
-        required(dy, "dy"), optional(dx), optional(dWeight), optional(dBias), dxMode.flag(), paramMode.flag()));
+    check(LayersNative.frl_linear_backward(weight.device().handle(), required(x, "x"), weight.handle("weight"),
+        required(dy, "dy"), optional(dx, "dx"), optional(dWeight, "dWeight"), optional(dBias, "dBias"),
+        dxMode.flag(), paramMode.flag()));
   }
 
   @Override

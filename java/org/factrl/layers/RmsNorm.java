@@ -52,8 +52,8 @@ public final class RmsNorm {
   /** {@code y = rmsnorm(x)} (y may be x); {@code rstd [N]} receives 1/rms per row, or is null (inference). */
   public void forward(Tensor x, Tensor y, Tensor rstd) {
     Tensor xs = Native.checkNotNull(x, "x");
-    check(LayersNative.frl_rmsnorm_forward(xs.device().handle(), xs.handle(), weight.handle(), eps,
-        required(y, "y"), optional(rstd)));
+    check(LayersNative.frl_rmsnorm_forward(xs.device().handle(), xs.handle("x"), weight.handle("weight"), eps,
+        required(y, "y"), optional(rstd, "rstd")));
   }
 
   /**
@@ -76,8 +76,8 @@ public final class RmsNorm {
     Tensor xs = Native.checkNotNull(x, "x");
     Native.checkNotNull(dxMode, "dxMode");
     Native.checkNotNull(dWeightMode, "dWeightMode");
-    check(LayersNative.frl_rmsnorm_backward(xs.device().handle(), xs.handle(), weight.handle(),
-        required(rstd, "rstd"), required(dy, "dy"), optional(dx), optional(dWeight), dxMode.flag(),
+    check(LayersNative.frl_rmsnorm_backward(xs.device().handle(), xs.handle("x"), weight.handle("weight"),
+        required(rstd, "rstd"), required(dy, "dy"), optional(dx, "dx"), optional(dWeight, "dWeight"), dxMode.flag(),
         dWeightMode.flag()));
   }
 

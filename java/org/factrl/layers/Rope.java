@@ -57,7 +57,7 @@ public final class Rope {
   private void run(Tensor x, Tensor positions, Tensor y, boolean inverse, GradMode mode) {
     String name = inverse ? "dy" : "x";
     Tensor xs = Native.checkNotNull(x, name);
-    check(LayersNative.frl_rope(xs.device().handle(), xs.handle(), required(positions, "positions"), base,
+    check(LayersNative.frl_rope(xs.device().handle(), xs.handle(name), required(positions, "positions"), base,
         inverse ? 1 : 0, required(y, inverse ? "dx" : "y"), mode.flag()));
   }
 

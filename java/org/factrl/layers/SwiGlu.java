@@ -23,7 +23,8 @@ public final class SwiGlu {
   /** {@code out = silu(a) ∘ b}; out may be a or b. */
   public static void forward(Tensor a, Tensor b, Tensor out) {
     Tensor as = Native.checkNotNull(a, "a");
-    check(LayersNative.frl_swiglu_forward(as.device().handle(), as.handle(), required(b, "b"), required(out, "out")));
+    check(LayersNative.frl_swiglu_forward(as.device().handle(), as.handle("a"), required(b, "b"),
+        required(out, "out")));
   }
 
   /**
@@ -33,7 +34,7 @@ public final class SwiGlu {
   public static void backward(Tensor a, Tensor b, Tensor dOut, Tensor da, Tensor db, GradMode mode) {
     Tensor as = Native.checkNotNull(a, "a");
     Native.checkNotNull(mode, "mode");
-    check(LayersNative.frl_swiglu_backward(as.device().handle(), as.handle(), required(b, "b"),
-        required(dOut, "dout"), optional(da), optional(db), mode.flag()));
+    check(LayersNative.frl_swiglu_backward(as.device().handle(), as.handle("a"), required(b, "b"),
+        required(dOut, "dout"), optional(da, "da"), optional(db, "db"), mode.flag()));
   }
 }

@@ -219,6 +219,10 @@ class TensorOpsTest {
           GlueNative.frl_scatter_rows(cpu.handle(), rows2.handle(), ok.handle(), a.handle(), 2)));
       assertTrue(e.getMessage().contains("'mode'"), e.getMessage());
       assertArrayEquals(new float[12], a.toFloatArray(), 0f, "a failed call writes nothing");
+      Tensor closed = cpu.zeros(DType.F32, 4, 3);
+      closed.close();
+      assertMessage(() -> TensorOps.add(a, closed, b), "'b' is closed");
+      assertMessage(() -> TensorOps.gatherRows(a, ok, closed), "'dst' is closed");
     }
   }
 
