@@ -13,8 +13,8 @@ check(lib): every op on CUDA against the CPU reference, f32 and bf16, small odd 
               bf16 scatter-add: the GPU rounds to bf16 after each add, so k adds into one row
                 (k = the largest repeat count, + 1 for the prefill) give k · 2^-8 · max|ref|.
 bench(lib): y = a + b on 2^26 bf16 elements, and gathering 8192 rows of 4096 bf16 from 32768,
-            ours beside PyTorch (out= preallocated) in the same process; ratio = torch_ms / ours_ms,
-            and our achieved GB/s.
+            ours beside PyTorch (out= preallocated) in the same process, 20 calls between syncs;
+            ratio = torch_ms / ours_ms, and our achieved GB/s.
 
 Run through bench/gpu/run.py. Without a GPU, `python3 bench/gpu/glue_gpu.py --cpu-selftest LIB`
 runs the same comparisons with a second CPU context as the "device" (F32 arithmetic only; the
@@ -231,6 +231,16 @@ def check(lib, device_backend=frl.CUDA):
 
 # ---- benchmarks --------------------------------------------------------------------------------
 
+REPS = 20  # calls between two syncs: a sync (which also reads the device error record) is not per op
+
+
+def _ms_per_call(fn, sync):
+    def loop():
+        for _ in range(REPS):
+            fn()
+    return frl.time_it(loop, sync) / REPS
+
+
 def bench(lib):
     import torch
     frl.declare_glue(lib)
@@ -251,8 +261,8 @@ def bench(lib):
         def ours_add():
             frl.check(lib, lib.frl_add(gpu.handle, a.handle, b.handle, y.handle))
 
-        ours = frl.time_it(ours_add, gpu.sync)
-        theirs = frl.time_it(lambda: torch.add(ta, tb, out=ty), tsync)
+        ours = _ms_per_call(ours_add, gpu.sync)
+        theirs = _ms_per_call(lambda: torch.add(ta, tb, out=ty), tsync)
         rows.append({"name": "glue add bf16 n=2^26", "ours_ms": ours, "torch_ms": theirs, "ratio": theirs / ours,
                      "ours_GBps": 3 * 2 * n / ours / 1e6})
         # gather 8192 rows of 4096 bf16 from 32768 rows (a minibatch take)
@@ -269,8 +279,8 @@ def bench(lib):
         def ours_gather():
             frl.check(lib, lib.frl_gather_rows(gpu.handle, src.handle, idx.handle, dst.handle))
 
-        ours = frl.time_it(ours_gather, gpu.sync)
-        theirs = frl.time_it(lambda: torch.index_select(tsrc, 0, tidx, out=tdst), tsync)
+        ours = _ms_per_call(ours_gather, gpu.sync)
+        theirs = _ms_per_call(lambda: torch.index_select(tsrc, 0, tidx, out=tdst), tsync)
         rows.append({"name": "glue gather_rows bf16 8192 of 32768 x 4096", "ours_ms": ours, "torch_ms": theirs,
                      "ratio": theirs / ours, "ours_GBps": 2 * 2 * m * d / ours / 1e6})
         gpu.sync()
