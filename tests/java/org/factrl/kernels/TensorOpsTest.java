@@ -171,6 +171,40 @@ class TensorOpsTest {
   }
 
   @Test
+  void largeRowOpsTakeTheParallelPathsAndStayExact() {
+    int rows = 300;
+    int n = 500;
+    int width = 300;  // n · width > 2^16: OpenMP over column blocks (scatter-add) and rows (gather)
+    int[] idx = new int[n];
+    java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+    for (int i = 0; i < n; i++) {
+      idx[i] = r.nextInt(rows);  // repeats
+    }
+    float[] table = uniform(21, rows * width, 1f);
+    float[] part = uniform(22, n * width, 1f);
+    float[] g0 = uniform(23, rows * width, 1f);
+    float[] wantGather = new float[n * width];
+    float[] wantAdd = g0.clone();
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(table, idx[i] * width, wantGather, i * width, width);
+      for (int j = 0; j < width; j++) {
+        wantAdd[idx[i] * width + j] += part[i * width + j];  // ascending i, as the kernels add
+      }
+    }
+    try (Device cpu = Device.cpu();
+        Tensor t = cpu.fromFloats(table, rows, width);
+        Tensor ix = cpu.fromInts(idx, n);
+        Tensor taken = cpu.zeros(DType.F32, n, width);
+        Tensor p = cpu.fromFloats(part, n, width);
+        Tensor d = cpu.fromFloats(g0, rows, width)) {
+      TensorOps.gatherRows(t, ix, taken);
+      assertArrayEquals(wantGather, taken.toFloatArray(), 0f, "gather");
+      TensorOps.scatterRows(p, ix, d, GradMode.ACCUMULATE);
+      assertArrayEquals(wantAdd, d.toFloatArray(), 0f, "scatter-add: bitwise the sequential sum");
+    }
+  }
+
+  @Test
   void scatterAppendsToACacheAndSplicesImageFeatures() {
     // A [B·S_max, width] cache; append one token per sequence at positions 2 and 0.
     try (Device cpu = Device.cpu();
