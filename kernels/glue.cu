@@ -1,8 +1,8 @@
 // CUDA kernels of the glue ops (factrl/glue.h). Storage float or bf16 (template parameter T), math
 // in fp32, one rounding per stored element. Memory-bound one-pass kernels: a grid-stride loop of
 // 256-thread blocks, at most kMaxBlocks blocks (enough to fill an H100/H200 several times over).
-// Row indices are checked in the kernel; a bad one skips its row and goes to the context's device
-// error record (engine.h), which frl_ctx_synchronize reads: no host synchronisation here.
+// Row indices are checked in the kernel; a bad one skips its row and is reported to the context's
+// device error flag (device_error.h), which the next sync point reads: no host synchronisation here.
 #include <algorithm>
 #include <cstdint>
 
@@ -16,16 +16,6 @@ constexpr int kThreads = 256;
 constexpr int64_t kMaxBlocks = 4096;
 
 int blocks_for(int64_t n) { return static_cast<int>(std::min<int64_t>(kMaxBlocks, std::max<int64_t>(1, (n + kThreads - 1) / kThreads))); }
-
-// Claims the record for the first error (the compare-and-swap winner), then fills in the details.
-__device__ void record_bad_index(DeviceErrorRecord* rec, unsigned long long code, int64_t entry, int64_t value,
-                                 int64_t bound) {
-  if (atomicCAS(&rec->code, 0ull, code) == 0ull) {
-    rec->entry = entry;
-    rec->value = value;
-    rec->bound = bound;
-  }
-}
 
 // y_i = a_i + b_i
 template <typename T>
@@ -70,7 +60,7 @@ __global__ void gather_rows_kernel(const U* src, const int32_t* idx, U* dst, int
     const int64_t i = e / width, j = e - i * width;
     const int64_t r = idx[i];
     if (r < 0 || r >= R) {
-      if (j == 0) record_bad_index(rec, kDeviceErrorGatherIdx, i, r, R);
+      if (j == 0) report_device_error(rec, kOpGatherRows, i, static_cast<int32_t>(r), R);
       continue;
     }
     dst[e] = src[r * width + j];
@@ -85,7 +75,7 @@ __global__ void scatter_rows_kernel(const U* src, const int32_t* idx, U* dst, in
     const int64_t i = e / width, j = e - i * width;
     const int64_t r = idx[i];
     if (r < 0 || r >= R) {
-      if (j == 0) record_bad_index(rec, kDeviceErrorScatterIdx, i, r, R);
+      if (j == 0) report_device_error(rec, kOpScatterRows, i, static_cast<int32_t>(r), R);
       continue;
     }
     dst[r * width + j] = src[e];
@@ -101,7 +91,7 @@ __global__ void scatter_add_rows_kernel(const T* src, const int32_t* idx, T* dst
     for (int64_t i = 0; i < n; i++) {
       const int64_t r = idx[i];
       if (r < 0 || r >= R) {
-        if (j == 0) record_bad_index(rec, kDeviceErrorScatterIdx, i, r, R);
+        if (j == 0) report_device_error(rec, kOpScatterRows, i, static_cast<int32_t>(r), R);
         continue;
       }
       T* out = dst + r * width + j;
@@ -175,7 +165,7 @@ void cast(const frl_ctx* ctx, frl_dtype src_dtype, const void* src, frl_dtype ds
 void gather_rows(frl_ctx* ctx, size_t elem_bytes, const void* src, const int32_t* idx, void* dst, int64_t n,
                  int64_t R, int64_t width) {
   if (n * width == 0) return;
-  DeviceErrorRecord* rec = device_error_record(ctx);
+  DeviceErrorRecord* rec = cuda_error_record(ctx);
   cudaStream_t st = cuda_stream(ctx);
   const int blocks = blocks_for(n * width);
   if (elem_bytes == 4)
@@ -190,7 +180,7 @@ void gather_rows(frl_ctx* ctx, size_t elem_bytes, const void* src, const int32_t
 void scatter_rows(frl_ctx* ctx, size_t elem_bytes, const void* src, const int32_t* idx, void* dst, int64_t n,
                   int64_t R, int64_t width) {
   if (n * width == 0) return;
-  DeviceErrorRecord* rec = device_error_record(ctx);
+  DeviceErrorRecord* rec = cuda_error_record(ctx);
   cudaStream_t st = cuda_stream(ctx);
   const int blocks = blocks_for(n * width);
   if (elem_bytes == 4)
@@ -205,7 +195,7 @@ void scatter_rows(frl_ctx* ctx, size_t elem_bytes, const void* src, const int32_
 void scatter_add_rows(frl_ctx* ctx, frl_dtype dtype, const void* src, const int32_t* idx, void* dst, int64_t n,
                       int64_t R, int64_t width) {
   if (n * width == 0) return;
-  DeviceErrorRecord* rec = device_error_record(ctx);
+  DeviceErrorRecord* rec = cuda_error_record(ctx);
   cudaStream_t st = cuda_stream(ctx);
   const int blocks = blocks_for(width);
   if (dtype == FRL_BF16)

@@ -21,7 +21,7 @@ void fill(const frl_ctx* ctx, void* t, uint32_t bits, size_t elem_bytes, int64_t
 // F32 -> BF16 (round to nearest even) or BF16 -> F32.
 void cast(const frl_ctx* ctx, frl_dtype src_dtype, const void* src, frl_dtype dst_dtype, void* dst, int64_t n);
 // dst[i, :] = src[idx[i], :]; src has R rows; rows of `width` elements of elem_bytes (4 or 2).
-// An idx[i] outside [0, R) skips row i and is written to the context's device error record.
+// An idx[i] outside [0, R) skips row i and is reported to the context's device error flag.
 void gather_rows(frl_ctx* ctx, size_t elem_bytes, const void* src, const int32_t* idx, void* dst, int64_t n,
                  int64_t R, int64_t width);
 // dst[idx[i], :] = src[i, :] (any dtype, by elem_bytes); dst has R rows. Bad entries as above.

@@ -1,6 +1,7 @@
 // Host launchers of the reward-head pooling / value-head CUDA kernels (kernels/pooling.cu).
 // Plain C++ so that native/src/pooling_api.cpp (compiled by the host compiler) can include it.
-// Arguments are validated by the C API before these run (shapes, dtypes, end_index in [-1, S)).
+// Arguments are validated by the C API before these run (shapes, dtypes); end_index values are
+// checked on the device (a bad one is flagged in the context's error record, read at the next sync).
 // All pointers are device pointers of the context's device; work is queued on its stream.
 #pragma once
 

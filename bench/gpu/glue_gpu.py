@@ -2,9 +2,9 @@
 gather / scatter.
 
 check(lib): every op on CUDA against the CPU reference, f32 and bf16, small odd sizes and one large
-            one (grid-stride loops), repeated scatter indices, and the device error record of an
-            out-of-range index (no error from the op, the next frl_ctx_synchronize names 'idx', then
-            the record is clear). Tolerances:
+            one (grid-stride loops), repeated scatter indices, and the device error flag of an
+            out-of-range index (no error from the op, the next frl_ctx_synchronize names 'idx' and
+            the smallest bad entry, then the flag is clear). Tolerances:
               f32 add, scale, fill, cast, gather, scatter (both modes): exact (the same IEEE
                 operations in the same order; the scatter-add loops i ascending on both backends);
               f32 axpy: 1e-6 · max|ref| (the GPU may fuse y + a·x into one FMA, the CPU need not);
@@ -231,7 +231,7 @@ def check(lib, device_backend=frl.CUDA):
 
 # ---- benchmarks --------------------------------------------------------------------------------
 
-REPS = 20  # calls between two syncs: a sync (which also reads the device error record) is not per op
+REPS = 20  # calls between two syncs: a sync (which also reads the device error flag) is not per op
 
 
 def _ms_per_call(fn, sync):
@@ -285,6 +285,11 @@ def bench(lib):
                      "ratio": theirs / ours, "ours_GBps": 2 * 2 * m * d / ours / 1e6})
         gpu.sync()
     return rows
+
+
+def cpu_check(lib):
+    """run.py --dry-run: the same comparisons with a second CPU context as the device."""
+    return check(lib, device_backend=frl.CPU)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """GPU visit for the reward-head pooling and the per-token value head (factrl/pooling.h).
 
-check(lib): the CUDA kernels (h and dh in f32 and bf16) against the CPU reference at small odd
+check(lib): the CUDA kernels (h and dh in f32 and bf16; the head weights w, bias and their grads
+            always f32: mixed precision over a bf16 model) against the CPU reference at small odd
             shapes, with empty rows, masks, every pair of (dh_mode, dparam_mode) over a random
-            prefill G0 (ACCUMULATE must give G0 + gradient), the end_index error, and bitwise
-            reproducibility of dw / dbias.
+            prefill G0 (ACCUMULATE must give G0 + gradient), the end_index error (flagged on the
+            device, raised at the next sync), and bitwise reproducibility of dw / dbias.
 bench(lib): B=64, S=2048, d=4096, h in bf16 (w, bias, grads f32 on our side):
             reward head forward / backward vs PyTorch gather + linear (autograd for the backward);
             value head forward / backward vs PyTorch linear(d -> 1) over every token; the value
@@ -119,10 +120,45 @@ def check(lib):
         h = gpu.tensor(np.zeros((2, 3, 8), np.float32))
         bad = gpu.tensor(np.array([0, 3], np.int32))
         w, c, s = gpu.tensor(np.zeros(8, np.float32)), gpu.tensor(np.zeros(1, np.float32)), gpu.empty((2,))
+        # No host read in the call (status 0): the device error flag fails the next sync point.
         status = lib.frl_reward_head_forward(gpu.handle, h.handle, bad.handle, w.handle, c.handle, s.handle)
-        msg = lib.frl_last_error().decode()
-        rows.append({"name": "pooling end_index out of range names the row (cuda)", "max_abs_err": 0.0,
-                     "tol": 0.0, "ok": status != 0 and "end_index[1] = 3" in msg})
+        try:
+            gpu.sync()
+            msg = "no error at the sync"
+        except frl.FrlError as e:
+            msg = str(e)
+        rows.append({"name": "pooling end_index out of range names the row at the next sync (cuda)",
+                     "max_abs_err": 0.0, "tol": 0.0,
+                     "ok": status == 0 and "frl_reward_head_forward" in msg and "end_index[1] = 3" in msg,
+                     "message": msg})
+    return rows
+
+
+def cpu_check(lib):
+    """No GPU: both heads on the CPU context against numpy (forward and backward, overwrite)."""
+    _bind(lib)
+    rng = np.random.default_rng(3)
+    B, S, d = 3, 5, 24
+    hv = rng.standard_normal((B, S, d)).astype(np.float32)
+    e = np.array([4, -1, 2], np.int32)
+    mask = (rng.uniform(size=(B, S)) > 0.3).astype(np.int32)
+    w = rng.standard_normal(d).astype(np.float32)
+    c = np.array([0.5], np.float32)
+    g = rng.standard_normal(B).astype(np.float32)
+    gv = rng.standard_normal((B, S)).astype(np.float32)
+    zeros = np.zeros((B, S, d), np.float32)
+    with frl.Ctx(lib, frl.CPU) as cpu:
+        out = _run_heads(lib, cpu, frl.F32, hv, e, mask, w, c, g, gv, zeros, np.zeros(d, np.float32),
+                         np.zeros(1, np.float32), (0, 0))
+    valid = e >= 0
+    want = {"reward scores": np.where(valid, hv[np.arange(B), np.maximum(e, 0)] @ w + c[0], 0.0),
+            "value values": np.where(mask != 0, hv @ w + c[0], 0.0),
+            "reward dw": (g[valid, None] * hv[np.arange(B)[valid], e[valid]]).sum(0),
+            "value dw": ((gv * (mask != 0))[..., None] * hv).sum((0, 1))}
+    rows = []
+    for k, v in want.items():
+        err = float(np.max(np.abs(out[k] - v)))
+        rows.append({"name": f"pooling cpu {k} vs numpy", "max_abs_err": err, "tol": 1e-4, "ok": err <= 1e-4})
     return rows
 
 

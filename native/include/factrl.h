@@ -10,8 +10,14 @@
  *  - Tensors are dense, row-major (last dimension contiguous). On the CPU backend F32 tensors are
  *    fp32; on CUDA, "activation" tensors may be created as BF16 (storage) while kernels accumulate
  *    in fp32. I32 tensors hold indices, lengths and masks.
- *  - Kernels are asynchronous on CUDA (ordered on the context's stream); reads back to the host
- *    synchronise.
+ *  - CUDA: only frl_ctx_synchronize and reads back to host memory (frl_tensor_read_*, outputs a
+ *    call returns to the host) synchronise the host. Kernels, tensor release (memory goes back to
+ *    a stream-ordered pool) and uploads (frl_tensor_write_* copy src to pinned staging before they
+ *    return, so src may be reused at once) are queued on the context's stream. Bad data found by
+ *    a kernel (an index out of range, a malformed mask) is flagged on the device, and the next
+ *    sync point fails with FRL_ERR_ARGUMENT naming the op and the argument, e.g.
+ *    "frl_ctx_synchronize: frl_token_logprobs: argument 'actions': row 3 has token 77 outside
+ *    [0, 50) ...". frl_ctx_bytes_in_use counts live tensors plus what the pool and workspaces keep.
  */
 #ifndef FACTRL_H
 #define FACTRL_H
@@ -62,10 +68,7 @@ frl_status frl_ctx_destroy(frl_ctx* ctx);
 frl_status frl_ctx_backend(const frl_ctx* ctx, frl_backend* out_backend);
 /* Human-readable device name ("cpu (2 threads)", "NVIDIA H100 80GB HBM3 (sm_90)"). */
 frl_status frl_ctx_device_name(const frl_ctx* ctx, const char** out_name);
-/* Wait for all queued work on the context's stream. On CUDA this is also the sync point of the
- * device error record: an error an op found on the device without synchronising (an out-of-range
- * row index in frl_gather_rows / frl_scatter_rows) fails this call with FRL_ERR_ARGUMENT naming the
- * op and the argument, and the record is cleared. */
+/* Wait for all queued work on the context's stream. */
 frl_status frl_ctx_synchronize(frl_ctx* ctx);
 /* Bytes currently held by live tensors of this context (for leak checks). */
 frl_status frl_ctx_bytes_in_use(const frl_ctx* ctx, int64_t* out_bytes);

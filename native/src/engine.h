@@ -40,7 +40,13 @@ class Backend {
   virtual void copy_to_host(void* host_dst, const void* src, size_t bytes) = 0;
   virtual void copy_on_device(void* dst, const void* src, size_t bytes) = 0;
   virtual void zero(void* ptr, size_t bytes) = 0;
+  // Waits for queued work. On CUDA also the point where device-side errors (bad indices flagged by
+  // kernels) are reported: it throws Error(FRL_ERR_ARGUMENT) naming the op and the argument.
+  // copy_to_host is a sync point too. Nothing else synchronises the host.
   virtual void synchronize() = 0;
+  // Device memory the backend keeps beyond live tensors (cached pool blocks, workspaces); counted by
+  // frl_ctx_bytes_in_use. 0 on the CPU.
+  virtual size_t pool_bytes() const { return 0; }
 };
 
 std::unique_ptr<Backend> make_cpu_backend();
@@ -62,9 +68,6 @@ struct frl_ctx {
   std::unique_ptr<frl::Backend> backend;
   std::atomic<int64_t> bytes_in_use{0};
   std::atomic<int64_t> live_tensors{0};
-  // Device error record (frl::DeviceErrorRecord, backend memory) of ops that check their data on
-  // the device without synchronising; allocated on first use, read at frl_ctx_synchronize.
-  void* device_error = nullptr;
 };
 
 struct frl_tensor {
@@ -105,23 +108,6 @@ struct Named {
 // No output is an input or another output: kernels read their inputs while writing outputs (there
 // is no in-place form), so an aliased call gives wrong values silently. Null entries are skipped.
 void check_no_alias(std::initializer_list<Named> outputs, std::initializer_list<Named> inputs);
-
-// ---- device error record ---------------------------------------------------------------------
-// An op that validates data on the device (glue's row indices on CUDA) cannot throw without a host
-// synchronisation, so its kernel writes the first error it sees here (code != 0 claims the record
-// with an atomic compare-and-swap; the other fields follow) and goes on safely. frl_ctx_synchronize,
-// the explicit sync point, reads the record, clears it and throws the error.
-struct DeviceErrorRecord {
-  unsigned long long code;  // DeviceErrorCode; 0 = no error
-  long long entry, value, bound;  // idx[entry] = value is outside [0, bound)
-};
-enum DeviceErrorCode : unsigned long long { kDeviceErrorNone = 0, kDeviceErrorGatherIdx = 1, kDeviceErrorScatterIdx = 2 };
-// The context's record, allocated (zeroed) with its backend on first use.
-DeviceErrorRecord* device_error_record(frl_ctx* ctx);
-// After the stream is synchronised: throws the recorded error, if any, and clears the record.
-void take_device_error(frl_ctx* ctx);
-// Frees the record (context destruction).
-void release_device_error(frl_ctx* ctx) noexcept;
 
 template <typename T>
 inline T* data_as(frl_tensor* t) { return t ? static_cast<T*>(t->data) : nullptr; }

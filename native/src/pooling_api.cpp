@@ -2,8 +2,6 @@
 // checks naming the argument, then dispatch to the CPU reference or the CUDA launchers.
 #include "factrl/pooling.h"
 
-#include <vector>
-
 #include "cpu/pooling_cpu.h"
 #include "engine.h"
 #include "layer_checks.h"
@@ -39,11 +37,12 @@ Dims check_hidden(const frl_ctx* ctx, const frl_tensor* h) {
   return {h->shape[0], h->shape[1], h->shape[2]};
 }
 
-// end_index [B] i32 with every entry in [-1, S): copied to the host (a synchronising read on CUDA).
+// end_index [B] i32 with every entry in [-1, S). The values are checked here on the CPU; on CUDA the
+// launcher checks them on the device (no host read) and a bad one fails the next sync point.
 void check_end_index(const frl_ctx* ctx, const frl_tensor* end_index, const Dims& dims) {
   check_tensor(ctx, end_index, "end_index", {dims.B}, {FRL_I32});
-  std::vector<int32_t> e(static_cast<size_t>(dims.B));
-  if (dims.B > 0) ctx->backend->copy_to_host(e.data(), end_index->data, e.size() * sizeof(int32_t));
+  if (ctx->backend->kind() != FRL_BACKEND_CPU) return;
+  const int32_t* e = frl::data_as<int32_t>(end_index);
   for (int64_t b = 0; b < dims.B; b++) {
     frl::require(e[b] >= -1 && e[b] < dims.S, FRL_ERR_ARGUMENT,
                  format("end_index[%lld] = %d is outside [-1, %lld) (row %lld; -1 marks an empty row)",

@@ -31,10 +31,10 @@
  *    scatter). On the CPU a bad entry fails with FRL_ERR_ARGUMENT naming 'idx' and the entry
  *    ("argument 'idx': idx[3] = 9 is outside [0, 8)") before anything is written. On CUDA the check
  *    runs inside the kernel, without a host synchronisation: a bad entry's row is skipped (nothing
- *    outside the tensors is read or written) and the first one seen is recorded in the context's
- *    device error record; the next frl_ctx_synchronize fails with FRL_ERR_ARGUMENT naming the op,
- *    'idx', the entry and the bound, and clears the record. The outputs of such a call are
- *    undefined.
+ *    outside the tensors is read or written) and reported to the context's device error flag
+ *    (kernels/device_error.h); the next sync point (frl_ctx_synchronize, any host read) fails with
+ *    FRL_ERR_ARGUMENT naming the op, 'idx', the smallest bad entry and the bound. The outputs of
+ *    such a call are undefined.
  *  - Repeated indices in a scatter: FRL_GRAD_ACCUMULATE adds every source row, in ascending i, on
  *    both backends (deterministic; with F32 the CPU and CUDA sums are bitwise equal). With
  *    FRL_GRAD_OVERWRITE the CPU keeps the last row (largest i); on CUDA one of them, unspecified.

@@ -27,10 +27,11 @@
  * Errors: a NULL required argument, tensors of another context, shape/dtype mismatches (naming
  * the argument) → FRL_ERR_ARGUMENT / FRL_ERR_SHAPE. An action outside [0, V) on a valid row →
  * FRL_ERR_ARGUMENT "argument 'actions': row t has token a outside [0, V)". On the CPU this is
- * checked before anything is written. On CUDA the kernel flags the first bad row on the device and
- * the launcher reads the flag back (one 4-byte copy and a stream synchronisation per call); the
- * kernel clamps the action into range while it runs, so the outputs of such a call are undefined
- * but no memory outside the tensors is read or written.
+ * checked before anything is written. On CUDA the call does not synchronise: the kernel flags the
+ * smallest bad row in the context's device error record and clamps the action into range (the
+ * outputs of such a call are undefined, but no memory outside the tensors is read or written); the
+ * next sync point (frl_ctx_synchronize, or any host read of a tensor) then fails with
+ * "frl_token_logprobs: argument 'actions': row t has token a outside [0, V) ...".
  */
 #ifndef FACTRL_KL_H
 #define FACTRL_KL_H

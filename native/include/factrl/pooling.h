@@ -9,13 +9,17 @@
  *
  * Conventions shared by the four entry points:
  *  - dtypes: w, bias, scores / values and every gradient except dh are F32. h is F32 on the CPU
- *    backend; on CUDA, h and dh may each be F32 or BF16 (storage), all arithmetic is fp32.
+ *    backend; on CUDA, h and dh may each be F32 or BF16 (storage), all arithmetic is fp32 — the
+ *    head weights stay f32 over a bf16 model (mixed precision: a small update is not lost).
  *    end_index and mask are I32.
  *  - end_index [B]: the position of the last real token of row b, in [0, S). The value -1 marks an
  *    empty (all-padding) row: its score is 0 (not the bias), and it contributes no gradient to
  *    dh, w or bias. Any other value (< -1 or >= S) fails with FRL_ERR_ARGUMENT and a message that
- *    names 'end_index' and the row, e.g. "end_index[3] = 9 is outside [-1, 8)". On CUDA this check
- *    reads end_index back to the host (B int32, one small synchronous copy).
+ *    names 'end_index' and the row, e.g. "end_index[3] = 9 is outside [-1, 8)". On the CPU this
+ *    call fails. On CUDA nothing is read back (no host synchronisation): a device kernel flags the
+ *    smallest bad row, the kernels treat it as empty, and the next sync point (frl_ctx_synchronize
+ *    or a host read) fails with "frl_reward_head_forward: argument 'end_index': end_index[3] = 9 is
+ *    outside [-1, 8) ...".
  *  - mask [B, S] (value head, may be NULL = every position valid): nonzero = valid token. A masked
  *    position gets value 0, its dvalues entry is ignored, and it contributes no gradient.
  *  - Backward outputs dh, dw, dbias may each be NULL (that gradient is not computed). Two modes

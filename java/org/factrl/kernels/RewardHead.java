@@ -26,8 +26,9 @@ import org.factrl.engine.Tensor;
  *   <li>{@code endIndex} e: {@code [B]} I32, the position of the last real token of row b, in
  *       {@code [0, S)}. <b>{@code -1} marks an empty (all-padding) row</b>: its score is 0 (not the
  *       bias) and it contributes no gradient anywhere. Any other value outside {@code [0, S)} is
- *       rejected with a {@link FactRlException} naming {@code end_index} and the row (on CUDA this check
- *       reads the B indices back to the host: one small synchronising copy per call). See
+ *       rejected with a {@link FactRlException} naming {@code end_index} and the row (on CUDA the
+ *       indices are checked on the device, with no host sync: the error is raised at the next
+ *       {@link org.factrl.engine.Device#synchronize()} or host read). See
  *       {@link #endIndexFromLengths(int...)} for right-padded batches.
  *   <li>{@link #weight()} w: {@code [d]} F32; {@link #bias()} c: {@code [1]} F32 (trainable).
  *   <li>scores, dScores: {@code [B]} F32. Gradients dWeight {@code [d]}, dBias {@code [1]} F32;

@@ -28,8 +28,8 @@ import org.factrl.engine.Tensor;
  * rows of any dtype. Rows are along the first dimension: {@code src [R, ...]} and {@code dst [n, ...]}
  * share every later dimension, {@code idx} is {@code [n]} I32. An index outside {@code [0, R)} throws
  * {@link org.factrl.engine.FactRlException} naming {@code idx} on the CPU; on CUDA the kernel records
- * it on the device and the next {@link org.factrl.engine.Device#synchronize()} throws it (no host
- * synchronisation per op). Repeated scatter indices: ACCUMULATE adds all rows in ascending order;
+ * it on the device and the next sync point ({@link org.factrl.engine.Device#synchronize()} or a read
+ * to the host) throws it (no host synchronisation per op). Repeated scatter indices: ACCUMULATE adds all rows in ascending order;
  * OVERWRITE keeps the last on the CPU, an unspecified one on CUDA. Every tensor must live on one
  * device; the native side checks shapes and dtypes and names the argument.
  */
