@@ -43,6 +43,12 @@ typedef enum frl_dtype { FRL_F32 = 0, FRL_BF16 = 1, FRL_I32 = 2 } frl_dtype;
 
 #define FRL_MAX_DIMS 4
 
+/* What a gradient output (or a scatter) does with what its tensor holds: FRL_GRAD_OVERWRITE
+ * replaces it, FRL_GRAD_ACCUMULATE adds into it (q/k/v or gate/up gradients summed into one dx,
+ * weight gradients summed over micro-batches). Passed as an int `*_mode` argument; any other value
+ * fails with FRL_ERR_ARGUMENT naming the argument. */
+enum { FRL_GRAD_OVERWRITE = 0, FRL_GRAD_ACCUMULATE = 1 };
+
 typedef struct frl_ctx frl_ctx;
 typedef struct frl_tensor frl_tensor;
 
@@ -94,6 +100,9 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 #include "factrl/kl.h"
 #include "factrl/gae.h"
 #include "factrl/pooling.h"
+
+/* Glue ops: add, axpy, scale, fill, cast, row gather / scatter (CPU and CUDA). */
+#include "factrl/glue.h"
 
 /* Model layers (CPU reference; CUDA kernels to come). */
 #include "factrl/attention.h"
