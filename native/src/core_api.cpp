@@ -71,8 +71,7 @@ frl_status frl_ctx_destroy(frl_ctx* ctx) {
     frl::require(ctx->live_containers.load() == 0, FRL_ERR_ARGUMENT,
                  format("context still owns %lld live parameter blobs or activation arenas; destroy them first",
                         static_cast<long long>(ctx->live_containers.load())));
-    ctx->backend->synchronize();
-    delete ctx;
+    delete ctx;  // the backend's destructor waits for queued work (and reports no device error)
   });
 }
 
@@ -103,7 +102,7 @@ frl_status frl_ctx_bytes_in_use(const frl_ctx* ctx, int64_t* out_bytes) {
   return guard("frl_ctx_bytes_in_use", [&] {
     frl::check_not_null(ctx, "ctx");
     frl::check_not_null(out_bytes, "out_bytes");
-    *out_bytes = ctx->bytes_in_use.load() + ctx->backend->extra_bytes();
+    *out_bytes = ctx->bytes_in_use.load() + static_cast<int64_t>(ctx->backend->pool_bytes());
   });
 }
 

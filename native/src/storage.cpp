@@ -31,8 +31,7 @@ void release_storage(frl_storage* s, const char* what) {
   require(s->views == 0, FRL_ERR_ARGUMENT,
           format("%s has %lld live views; close them first", what, static_cast<long long>(s->views)));
   frl_ctx* ctx = s->ctx;
-  ctx->backend->synchronize();  // a queued kernel may still read it
-  ctx->backend->release(s->base);
+  ctx->backend->release(s->base);  // stream-ordered on CUDA: no sync, queued kernels still see it
   ctx->bytes_in_use -= static_cast<int64_t>(s->bytes);
   delete s;
 }

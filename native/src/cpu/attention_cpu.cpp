@@ -125,7 +125,8 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
 // over i in that fixed order.
 void attention_backward(const float* q, const float* k, const float* v, const float* out,
                         const float* lse, const float* dout, float* dq, float* dk, float* dv,
-                        int64_t B, int64_t S, int64_t H, int64_t D, bool causal, float scale) {
+                        int64_t B, int64_t S, int64_t H, int64_t D, bool causal, float scale,
+                        bool accumulate) {
   if (dq == nullptr && dk == nullptr && dv == nullptr) return;
   const bool need_ds = dq != nullptr || dk != nullptr;
   const int64_t stride = H * D;
@@ -142,9 +143,10 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
         const float* kb = k + head;
         const float* vb = v + head;
         const float* lse_bh = lse + (b * H + h) * S;
-        // This (b, h) alone writes dk[b, :, h, :] and dv[b, :, h, :]: zero them, then accumulate.
-        if (dk != nullptr) zero_head(dk + head, S, stride, D);
-        if (dv != nullptr) zero_head(dv + head, S, stride, D);
+        // This (b, h) alone writes dk[b, :, h, :] and dv[b, :, h, :]: zero them (unless adding into
+        // the caller's contents), then accumulate.
+        if (dk != nullptr && !accumulate) zero_head(dk + head, S, stride, D);
+        if (dv != nullptr && !accumulate) zero_head(dv + head, S, stride, D);
         for (int64_t i = 0; i < S; i++) {
           const int64_t row = head + i * stride;  // offset of [b, i, h, :]
           const float* qi = q + row;
@@ -163,7 +165,7 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
           for (int64_t j = 0; j < T; j++) ds[j] = p[j] * (dot(doi, vb + j * stride, D) - d_i);
           if (dq != nullptr) {
             float* dqi = dq + row;
-            std::memset(dqi, 0, static_cast<size_t>(D) * sizeof(float));
+            if (!accumulate) std::memset(dqi, 0, static_cast<size_t>(D) * sizeof(float));
             for (int64_t j = 0; j < T; j++) axpy(dqi, scale * ds[j], kb + j * stride, D);
           }
           if (dk != nullptr) {

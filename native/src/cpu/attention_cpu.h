@@ -18,7 +18,8 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
 // recomputing P_ij = exp(scale · q_i · k_j − lse_i) from the saved lse.
 void attention_backward(const float* q, const float* k, const float* v, const float* out,
                         const float* lse, const float* dout, float* dq, float* dk, float* dv,
-                        int64_t B, int64_t S, int64_t H, int64_t D, bool causal, float scale);
+                        int64_t B, int64_t S, int64_t H, int64_t D, bool causal, float scale,
+                        bool accumulate);
 
 }  // namespace cpu
 }  // namespace frl

@@ -18,17 +18,18 @@ struct LinearLd {
 void linear_forward(const float* x, const float* W, const float* b, float* y, int64_t N, int64_t K, int64_t M,
                     const LinearLd& ld);
 
-// dx (+)= g W, dW (+)= gᵀ x, db (+)= Σ_n g[n]; each output may be null. (ld.y is dy's row stride.)
+// dx (+)= g W (added when dx_accumulate), dW (+)= gᵀ x, db (+)= Σ_n g[n] (added when
+// dparam_accumulate); each output may be null. (ld.y is dy's row stride.)
 void linear_backward(const float* x, const float* W, const float* dy, float* dx, float* dW, float* db, int64_t N,
-                     int64_t K, int64_t M, bool accumulate, const LinearLd& ld);
+                     int64_t K, int64_t M, bool dx_accumulate, bool dparam_accumulate, const LinearLd& ld);
 
 inline void linear_forward(const float* x, const float* W, const float* b, float* y, int64_t N, int64_t K,
                            int64_t M) {
   linear_forward(x, W, b, y, N, K, M, LinearLd::dense(K, M));
 }
 inline void linear_backward(const float* x, const float* W, const float* dy, float* dx, float* dW, float* db,
-                            int64_t N, int64_t K, int64_t M, bool accumulate) {
-  linear_backward(x, W, dy, dx, dW, db, N, K, M, accumulate, LinearLd::dense(K, M));
+                            int64_t N, int64_t K, int64_t M, bool dx_accumulate, bool dparam_accumulate) {
+  linear_backward(x, W, dy, dx, dW, db, N, K, M, dx_accumulate, dparam_accumulate, LinearLd::dense(K, M));
 }
 
 }  // namespace cpu

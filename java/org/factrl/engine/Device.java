@@ -74,7 +74,12 @@ public final class Device implements AutoCloseable {
     return name;
   }
 
-  /** Waits for queued work (a no-op on the CPU). */
+  /**
+   * Waits for queued work (a no-op on the CPU). On CUDA this (like every host read of a tensor) is
+   * the point where errors that kernels flagged on the device since the last sync point are
+   * reported — e.g. a token id outside the vocabulary: it throws {@link FactRlException} naming the
+   * op and the argument; the CUDA ops themselves never wait for the GPU.
+   */
   public void synchronize() {
     check(FactRlCore.frl_ctx_synchronize(handle()));
   }
