@@ -8,6 +8,12 @@ void check_f32(const frl_ctx* ctx, const frl_tensor* t, const char* name) {
   check_dtype(t, name, {FRL_F32});
 }
 
+int64_t check_f32_rows_view(const frl_ctx* ctx, const frl_tensor* t, const char* name) {
+  check_view(ctx, t, name);
+  check_dtype(t, name, {FRL_F32});
+  return row_stride(t, name);
+}
+
 void check_same_shape(const frl_tensor* t, const char* name, const frl_tensor* ref, const char* ref_name) {
   check_not_null(t, name);
   bool same = t->ndim == ref->ndim;

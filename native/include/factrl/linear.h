@@ -15,7 +15,11 @@
  * a new step starts with OVERWRITE). db is
  * summed over rows in ascending order (reproducible). This layer has no CUDA path yet: on a CUDA
  * context both calls fail with FRL_ERR_UNAVAILABLE. No output may be an input or another output
- * (FRL_ERR_ARGUMENT naming both).
+ * (FRL_ERR_ARGUMENT naming both, or saying the views overlap).
+ *
+ * Views (factrl/view.h): x, W, y, dy, dx and dW may be row-contiguous views — last-dimension
+ * stride 1, leading dimensions collapsing to one row stride >= the width — e.g. a column slice
+ * [N, K] of an [N, K'] buffer; the GEMMs read them in place. b and db must be contiguous.
  */
 #ifndef FACTRL_LINEAR_H
 #define FACTRL_LINEAR_H

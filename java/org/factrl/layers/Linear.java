@@ -19,6 +19,12 @@ import org.factrl.kernels.GradMode;
  *
  * <p>{@code x [..., K]}, {@code W [M, K]} (nn.Linear layout), {@code b [M]} or none, {@code y [..., M]};
  * F32 on one CPU device (no CUDA path yet). Immutable; the tensors stay owned by the caller.
+ *
+ * <p>Views: {@code x}, {@code W}, {@code y}, {@code dy}, {@code dx} and {@code dW} may be
+ * row-contiguous views — e.g. {@code buffer.narrow(1, offset, width)}, a column slice of a wider
+ * buffer (q/k/v written side by side) — read in place by the GEMMs; {@code b} and {@code db} must be
+ * contiguous. Other views throw {@link org.factrl.engine.FactRlException} naming the argument, and
+ * an output that overlaps an input or another output in the same storage is rejected.
  */
 public final class Linear {
   private final Tensor weight;
