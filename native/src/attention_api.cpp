@@ -104,7 +104,7 @@ frl_status frl_attention_backward(frl_ctx* ctx, const frl_tensor* q, const frl_t
                                  frl::data_as<float>(out), frl::data_as<float>(lse),
                                  frl::data_as<float>(dout), frl::data_as<float>(dq),
                                  frl::data_as<float>(dk), frl::data_as<float>(dv), dims.B, dims.S,
-                                 dims.H, dims.D, causal != 0, scale);
+                                 dims.H, dims.D, causal != 0, scale, /*accumulate=*/false);
   });
 }
 
