@@ -90,6 +90,16 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
   std::unique_ptr<float[]> vt(new float[want_ds ? attention_packed_floats(B, S, H, D) : 0]);
   a.kt = kt.get();
   a.vt = vt.get();
+  // With at least 4 heads per thread, one task per head does the whole backward (5 GEMM tiles per
+  // block pair, not 7); with fewer, the two passes split heads into blocks to feed every thread.
+  // Both schedules give the same bits (attention_kernels.h), so the thread count cannot change them.
+  std::unique_ptr<float[]> dq_heads;
+  const int threads = a.parallel ? max_threads() : 1;
+  if (dq != nullptr && (dk != nullptr || dv != nullptr) && B * H >= 4 * static_cast<int64_t>(threads)) {
+    dq_heads.reset(new float[static_cast<size_t>(threads) * attention_round_up(S, kAttentionBlock) *
+                             attention_round_up(D, kAttentionPad)]);
+    a.dq_heads = dq_heads.get();
+  }
   a.q = q;
   a.k = k;
   a.v = v;

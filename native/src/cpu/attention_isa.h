@@ -22,7 +22,7 @@ static inline int64_t attention_round_up(int64_t x, int64_t m) { return (x + m -
 static inline int64_t attention_scratch_floats(int64_t D) {
   const int64_t Dp = attention_round_up(D, kAttentionPad);
   const int64_t B = kAttentionBlock;
-  return attention_round_up(4 * B * Dp + 2 * B * B + 2 * B, kAttentionPad);
+  return attention_round_up(5 * B * Dp + 2 * B * B + 2 * B, kAttentionPad);
 }
 
 // Floats of one packed copy of k or v: [B, H, blocks, D, 64] (keys padded to whole blocks).
@@ -44,6 +44,7 @@ struct AttentionArgs {
   float* delta;       // [B, H, S]: rowsum(dout ∘ out), scratch of the backward
   float* kt;          // attention_packed_floats: scale · k, transposed per key block
   float* vt;          // attention_packed_floats: v, transposed per key block (backward)
+  float* dq_heads;    // backward, one task per head: threads × [S rounded up to 64][Dp], else null
   float* scratch;     // threads × scratch_stride floats
   int64_t scratch_stride;
   int64_t B, S, H, D;

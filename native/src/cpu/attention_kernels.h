@@ -196,12 +196,13 @@ inline float max_row(const float* s, int64_t cols) {
 }
 
 struct Scratch {
-  float *rows1, *rows2, *acc1, *acc2, *s, *dp, *m, *l;
+  float *rows1, *rows2, *rows3, *acc1, *acc2, *s, *dp, *m, *l;
   Scratch(float* base, int64_t D) {
     const int64_t Dp = attention_round_up(D, kAttentionPad);
     rows1 = base;
     rows2 = rows1 + kBlk * Dp;
-    acc1 = rows2 + kBlk * Dp;
+    rows3 = rows2 + kBlk * Dp;
+    acc1 = rows3 + kBlk * Dp;
     acc2 = acc1 + kBlk * Dp;
     s = acc2 + kBlk * Dp;
     dp = s + kBlk * kBlk;
@@ -363,6 +364,44 @@ void dkdv_block(const AttentionArgs& a, int64_t b, int64_t h, int64_t kb, Scratc
   if (want_dv) write_rows(a, a.dv, b, h, j0, nk, w.acc2);
 }
 
+// The whole backward of one head in one task (5 GEMM tiles per block pair instead of 7), for calls
+// with enough heads to keep every thread busy. Key blocks outer, query tiles inner: dK_j and dV_j
+// sum over i ascending, dQ_i (in the thread's [S][Dp] buffer dq_head) over j ascending, with the
+// same GEMM calls as passes 1 and 2: the bits are those of the two-pass schedule.
+template <class V>
+void head_backward(const AttentionArgs& a, int64_t b, int64_t h, float* dq_head, Scratch w) {
+  const int64_t S = a.S, H = a.H, D = a.D, stride = H * D, Dp = attention_round_up(D, kAttentionPad);
+  const int64_t tiles = (S + kBlk - 1) / kBlk;
+  const bool want_dk = a.dk != nullptr, want_dv = a.dv != nullptr;
+  const float* kh = a.k + (b * S * H + h) * D;
+  for (int64_t kb = 0; kb < tiles; kb++) {
+    const int64_t j0 = kb * kBlk, nk = min64(kBlk, S - j0);
+    int64_t ldk;
+    const float* kr = rows_operand(w.rows3, kh + j0 * stride, stride, nk, D, Dp, &ldk);
+    bool first = true;
+    for (int64_t qt = a.causal ? kb : 0; qt < tiles; qt++) {
+      const int64_t i0 = qt * kBlk, nq = min64(kBlk, S - i0);
+      const int64_t row0 = ((b * S + i0) * H + h) * D;
+      probabilities<V>(a, b, h, i0, nq, kb, true, w);
+      if (want_dv) {
+        int64_t ldo;
+        const float* dor = rows_operand(w.rows1, a.dout + row0, stride, nq, D, Dp, &ldo);
+        gemm<V>(nk, Dp, nq, w.s, 1, kBlk, dor, ldo, w.acc2, Dp, !first);
+      }
+      if (want_dk) {
+        int64_t ldq;
+        const float* qr = rows_operand(w.rows2, a.q + row0, stride, nq, D, Dp, &ldq);
+        gemm<V>(nk, Dp, nq, w.dp, 1, kBlk, qr, ldq, w.acc1, Dp, !first);
+      }
+      gemm<V>(nq, Dp, nk, w.dp, kBlk, 1, kr, ldk, dq_head + i0 * Dp, Dp, kb > 0);
+      first = false;
+    }
+    if (want_dk) write_rows(a, a.dk, b, h, j0, nk, w.acc1);
+    if (want_dv) write_rows(a, a.dv, b, h, j0, nk, w.acc2);
+  }
+  write_rows(a, a.dq, b, h, 0, S, dq_head);
+}
+
 template <class V>
 void backward(const AttentionArgs& a) {
   const int64_t tiles = (a.S + kBlk - 1) / kBlk;
@@ -382,6 +421,17 @@ void backward(const AttentionArgs& a) {
         }
       }
     }
+  }
+  if (a.dq_heads != nullptr) {  // one task per head (the dispatcher saw enough heads and dq + dk/dv)
+#pragma omp parallel for collapse(2) schedule(dynamic, 1) if (a.parallel)
+    for (int64_t b = 0; b < a.B; b++) {
+      for (int64_t h = 0; h < a.H; h++) {
+        const int64_t t = omp_get_thread_num();
+        head_backward<V>(a, b, h, a.dq_heads + t * attention_round_up(a.S, kBlk) * attention_round_up(D, kAttentionPad),
+                         Scratch(thread_scratch(a), D));
+      }
+    }
+    return;
   }
   if (a.dq != nullptr) {
 #pragma omp parallel for collapse(3) schedule(dynamic, 1) if (a.parallel)
