@@ -19,9 +19,12 @@
 //  - backward pass 2: one task per (b, h, key block) owns dk and dv of its rows, looping over the
 //    query tiles that see it. P and dP are recomputed in both passes (7 GEMM tiles per block pair
 //    instead of 5): the price of parallel, atomic-free, thread-count-independent dK/dV.
+//  - backward, when there are >= 4 heads per thread (the dispatcher decides): one task per head
+//    does both passes' work in one sweep (5 GEMM tiles per block pair), with the same GEMM calls in
+//    the same order per output element: the same bits as the two passes.
 //
 // Packed once per pass (AttentionArgs::kt, vt): every key block transposed, [D][64] (kt times scale),
-// the B operand of the score tiles. Per-thread scratch (attention_scratch_floats): rows1, rows2
+// the B operand of the score tiles. Per-thread scratch (attention_scratch_floats): rows1..rows3
 // [64][Dp] (row blocks packed when D is not a multiple of 16), acc1, acc2 [64][Dp] (output
 // accumulators), s, dp [64][64] (score tiles), m, l [64] (softmax state).
 
@@ -31,7 +34,7 @@ inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 // ---- exp ------------------------------------------------------------------------------------------
 // exp(x) = 2^n · exp(r), n = round(x / ln 2), r = x − n ln 2 in [−ln2/2, ln2/2] (ln 2 split in a
-// high part exact in float and a low part), exp(r) by the Cephes degree-7 polynomial
+// high part exact in float and a low part), exp(r) by the Cephes polynomial
 // 1 + r + r²·(c0 + c1 r + … + c5 r⁵): about 1 ulp. Inputs below ln(FLT_MIN) ≈ −87.34 give 0 (so −inf,
 // a masked score, gives exactly 0); inputs are clamped at 88 (our inputs are ≤ 0 up to rounding).
 template <class V>
