@@ -44,6 +44,18 @@ def load(path=None):
     return lib
 
 
+def declare_glue(lib):
+    """ctypes signatures of the glue ops (native/include/factrl/glue.h); floats need them declared."""
+    P, F, I = ctypes.c_void_p, ctypes.c_float, ctypes.c_int
+    for name, argtypes in (("frl_add", [P, P, P, P]), ("frl_axpy", [P, F, P, P]), ("frl_scale", [P, F, P, P]),
+                           ("frl_fill", [P, P, F]), ("frl_cast", [P, P, P]), ("frl_gather_rows", [P, P, P, P]),
+                           ("frl_scatter_rows", [P, P, P, P, I])):
+        fn = getattr(lib, name)
+        fn.argtypes = argtypes
+        fn.restype = ctypes.c_int
+    return lib
+
+
 def check(lib, status):
     if status != 0:
         raise FrlError(lib.frl_last_error().decode())

@@ -10,8 +10,14 @@
  *  - Tensors are dense, row-major (last dimension contiguous). On the CPU backend F32 tensors are
  *    fp32; on CUDA, "activation" tensors may be created as BF16 (storage) while kernels accumulate
  *    in fp32. I32 tensors hold indices, lengths and masks.
- *  - Kernels are asynchronous on CUDA (ordered on the context's stream); reads back to the host
- *    synchronise.
+ *  - CUDA: only frl_ctx_synchronize and reads back to host memory (frl_tensor_read_*, outputs a
+ *    call returns to the host) synchronise the host. Kernels, tensor release (memory goes back to
+ *    a stream-ordered pool) and uploads (frl_tensor_write_* copy src to pinned staging before they
+ *    return, so src may be reused at once) are queued on the context's stream. Bad data found by
+ *    a kernel (an index out of range, a malformed mask) is flagged on the device, and the next
+ *    sync point fails with FRL_ERR_ARGUMENT naming the op and the argument, e.g.
+ *    "frl_ctx_synchronize: frl_token_logprobs: argument 'actions': row 3 has token 77 outside
+ *    [0, 50) ...". frl_ctx_bytes_in_use counts live tensors plus what the pool and workspaces keep.
  */
 #ifndef FACTRL_H
 #define FACTRL_H
@@ -36,6 +42,12 @@ typedef enum frl_backend { FRL_BACKEND_CPU = 0, FRL_BACKEND_CUDA = 1 } frl_backe
 typedef enum frl_dtype { FRL_F32 = 0, FRL_BF16 = 1, FRL_I32 = 2 } frl_dtype;
 
 #define FRL_MAX_DIMS 4
+
+/* What a gradient output (or a scatter) does with what its tensor holds: FRL_GRAD_OVERWRITE
+ * replaces it, FRL_GRAD_ACCUMULATE adds into it (q/k/v or gate/up gradients summed into one dx,
+ * weight gradients summed over micro-batches). Passed as an int `*_mode` argument; any other value
+ * fails with FRL_ERR_ARGUMENT naming the argument. */
+enum { FRL_GRAD_OVERWRITE = 0, FRL_GRAD_ACCUMULATE = 1 };
 
 typedef struct frl_ctx frl_ctx;
 typedef struct frl_tensor frl_tensor;
@@ -88,6 +100,9 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 #include "factrl/kl.h"
 #include "factrl/gae.h"
 #include "factrl/pooling.h"
+
+/* Glue ops: add, axpy, scale, fill, cast, row gather / scatter (CPU and CUDA). */
+#include "factrl/glue.h"
 
 /* Model layers (CPU reference; CUDA kernels to come). */
 #include "factrl/attention.h"

@@ -67,8 +67,7 @@ frl_status frl_ctx_destroy(frl_ctx* ctx) {
     frl::require(ctx->live_tensors.load() == 0, FRL_ERR_ARGUMENT,
                  format("context still owns %lld live tensors; destroy them first",
                         static_cast<long long>(ctx->live_tensors.load())));
-    ctx->backend->synchronize();
-    delete ctx;
+    delete ctx;  // the backend's destructor waits for queued work (and reports no device error)
   });
 }
 
@@ -99,7 +98,7 @@ frl_status frl_ctx_bytes_in_use(const frl_ctx* ctx, int64_t* out_bytes) {
   return guard("frl_ctx_bytes_in_use", [&] {
     frl::check_not_null(ctx, "ctx");
     frl::check_not_null(out_bytes, "out_bytes");
-    *out_bytes = ctx->bytes_in_use.load();
+    *out_bytes = ctx->bytes_in_use.load() + static_cast<int64_t>(ctx->backend->pool_bytes());
   });
 }
 
@@ -138,8 +137,7 @@ frl_status frl_tensor_destroy(frl_tensor* t) {
   return guard("frl_tensor_destroy", [&] {
     frl::check_not_null(t, "tensor");
     frl_ctx* ctx = t->ctx;
-    ctx->backend->synchronize();  // a queued kernel may still read it
-    ctx->backend->release(t->data);
+    ctx->backend->release(t->data);  // stream-ordered on CUDA: no sync, queued kernels still see it
     ctx->bytes_in_use -= static_cast<int64_t>(t->numel * frl::dtype_size(t->dtype));
     ctx->live_tensors--;
     delete t;

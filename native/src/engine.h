@@ -40,7 +40,13 @@ class Backend {
   virtual void copy_to_host(void* host_dst, const void* src, size_t bytes) = 0;
   virtual void copy_on_device(void* dst, const void* src, size_t bytes) = 0;
   virtual void zero(void* ptr, size_t bytes) = 0;
+  // Waits for queued work. On CUDA also the point where device-side errors (bad indices flagged by
+  // kernels) are reported: it throws Error(FRL_ERR_ARGUMENT) naming the op and the argument.
+  // copy_to_host is a sync point too. Nothing else synchronises the host.
   virtual void synchronize() = 0;
+  // Device memory the backend keeps beyond live tensors (cached pool blocks, workspaces); counted by
+  // frl_ctx_bytes_in_use. 0 on the CPU.
+  virtual size_t pool_bytes() const { return 0; }
 };
 
 std::unique_ptr<Backend> make_cpu_backend();

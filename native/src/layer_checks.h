@@ -23,7 +23,7 @@ Rows check_rows(const frl_tensor* t, const char* name);
 // The layer runs only on the CPU backend so far: FRL_ERR_UNAVAILABLE on any other.
 void require_cpu_backend(const frl_ctx* ctx, const char* layer);
 
-// accumulate is 0 or 1.
-void check_accumulate_flag(int accumulate);
+// A gradient output's mode (factrl.h): FRL_GRAD_OVERWRITE or FRL_GRAD_ACCUMULATE; names the argument.
+void check_grad_mode(int mode, const char* name);
 
 }  // namespace frl

@@ -56,7 +56,7 @@ frl_status frl_linear_forward(frl_ctx* ctx, const frl_tensor* x, const frl_tenso
 }
 
 frl_status frl_linear_backward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* W, const frl_tensor* dy,
-                               frl_tensor* dx, frl_tensor* dW, frl_tensor* db, int accumulate) {
+                               frl_tensor* dx, frl_tensor* dW, frl_tensor* db, int dx_mode, int dparam_mode) {
   return frl::guard("frl_linear_backward", [&] {
     frl::check_not_null(ctx, "ctx");
     const Dims d = check_x_w(ctx, x, W);
@@ -73,12 +73,13 @@ frl_status frl_linear_backward(frl_ctx* ctx, const frl_tensor* x, const frl_tens
       frl::check_f32(ctx, db, "db");
       frl::check_shape(db, "db", {d.M});
     }
-    frl::check_accumulate_flag(accumulate);
+    frl::check_grad_mode(dx_mode, "dx_mode");
+    frl::check_grad_mode(dparam_mode, "dparam_mode");
     frl::check_no_alias({{dx, "dx"}, {dW, "dW"}, {db, "db"}}, {{x, "x"}, {W, "W"}, {dy, "dy"}});
     frl::require_cpu_backend(ctx, "linear");
     frl::cpu::linear_backward(frl::data_as<float>(x), frl::data_as<float>(W), frl::data_as<float>(dy),
                               frl::data_as<float>(dx), frl::data_as<float>(dW), frl::data_as<float>(db), d.N, d.K,
-                              d.M, accumulate != 0);
+                              d.M, dx_mode == FRL_GRAD_ACCUMULATE, dparam_mode == FRL_GRAD_ACCUMULATE);
   });
 }
 

@@ -47,14 +47,18 @@ Dims check_base(const frl_ctx* ctx, const frl_tensor* x, const frl_tensor* W, fr
   return {x->shape[0], x->shape[1], W->shape[0], 0};
 }
 
+// The adapter A [r, K], B [M, r]: F32 (the only dtype on the CPU; f32 master weights over a bf16 base
+// on CUDA) or the activation dtype; A and B share one dtype.
 int64_t check_adapter(const frl_ctx* ctx, const frl_tensor* A, const frl_tensor* B, frl_dtype dt, const Dims& d) {
   frl::check_not_null(A, "A");
   frl::check_shape(A, "A", {-1, d.K});
   int64_t r = A->shape[0];
   frl::require(r >= 1, FRL_ERR_SHAPE, format("argument 'A' has rank r = %lld, expected r >= 1",
                                              static_cast<long long>(r)));
-  check_tensor(ctx, A, "A", dt, {r, d.K});
-  check_tensor(ctx, B, "B", dt, {d.M, r});
+  frl::check_context(ctx, A, "A");
+  if (dt == FRL_F32) frl::check_dtype(A, "A", {FRL_F32});
+  else frl::check_dtype(A, "A", {FRL_F32, dt});
+  check_tensor(ctx, B, "B", A->dtype, {d.M, r});
   return r;
 }
 

@@ -20,17 +20,17 @@ void linear_forward(const float* x, const float* W, const float* b, float* y, in
 }
 
 void linear_backward(const float* x, const float* W, const float* g, float* dx, float* dW, float* db, int64_t N,
-                     int64_t K, int64_t M, bool accumulate) {
+                     int64_t K, int64_t M, bool dx_accumulate, bool dparam_accumulate) {
   if (dx) {
     GemmSegment gw{{g, M, 1}, {W, K, 1}, M, 1.0f};  // g [N,M] . W [M,K]
-    gemm(N, K, &gw, 1, dx, K, accumulate);
+    gemm(N, K, &gw, 1, dx, K, dx_accumulate);
   }
   if (dW) {
     GemmSegment gx{{g, 1, M}, {x, K, 1}, N, 1.0f};  // gᵀ(m,n) = g[n*M+m], times x [N,K]
-    gemm(M, K, &gx, 1, dW, K, accumulate);
+    gemm(M, K, &gx, 1, dW, K, dparam_accumulate);
   }
   if (db) {
-    column_sum(N, M, db, accumulate, [&](int64_t n, int64_t m0, int64_t width, float* acc) {
+    column_sum(N, M, db, dparam_accumulate, [&](int64_t n, int64_t m0, int64_t width, float* acc) {
       const float* gn = g + n * M + m0;
 #pragma omp simd
       for (int64_t m = 0; m < width; m++) acc[m] += gn[m];

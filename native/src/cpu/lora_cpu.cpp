@@ -164,7 +164,7 @@ void lora_forward(const float* x, const float* W, const float* A, const float* B
 }
 
 // v  = g B                        (v[n,i] = sum_m g[n,m] B[m,i])
-// dx = g W + s v A = [g | s v] . [W ; A]
+// dx (+)= g W + s v A = [g | s v] . [W ; A]
 // dA = s v^T x                    (dA[i,k] = s sum_n v[n,i] x[n,k])
 // dB = s g^T u                    (dB[m,i] = s sum_n g[n,m] u[n,i])
 void lora_backward(const float* x, const float* W, const float* A, const float* B, float scale,
@@ -172,7 +172,7 @@ void lora_backward(const float* x, const float* W, const float* A, const float* 
                    int64_t r, float* dx, float* dA, float* dB, bool accumulate) {
   GemmSegment base{{g, M, 1}, {W, K, 1}, M, 1.0f};  // g [N,M] . W [M,K]
   if (!use_adapter) {
-    if (dx) gemm(N, K, &base, 1, dx, K, false);
+    if (dx) gemm(N, K, &base, 1, dx, K, accumulate);
     return;
   }
   std::vector<float> v(static_cast<size_t>(N * r));
@@ -180,7 +180,7 @@ void lora_backward(const float* x, const float* W, const float* A, const float* 
   gemm(N, r, &up, 1, v.data(), r, false);
   if (dx) {
     GemmSegment segs[2] = {base, {{v.data(), r, 1}, {A, K, 1}, r, scale}};  // + s v . A
-    gemm(N, K, segs, 2, dx, K, false);
+    gemm(N, K, segs, 2, dx, K, accumulate);
   }
   if (dA) {
     GemmSegment s{{v.data(), 1, r}, {x, K, 1}, N, scale};  // v^T(i,n) = v[n*r+i]

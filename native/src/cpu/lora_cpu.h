@@ -29,7 +29,8 @@ void gemm(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, in
 void lora_forward(const float* x, const float* W, const float* A, const float* B, float scale,
                   bool use_adapter, int64_t N, int64_t K, int64_t M, int64_t r, float* y, float* u_out);
 
-// v = g B; dx = g W + s v A; dA (+)= s v^T x; dB (+)= s g^T u. Null outputs are skipped.
+// v = g B; dx (+)= g W + s v A; dA (+)= s v^T x; dB (+)= s g^T u (added into when accumulate).
+// Null outputs are skipped.
 void lora_backward(const float* x, const float* W, const float* A, const float* B, float scale,
                    bool use_adapter, const float* dy, const float* u, int64_t N, int64_t K, int64_t M,
                    int64_t r, float* dx, float* dA, float* dB, bool accumulate);

@@ -1,9 +1,14 @@
 package org.factrl.cli;
 
-import java.util.List;
+import com.google.common.collect.ImmutableSet;
+import java.io.PrintStream;
 
-/** One {@code bin/factrl} subcommand. */
-public interface Command {
+/**
+ * One {@code bin/factrl} subcommand. It declares its options; {@link Main} parses the command line
+ * against them ({@link Options}), so an unknown option or a stray argument is a usage error for
+ * every command, including one that takes no options.
+ */
+interface Command {
   /** The word after {@code bin/factrl}. */
   String name();
 
@@ -15,9 +20,20 @@ public interface Command {
     return "usage: bin/factrl " + name() + "   (no options)";
   }
 
+  /** Options that take a value ({@code --name VALUE}), names without "--". */
+  default ImmutableSet<String> valuedOptions() {
+    return ImmutableSet.of();
+  }
+
+  /** Options without a value, names without "--". */
+  default ImmutableSet<String> flags() {
+    return ImmutableSet.of();
+  }
+
   /**
-   * Runs with the remaining arguments ({@code --help} never reaches it); returns the process exit
-   * code. A command line it cannot run is a {@link UsageException} (exit 2).
+   * Runs with the parsed options ({@code --help} never reaches it), printing to {@code out} and
+   * {@code err}; returns the process exit code. A command line it cannot run is a {@link
+   * UsageException} (exit 2).
    */
-  int run(List<String> args) throws Exception;
+  int run(Options options, PrintStream out, PrintStream err) throws Exception;
 }

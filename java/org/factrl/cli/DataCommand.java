@@ -1,8 +1,8 @@
 package org.factrl.cli;
 
 import com.google.common.collect.ImmutableSet;
+import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.List;
 import org.factrl.data.dataset.DataSetSummary;
 import org.factrl.data.dataset.ShapesDataSetWriter;
 import org.factrl.data.shapes.SceneGenerator;
@@ -11,12 +11,14 @@ import org.factrl.data.shapes.SceneGenerator;
 final class DataCommand implements Command {
   static final String USAGE = """
       usage: bin/factrl data --out DIR [--scenes N] [--seed S] [--image-size PX] [--overwrite]
-        --out DIR         folder to create (must not exist, be empty, or be a data set with --overwrite)
+        --out DIR         folder to create (must not exist or be empty; with --overwrite it may also be a
+                          data set written here before, holding nothing but its own files)
         --scenes N        number of scenes (at most %d), split 50/20/20/10 into SFT / reward model / RL / eval
                           (default 1000)
         --seed S          generator seed; the same seed writes byte-identical files (default 0)
         --image-size PX   image side in pixels, 16..1024 (default %d)
-        --overwrite       replace an existing data set at DIR""".formatted(ShapesDataSetWriter.MAX_SCENES,
+        --overwrite       replace the data set at DIR (refused if DIR holds any file that is not the data
+                          set's own, as its manifest and SHA256SUMS list them)""".formatted(ShapesDataSetWriter.MAX_SCENES,
           SceneGenerator.DEFAULT_IMAGE_SIZE);
 
   @Override
@@ -35,9 +37,17 @@ final class DataCommand implements Command {
   }
 
   @Override
-  public int run(List<String> args) {
-    Options o = Options.parse(args, ImmutableSet.of("out", "scenes", "seed", "image-size"),
-        ImmutableSet.of("overwrite"));
+  public ImmutableSet<String> valuedOptions() {
+    return ImmutableSet.of("out", "scenes", "seed", "image-size");
+  }
+
+  @Override
+  public ImmutableSet<String> flags() {
+    return ImmutableSet.of("overwrite");
+  }
+
+  @Override
+  public int run(Options o, PrintStream stdout, PrintStream stderr) {
     Path out = Path.of(o.required("out"));
     ShapesDataSetWriter writer;
     try {
@@ -46,12 +56,13 @@ final class DataCommand implements Command {
           .seed(o.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE))
           .imageSize((int) o.integer("image-size", SceneGenerator.DEFAULT_IMAGE_SIZE, 16, 1024))
           .overwrite(o.flag("overwrite"))
+          .notices(line -> stderr.println("factrl data: " + line))
           .build();
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
     DataSetSummary summary = writer.write(out);
-    System.out.println(summary.describe());
+    stdout.println(summary.describe());
     return 0;
   }
 }

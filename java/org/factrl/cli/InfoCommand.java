@@ -1,6 +1,6 @@
 package org.factrl.cli;
 
-import java.util.List;
+import java.io.PrintStream;
 import org.bytedeco.javacpp.Loader;
 import org.factrl.bindings.FactRlCore;
 import org.factrl.engine.Device;
@@ -18,14 +18,14 @@ final class InfoCommand implements Command {
   }
 
   @Override
-  public int run(List<String> args) {
+  public int run(Options options, PrintStream out, PrintStream err) {
     Loader.load(FactRlCore.class);
-    System.out.println("factrl native engine " + FactRlCore.frl_version().getString());
-    System.out.println("  CUDA backend built in: " + (Device.builtWithCuda() ? "yes" : "no")
+    out.println("factrl native engine " + FactRlCore.frl_version().getString());
+    out.println("  CUDA backend built in: " + (Device.builtWithCuda() ? "yes" : "no")
         + (FactRlCore.frl_built_with_cublas() != 0 ? " (cuBLAS)" : ""));
-    System.out.println("  CUDA devices usable:   " + Device.cudaDeviceCount());
+    out.println("  CUDA devices usable:   " + Device.cudaDeviceCount());
     try (Device d = Device.best()) {
-      System.out.println("  default device:        " + d);
+      out.println("  default device:        " + d);
     }
     return 0;
   }

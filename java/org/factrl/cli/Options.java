@@ -9,13 +9,15 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The options of one command: {@code --name value}, {@code --name=value} and bare flags. Anything
- * not declared, a missing value, a repeated option or a malformed number is a {@link
- * UsageException} naming the option.
+ * The options of one command: {@code --name value}, {@code --name=value} and bare flags, plus
+ * {@code -h} / {@code --help} for every command. Anything not declared (an unknown option, a
+ * positional argument), a missing value, a repeated option or a malformed number is a {@link
+ * UsageException} naming it: no command ignores part of its command line.
  */
 final class Options {
   private final Map<String, String> values = new HashMap<>();
   private final Set<String> flags = new HashSet<>();
+  private boolean help;
 
   private Options() {}
 
@@ -24,6 +26,10 @@ final class Options {
     Options o = new Options();
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
+      if (a.equals("-h") || a.equals("--help")) {
+        o.help = true;
+        continue;
+      }
       if (!a.startsWith("--") || a.length() == 2) {
         throw new UsageException("unexpected argument '" + a + "'");
       }
@@ -50,12 +56,17 @@ final class Options {
           throw new UsageException("--" + name + " given twice");
         }
       } else {
-        throw new UsageException("unknown option --" + name + " (known: "
-            + String.join(", ", ImmutableSet.<String>builder().addAll(valued).addAll(flagNames).build().stream()
-                .sorted().map(n -> "--" + n).toList()) + ")");
+        ImmutableSet<String> known = ImmutableSet.<String>builder().addAll(valued).addAll(flagNames).build();
+        throw new UsageException("unknown option --" + name + (known.isEmpty() ? " (it takes no options)"
+            : " (known: " + String.join(", ", known.stream().sorted().map(n -> "--" + n).toList()) + ")"));
       }
     }
     return o;
+  }
+
+  /** Whether {@code -h} or {@code --help} was given. */
+  boolean helpRequested() {
+    return help;
   }
 
   boolean flag(String name) {

@@ -1,8 +1,8 @@
 package org.factrl.cli;
 
 import com.google.common.collect.ImmutableSet;
+import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.List;
 import org.factrl.data.dataset.DataSetSummary;
 import org.factrl.data.dataset.ShapesDataSetWriter;
 import org.factrl.engine.Device;
@@ -15,8 +15,10 @@ import org.factrl.engine.Device;
 final class PipelineCommand implements Command {
   static final String USAGE = """
       usage: bin/factrl pipeline [--run DIR] [--scenes N] [--seed S]
-        --run DIR    folder for the run's data, checkpoints and metrics (default runs/pipeline)
-        --scenes N   shapes-world scenes of the built-in data set (default 1000)
+        --run DIR    folder for the run's data, checkpoints and metrics (default runs/pipeline); the data
+                     set goes to DIR/data, which is reused or replaced only if it is a data set a
+                     run wrote and holds nothing else
+        --scenes N   shapes-world scenes of the built-in data set, at least 10 (default 1000)
         --seed S     seed of the data and of training (default 0)""";
 
   @Override
@@ -35,32 +37,37 @@ final class PipelineCommand implements Command {
   }
 
   @Override
-  public int run(List<String> args) throws Exception {
-    Options o = Options.parse(args, ImmutableSet.of("run", "scenes", "seed"), ImmutableSet.of());
+  public ImmutableSet<String> valuedOptions() {
+    return ImmutableSet.of("run", "scenes", "seed");
+  }
+
+  @Override
+  public int run(Options o, PrintStream out, PrintStream err) {
     Path run = Path.of(o.value("run").orElse("runs/pipeline"));
     ShapesDataSetWriter data;
     try {
       data = ShapesDataSetWriter.builder()
           .scenes((int) o.integer("scenes", 1000, 1, ShapesDataSetWriter.MAX_SCENES))
           .seed(o.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE))
-          .overwrite(true)
+          .overwrite(true) // only ever a data set a run wrote: the writer proves it before replacing
+          .notices(line -> err.println("factrl pipeline: " + line))
           .build();
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
     try (Device device = Device.best()) {
-      System.out.println("[pipeline] device: " + device);
-      KernelSelfCheck.run(device, System.out);
+      out.println("[pipeline] device: " + device);
+      KernelSelfCheck.run(device, out);
     }
 
     Path dataDir = run.resolve("data");
     if (data.wroteAlready(dataDir)) {
-      System.out.println("[pipeline] data: reusing " + dataDir + " (same settings)");
+      out.println("[pipeline] data: reusing " + dataDir + " (same settings)");
     } else {
       DataSetSummary summary = data.write(dataDir);
-      System.out.println("[pipeline] " + summary.describe().replace("\n", "\n[pipeline] "));
+      out.println("[pipeline] " + summary.describe().replace("\n", "\n[pipeline] "));
     }
-    System.out.println("[pipeline] stages not built yet: SFT, reward model, PPO, eval"
+    out.println("[pipeline] stages not built yet: SFT, reward model, PPO, eval"
         + " (see the open issues); nothing was trained.");
     return 0;
   }

@@ -74,12 +74,17 @@ public final class Device implements AutoCloseable {
     return name;
   }
 
-  /** Waits for queued work (a no-op on the CPU). */
+  /**
+   * Waits for queued work (a no-op on the CPU). On CUDA this (like every host read of a tensor) is
+   * the point where errors that kernels flagged on the device since the last sync point are
+   * reported — e.g. a token id outside the vocabulary: it throws {@link FactRlException} naming the
+   * op and the argument; the CUDA ops themselves never wait for the GPU.
+   */
   public void synchronize() {
     check(FactRlCore.frl_ctx_synchronize(handle()));
   }
 
-  /** Bytes held by this device's live tensors. */
+  /** Bytes held by this device's live tensors, plus on CUDA the memory pool's cached blocks and workspaces. */
   public long bytesInUse() {
     try (LongPointer out = new LongPointer(1)) {
       check(FactRlCore.frl_ctx_bytes_in_use(handle(), out));

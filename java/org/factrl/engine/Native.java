@@ -1,6 +1,7 @@
 package org.factrl.engine;
 
 import org.factrl.bindings.FactRlCore;
+import org.factrl.bindings.FactRlCore.frl_tensor;
 
 /**
  * Turns native statuses into {@link FactRlException}s. For the kernel wrappers in other packages;
@@ -32,5 +33,18 @@ public final class Native {
       throw new FactRlException(FactRlException.Status.ARGUMENT, "argument '" + argument + "' is null");
     }
     return value;
+  }
+
+  /**
+   * The native handle of a required tensor argument: null or closed is an error naming
+   * {@code argument}.
+   */
+  public static frl_tensor handle(Tensor t, String argument) {
+    return checkNotNull(t, argument).handle(argument);
+  }
+
+  /** The native handle of an optional tensor argument (null stays null); closed names {@code argument}. */
+  public static frl_tensor handleOrNull(Tensor t, String argument) {
+    return t == null ? null : t.handle(argument);
   }
 }

@@ -61,7 +61,10 @@ public final class Tensor implements AutoCloseable {
     return shape.clone();
   }
 
+  /** The size of dimension {@code i}, {@code 0 <= i < ndim()}. */
   public long dim(int i) {
+    Native.checkArgument(i >= 0 && i < shape.length, "i", "dimension %d is out of range for the %d-D tensor %s", i,
+        shape.length, Arrays.toString(shape));
     return shape[i];
   }
 
@@ -98,6 +101,7 @@ public final class Tensor implements AutoCloseable {
    */
   public void write(long offset, FloatPointer src, long count) {
     Native.checkNotNull(src, "src");
+    checkRange(offset, count);
     checkExtent(src, "src", count);
     check(FactRlCore.frl_tensor_write_f32(handle(), offset, src, count));
   }
@@ -108,8 +112,18 @@ public final class Tensor implements AutoCloseable {
    */
   public void read(long offset, FloatPointer dst, long count) {
     Native.checkNotNull(dst, "dst");
+    checkRange(offset, count);
     checkExtent(dst, "dst", count);
     check(FactRlCore.frl_tensor_read_f32(handle(), offset, dst, count));
+  }
+
+  // The native side checks the range too, but cannot say which Java argument is wrong.
+  private void checkRange(long offset, long count) {
+    Native.checkArgument(offset >= 0 && offset <= numel, "offset", "%d is outside the tensor %s of %d elements",
+        offset, Arrays.toString(shape), numel);
+    Native.checkArgument(count >= 0 && count <= numel - offset, "count",
+        "%d values from offset %d pass the end of the tensor %s of %d elements", count, offset,
+        Arrays.toString(shape), numel);
   }
 
   // The native side only sees an address: a count past the pointer's memory would read or write
@@ -150,7 +164,22 @@ public final class Tensor implements AutoCloseable {
   /** Copies {@code src} (same dtype and size, any device) into this tensor. */
   public void copyFrom(Tensor src) {
     Native.checkNotNull(src, "src");
-    check(FactRlCore.frl_tensor_copy(handle(), src.handle()));
+    Native.checkArgument(src.dtype == dtype && src.numel == numel, "src",
+        "is %s %s (%d elements); this tensor is %s %s (%d elements)", src.dtype, Arrays.toString(src.shape),
+        src.numel, dtype, Arrays.toString(shape), numel);
+    check(FactRlCore.frl_tensor_copy(handle(), src.handle("src")));
+  }
+
+  /**
+   * The native handle of this tensor passed as {@code argument} of an operation; when it is closed,
+   * the error names that argument ("argument 'x' is closed"), as every other argument check does.
+   */
+  public frl_tensor handle(String argument) {
+    if (handle == null) {
+      throw new FactRlException(FactRlException.Status.ARGUMENT,
+          "argument '" + argument + "' is closed (tensor " + Arrays.toString(shape) + " " + dtype + ")");
+    }
+    return handle;
   }
 
   /** The native handle, for kernel wrappers. Throws if closed. */

@@ -30,8 +30,9 @@ import org.factrl.engine.Tensor;
  * Padded positions stay 0. With no valid token the output is all zeros; with one valid token the
  * variance is defined as 0 (so the token becomes 0, or stays itself without the shift): never NaN.
  *
- * <p>Outputs are overwritten, never accumulated. On CUDA a GAE call synchronises the stream once
- * (to report a bad mask). All methods are stateless and thread-compatible.
+ * <p>Outputs are overwritten, never accumulated. On CUDA a GAE call does not synchronise: a bad mask
+ * row is flagged on the device and raised at the next {@link org.factrl.engine.Device#synchronize()}
+ * or host read. All methods are stateless and thread-compatible.
  */
 public final class Gae {
   private Gae() {}
@@ -69,11 +70,12 @@ public final class Gae {
       Native.checkArgument(out != rewards, name, "must not be the same tensor as 'rewards'");
       Native.checkArgument(out != values, name, "must not be the same tensor as 'values'");
     }
-    Native.check(GaeNative.frl_gae(device.handle(), rewards.handle(), values.handle(), mask.handle(),
-        options.gamma(), options.lambda(), advantages.handle(), returns.handle()));
+    Native.check(GaeNative.frl_gae(device.handle(), rewards.handle("rewards"), values.handle("values"),
+        mask.handle("mask"), options.gamma(), options.lambda(), advantages.handle("advantages"),
+        returns.handle("returns")));
     if (options.whiten()) {
-      Native.check(GaeNative.frl_masked_whiten(device.handle(), advantages.handle(), mask.handle(),
-          options.shiftMean() ? 1 : 0, options.eps(), advantages.handle(), null, null));
+      Native.check(GaeNative.frl_masked_whiten(device.handle(), advantages.handle("advantages"), mask.handle("mask"),
+          options.shiftMean() ? 1 : 0, options.eps(), advantages.handle("advantages"), null, null));
     }
   }
 
@@ -99,8 +101,8 @@ public final class Gae {
         Arrays.toString(mask.shape()), Arrays.toString(x.shape()));
     Native.checkArgument(Float.isFinite(eps) && eps >= 0f, "eps", "must be finite and >= 0, got %s", eps);
     try (FloatPointer mean = new FloatPointer(1); FloatPointer std = new FloatPointer(1)) {
-      Native.check(GaeNative.frl_masked_whiten(device.handle(), x.handle(), mask.handle(), shiftMean ? 1 : 0, eps,
-          out.handle(), mean, std));
+      Native.check(GaeNative.frl_masked_whiten(device.handle(), x.handle("x"), mask.handle("mask"),
+          shiftMean ? 1 : 0, eps, out.handle("out"), mean, std));
       return new WhitenStats(mean.get(), std.get());
     }
   }

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import org.factrl.bindings.FactRlCore.frl_tensor;
 import org.factrl.bindings.LoraNative;
 import org.factrl.engine.Device;
+import org.factrl.engine.Native;
 import org.factrl.engine.Tensor;
 
 /**
@@ -24,15 +25,18 @@ import org.factrl.engine.Tensor;
  *              dA = s v^T x,  dB = s g^T u              (W gets no gradient)
  * </pre>
  *
- * <p>What is written: {@code y}, {@code u} and {@code dx} are always overwritten. {@code dA} and
- * {@code dB} are overwritten with {@link GradMode#OVERWRITE} or added into with
- * {@link GradMode#ACCUMULATE} (gradient accumulation over micro-batches). Optional outputs may be
+ * <p>What is written: {@code y} and {@code u} are always overwritten. The gradients {@code dx},
+ * {@code dA} and {@code dB} are overwritten with {@link GradMode#OVERWRITE} or added into with
+ * {@link GradMode#ACCUMULATE} ({@code dx}: the q/k/v or gate/up projections of one input add into one
+ * gradient; {@code dA}/{@code dB}: accumulation over micro-batches). Optional outputs may be
  * {@code null}: {@code u} in the forward (inference; a workspace holds it), {@code dx} (first layer),
  * {@code dA}, {@code dB}; {@code u} is required when {@code dB} is requested.
  *
- * <p>Dtypes: F32 everywhere on the CPU. On CUDA the activations and weights share one dtype, F32
- * (exact SIMT kernels) or BF16 (tensor cores, fp32 accumulation), and {@code dA}/{@code dB} may be F32
- * or that dtype. The CUDA calls are asynchronous on the device's stream.
+ * <p>Dtypes: F32 everywhere on the CPU. On CUDA {@code x}, {@code w} and the activations share one
+ * dtype, F32 (exact SIMT kernels) or BF16 (cuBLASLt or tensor cores, fp32 accumulation); the adapter
+ * ({@code A}, {@code B}) is that dtype or F32 over a BF16 base (f32 master weights, cast to bf16 for
+ * the products), and {@code dA}/{@code dB} may be F32 or the activation dtype. The CUDA calls are
+ * asynchronous on the device's stream.
  *
  * <p>Argument problems throw {@link org.factrl.engine.FactRlException} naming the argument (Java-side
  * checks of nulls, ranks, widths and devices; the native library re-checks everything, dtypes too).
@@ -52,8 +56,8 @@ public final class LoraMatmul {
       checkArgument(adapter != null, "u", "must be null when the adapter is off");
       s.expect(u, "u", s.n, s.r);
     }
-    check(LoraNative.frl_lora_forward(x.device().handle(), x.handle(), w.handle(), a(adapter), b(adapter),
-        scale(adapter), adapter != null ? 1 : 0, y.handle(), handle(u)));
+    check(LoraNative.frl_lora_forward(x.device().handle(), x.handle("x"), w.handle("w"), a(adapter), b(adapter),
+        scale(adapter), adapter != null ? 1 : 0, y.handle("y"), handle(u, "u")));
   }
 
   /** {@code y = x W^T}: {@link #forward} with the adapter off. */
@@ -62,10 +66,10 @@ public final class LoraMatmul {
   }
 
   /**
-   * The backward of {@link #forward}: {@code dx = g W + s (g B) A} (overwritten, skipped when null),
-   * {@code dA = s (g B)^T x} and {@code dB = s g^T u} (each skipped when null, else overwritten or
-   * accumulated per {@code mode}). With a null adapter only {@code dx = g W} is computed and {@code u},
-   * {@code dA}, {@code dB} must be null.
+   * The backward of {@link #forward}: {@code dx = g W + s (g B) A}, {@code dA = s (g B)^T x} and
+   * {@code dB = s g^T u}, each skipped when null, else overwritten or accumulated per {@code mode}.
+   * With a null adapter only {@code dx = g W} is computed and {@code u}, {@code dA}, {@code dB} must
+   * be null.
    */
   public static void backward(Tensor x, Tensor w, LoraAdapter adapter, Tensor dy, Tensor u, Tensor dx,
       Tensor dA, Tensor dB, GradMode mode) {
@@ -93,8 +97,9 @@ public final class LoraMatmul {
         s.expect(dB, "dB", s.m, s.r);
       }
     }
-    check(LoraNative.frl_lora_backward(x.device().handle(), x.handle(), w.handle(), a(adapter), b(adapter),
-        scale(adapter), adapter != null ? 1 : 0, dy.handle(), handle(u), handle(dx), handle(dA), handle(dB),
+    check(LoraNative.frl_lora_backward(x.device().handle(), x.handle("x"), w.handle("w"), a(adapter), b(adapter),
+        scale(adapter), adapter != null ? 1 : 0, dy.handle("dy"), handle(u, "u"), handle(dx, "dx"),
+        handle(dA, "dA"), handle(dB, "dB"),
         mode.flag()));
   }
 
@@ -103,16 +108,16 @@ public final class LoraMatmul {
     backward(x, w, null, dy, null, dx, null, null, GradMode.OVERWRITE);
   }
 
-  private static frl_tensor handle(Tensor t) {
-    return t == null ? null : t.handle();
+  private static frl_tensor handle(Tensor t, String name) {
+    return Native.handleOrNull(t, name);
   }
 
   private static frl_tensor a(LoraAdapter adapter) {
-    return adapter == null ? null : adapter.a().handle();
+    return adapter == null ? null : adapter.a().handle("adapter.a");
   }
 
   private static frl_tensor b(LoraAdapter adapter) {
-    return adapter == null ? null : adapter.b().handle();
+    return adapter == null ? null : adapter.b().handle("adapter.b");
   }
 
   private static float scale(LoraAdapter adapter) {

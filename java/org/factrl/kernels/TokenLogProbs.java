@@ -7,6 +7,7 @@ import com.google.common.collect.Maps;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.factrl.bindings.FactRlCore.frl_tensor;
@@ -37,7 +38,9 @@ import org.factrl.engine.Tensor;
  *   LSE_POLICY = logsumexp(zp)                 (pass it to backward to save a pass)
  * </pre>
  * Masked rows give 0 in every output, and their actions are never read. A valid row whose action is
- * outside {@code [0, V)} raises a {@link FactRlException} naming {@code actions} and the row. Very
+ * outside {@code [0, V)} raises a {@link FactRlException} naming {@code actions} and the row (on the
+ * CPU from the call; on CUDA, which never waits for the GPU inside a call, from the next
+ * {@link org.factrl.engine.Device#synchronize()} or host read). Very
  * large logits are safe (the row maximum is subtracted); {@code -inf} logits are allowed as long as a
  * row has one finite logit.
  *
@@ -155,8 +158,7 @@ public final class TokenLogProbs {
     }
 
     frl_tensor handleOrNull(Quantity q) {
-      Tensor t = tensors.get(q);
-      return t == null ? null : t.handle();
+      return Native.handleOrNull(tensors.get(q), name(q));
     }
   }
 
@@ -204,11 +206,13 @@ public final class TokenLogProbs {
       checkNeedsReference(q, refLogits);
       checkVector(outputs.get(q), name(q), device, rows, DType.F32);
     }
-    check(KlNative.frl_token_logprobs(device.handle(), policyLogits.handle(), handle(refLogits), actions.handle(),
-        handle(mask), outputs.handleOrNull(Quantity.LOGP_POLICY), outputs.handleOrNull(Quantity.LOGP_REF),
-        outputs.handleOrNull(Quantity.KL_K1), outputs.handleOrNull(Quantity.KL_K3),
-        outputs.handleOrNull(Quantity.KL_FULL), outputs.handleOrNull(Quantity.ENTROPY),
-        outputs.handleOrNull(Quantity.LSE_POLICY)));
+    checkOutputsDistinct(outputs);
+    check(KlNative.frl_token_logprobs(device.handle(), Native.handle(policyLogits, "policyLogits"),
+        Native.handleOrNull(refLogits, "refLogits"), Native.handle(actions, "actions"),
+        Native.handleOrNull(mask, "mask"), outputs.handleOrNull(Quantity.LOGP_POLICY),
+        outputs.handleOrNull(Quantity.LOGP_REF), outputs.handleOrNull(Quantity.KL_K1),
+        outputs.handleOrNull(Quantity.KL_K3), outputs.handleOrNull(Quantity.KL_FULL),
+        outputs.handleOrNull(Quantity.ENTROPY), outputs.handleOrNull(Quantity.LSE_POLICY)));
   }
 
   /**
@@ -237,8 +241,12 @@ public final class TokenLogProbs {
     Native.checkArgument(Arrays.equals(dLogits.shape(), policyLogits.shape()), "dLogits",
         "has shape %s, expected %s like policyLogits", Arrays.toString(dLogits.shape()),
         Arrays.toString(policyLogits.shape()));
-    check(KlNative.frl_token_logprobs_backward(device.handle(), policyLogits.handle(), actions.handle(),
-        handle(mask), gradLogp.handle(), handle(lsePolicy), dLogits.handle(), mode == GradMode.ACCUMULATE ? 1 : 0));
+    // dLogits is written while policyLogits is read (an accumulate would even read the gradient as logits)
+    Native.checkArgument(dLogits != policyLogits, "dLogits", "must not be the same tensor as 'policyLogits'");
+    check(KlNative.frl_token_logprobs_backward(device.handle(), Native.handle(policyLogits, "policyLogits"),
+        Native.handle(actions, "actions"), Native.handleOrNull(mask, "mask"), Native.handle(gradLogp, "gradLogp"),
+        Native.handleOrNull(lsePolicy, "lsePolicy"), Native.handle(dLogits, "dLogits"),
+        mode == GradMode.ACCUMULATE ? 1 : 0));
   }
 
   // ---- argument checks (the native side checks again; these give Java names) -------------------
@@ -295,11 +303,20 @@ public final class TokenLogProbs {
     }
   }
 
-  private static String name(Quantity q) {
-    return "outputs[" + q + "]";
+  /**
+   * One tensor given for two quantities would be written twice by one pass (the last write wins,
+   * silently): each output must be its own tensor. Inputs cannot alias outputs here: their shapes
+   * or dtypes differ, which the other checks reject.
+   */
+  private static void checkOutputsDistinct(Outputs outputs) {
+    Map<Tensor, Quantity> seen = new IdentityHashMap<>();
+    for (Quantity q : outputs.quantities()) {
+      Quantity before = seen.putIfAbsent(outputs.get(q), q);
+      Native.checkArgument(before == null, name(q), "must not be the same tensor as '%s'", name(before));
+    }
   }
 
-  private static frl_tensor handle(Tensor t) {
-    return t == null ? null : t.handle();
+  private static String name(Quantity q) {
+    return "outputs[" + q + "]";
   }
 }

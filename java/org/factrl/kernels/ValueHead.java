@@ -77,8 +77,8 @@ public final class ValueHead {
     long[] bsd = checkHidden(hidden, "hidden", weight);
     checkMask(mask, hidden, bsd);
     checkTensor(values, "values", hidden.device(), DType.F32, bsd[0], bsd[1]);
-    check(PoolingNative.frl_value_head_forward(hidden.device().handle(), hidden.handle(), handleOrNull(mask),
-        weight.handle(), bias.handle(), values.handle()));
+    check(PoolingNative.frl_value_head_forward(hidden.device().handle(), hidden.handle("hidden"),
+        handleOrNull(mask, "mask"), weight.handle("weight"), bias.handle("bias"), values.handle("values")));
   }
 
   /** Computes the values into a new {@code [B, S]} F32 tensor on hidden's device (caller closes it). */
@@ -110,14 +110,27 @@ public final class ValueHead {
    */
   public void backward(Tensor hidden, Tensor mask, Tensor dValues, Tensor dHidden, Tensor dWeight, Tensor dBias,
       GradMode mode) {
+    Native.checkNotNull(mode, "mode");
+    backward(hidden, mask, dValues, dHidden, mode, dWeight, dBias, mode);
+  }
+
+  /**
+   * As {@link #backward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, GradMode)} with one mode for
+   * dHidden (a decoder gradient the policy loss may also add to) and one for the head's parameter
+   * gradients dWeight and dBias (summed over micro-batches).
+   */
+  public void backward(Tensor hidden, Tensor mask, Tensor dValues, Tensor dHidden, GradMode dHiddenMode,
+      Tensor dWeight, Tensor dBias, GradMode paramMode) {
     long[] bsd = checkHidden(hidden, "hidden", weight);
     checkMask(mask, hidden, bsd);
     checkTensor(dValues, "dValues", hidden.device(), DType.F32, bsd[0], bsd[1]);
     checkGradients(hidden, bsd, dHidden, dWeight, dBias);
-    Native.checkNotNull(mode, "mode");
-    check(PoolingNative.frl_value_head_backward(hidden.device().handle(), hidden.handle(), handleOrNull(mask),
-        weight.handle(), dValues.handle(), handleOrNull(dHidden), handleOrNull(dWeight), handleOrNull(dBias),
-        mode.flag()));
+    Native.checkNotNull(dHiddenMode, "dHiddenMode");
+    Native.checkNotNull(paramMode, "paramMode");
+    check(PoolingNative.frl_value_head_backward(hidden.device().handle(), hidden.handle("hidden"),
+        handleOrNull(mask, "mask"), weight.handle("weight"), dValues.handle("dValues"),
+        handleOrNull(dHidden, "dHidden"), handleOrNull(dWeight, "dWeight"), handleOrNull(dBias, "dBias"),
+        dHiddenMode.flag(), paramMode.flag()));
   }
 
   private static void checkMask(Tensor mask, Tensor hidden, long[] bsd) {

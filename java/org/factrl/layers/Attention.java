@@ -10,6 +10,7 @@ import org.factrl.engine.Device;
 import org.factrl.engine.FactRlException;
 import org.factrl.engine.Native;
 import org.factrl.engine.Tensor;
+import org.factrl.kernels.GradMode;
 
 /**
  * Multi-head scaled dot-product self-attention, forward and backward (DESIGN.md §2): causal in the
@@ -115,8 +116,8 @@ public final class Attention {
     if (lse != null) {
       checkTensor(lse, "lse", device, lseShape(bshd));
     }
-    check(AttentionNative.frl_attention_forward(device.handle(), q.handle(), k.handle(), v.handle(), flag(),
-        scale, out.handle(), handleOrNull(lse)));
+    check(AttentionNative.frl_attention_forward(device.handle(), q.handle("q"), k.handle("k"), v.handle("v"), flag(),
+        scale, out.handle("out"), handleOrNull(lse, "lse")));
   }
 
   /**
@@ -132,13 +133,15 @@ public final class Attention {
    * </pre>
    *
    * <p>Each of {@code dq}, {@code dk}, {@code dv} ({@code [B, S, H, D]}) may be null (not
-   * computed); the others are overwritten.
+   * computed); the others are overwritten ({@link GradMode#OVERWRITE}) or added into
+   * ({@link GradMode#ACCUMULATE}).
    *
    * @throws FactRlException naming the argument when a tensor is null (other than the gradients),
    *     misshapen, not F32 or on another device
    */
   public void backward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dOut, Tensor dq, Tensor dk,
-      Tensor dv) {
+      Tensor dv, GradMode mode) {
+    Native.checkNotNull(mode, "mode");
     long[] bshd = checkQuery(q);
     Device device = q.device();
     checkTensor(k, "k", device, bshd);
@@ -155,9 +158,9 @@ public final class Attention {
     if (dv != null) {
       checkTensor(dv, "dv", device, bshd);
     }
-    check(AttentionNative.frl_attention_backward(device.handle(), q.handle(), k.handle(), v.handle(),
-        out.handle(), lse.handle(), dOut.handle(), flag(), scale, handleOrNull(dq), handleOrNull(dk),
-        handleOrNull(dv)));
+    check(AttentionNative.frl_attention_backward(device.handle(), q.handle("q"), k.handle("k"), v.handle("v"),
+        out.handle("out"), lse.handle("lse"), dOut.handle("dOut"), flag(), scale, handleOrNull(dq, "dq"),
+        handleOrNull(dk, "dk"), handleOrNull(dv, "dv"), mode.flag()));
   }
 
   @Override
@@ -203,7 +206,7 @@ public final class Attention {
     Native.checkArgument(t.dtype() == DType.F32, name, "must be F32, got %s", t.dtype());
   }
 
-  private static frl_tensor handleOrNull(Tensor t) {
-    return t == null ? null : t.handle();
+  private static frl_tensor handleOrNull(Tensor t, String name) {
+    return Native.handleOrNull(t, name);
   }
 }

@@ -42,7 +42,7 @@ public final class Embedding {
   }
 
   public void forward(Tensor ids, Tensor out) {
-    check(LayersNative.frl_embedding_forward(table.device().handle(), required(ids, "ids"), table.handle(),
+    check(LayersNative.frl_embedding_forward(table.device().handle(), required(ids, "ids"), table.handle("table"),
         required(out, "out")));
   }
 

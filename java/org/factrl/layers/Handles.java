@@ -4,15 +4,15 @@ import org.factrl.bindings.FactRlCore.frl_tensor;
 import org.factrl.engine.Native;
 import org.factrl.engine.Tensor;
 
-/** Native handles of the layers' tensor arguments: required ones checked for null by name. */
+/** Native handles of the layers' tensor arguments: null (when required) or closed is an error naming them. */
 final class Handles {
   private Handles() {}
 
   static frl_tensor required(Tensor t, String name) {
-    return Native.checkNotNull(t, name).handle();
+    return Native.handle(t, name);
   }
 
-  static frl_tensor optional(Tensor t) {
-    return t == null ? null : t.handle();
+  static frl_tensor optional(Tensor t, String name) {
+    return Native.handleOrNull(t, name);
   }
 }

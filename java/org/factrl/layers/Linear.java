@@ -50,19 +50,33 @@ public final class Linear {
   }
 
   public void forward(Tensor x, Tensor y) {
-    check(LayersNative.frl_linear_forward(weight.device().handle(), required(x, "x"), weight.handle(),
-        optional(bias), required(y, "y")));
+    check(LayersNative.frl_linear_forward(weight.device().handle(), required(x, "x"), weight.handle("weight"),
+        optional(bias, "bias"), required(y, "y")));
   }
 
   /**
-   * dx, dWeight and dBias may each be null (not computed); the mode says whether they are
+   * dx, dWeight and dBias may each be null (not computed); {@code mode} says whether all three are
    * overwritten or added into. dBias must be null when the layer has no bias.
    */
   public void backward(Tensor x, Tensor dy, Tensor dx, Tensor dWeight, Tensor dBias, GradMode mode) {
     Native.checkNotNull(mode, "mode");
+    backward(x, dy, dx, mode, dWeight, dBias, mode);
+  }
+
+  /**
+   * As {@link #backward(Tensor, Tensor, Tensor, Tensor, Tensor, GradMode)} with one mode for dx and
+   * one for the parameter gradients (dWeight and dBias): q/k/v or gate/up projections add their dx
+   * into one buffer ({@link GradMode#ACCUMULATE} after the first), while weight gradients are
+   * overwritten on a step's first micro-batch and accumulated on the others.
+   */
+  public void backward(Tensor x, Tensor dy, Tensor dx, GradMode dxMode, Tensor dWeight, Tensor dBias,
+      GradMode paramMode) {
+    Native.checkNotNull(dxMode, "dxMode");
+    Native.checkNotNull(paramMode, "paramMode");
     Native.checkArgument(dBias == null || bias != null, "dBias", "given, but the layer has no bias");
-    check(LayersNative.frl_linear_backward(weight.device().handle(), required(x, "x"), weight.handle(),
-        required(dy, "dy"), optional(dx), optional(dWeight), optional(dBias), mode.flag()));
+    check(LayersNative.frl_linear_backward(weight.device().handle(), required(x, "x"), weight.handle("weight"),
+        required(dy, "dy"), optional(dx, "dx"), optional(dWeight, "dWeight"), optional(dBias, "dBias"),
+        dxMode.flag(), paramMode.flag()));
   }
 
   @Override

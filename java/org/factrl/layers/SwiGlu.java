@@ -7,6 +7,7 @@ import static org.factrl.layers.Handles.required;
 import org.factrl.bindings.LayersNative;
 import org.factrl.engine.Native;
 import org.factrl.engine.Tensor;
+import org.factrl.kernels.GradMode;
 
 /**
  * The gate of LLaMA's MLP, {@code down(silu(gate(x)) ∘ up(x))}: the elementwise middle on
@@ -22,13 +23,18 @@ public final class SwiGlu {
   /** {@code out = silu(a) ∘ b}; out may be a or b. */
   public static void forward(Tensor a, Tensor b, Tensor out) {
     Tensor as = Native.checkNotNull(a, "a");
-    check(LayersNative.frl_swiglu_forward(as.device().handle(), as.handle(), required(b, "b"), required(out, "out")));
+    check(LayersNative.frl_swiglu_forward(as.device().handle(), as.handle("a"), required(b, "b"),
+        required(out, "out")));
   }
 
-  /** Gradients of {@link #forward} for {@code dOut}; da and db may be null (not computed), else overwritten. */
-  public static void backward(Tensor a, Tensor b, Tensor dOut, Tensor da, Tensor db) {
+  /**
+   * Gradients of {@link #forward} for {@code dOut}; da and db may be null (not computed), else
+   * overwritten or added into per {@code mode}.
+   */
+  public static void backward(Tensor a, Tensor b, Tensor dOut, Tensor da, Tensor db, GradMode mode) {
     Tensor as = Native.checkNotNull(a, "a");
-    check(LayersNative.frl_swiglu_backward(as.device().handle(), as.handle(), required(b, "b"),
-        required(dOut, "dout"), optional(da), optional(db)));
+    Native.checkNotNull(mode, "mode");
+    check(LayersNative.frl_swiglu_backward(as.device().handle(), as.handle("a"), required(b, "b"),
+        required(dOut, "dout"), optional(da, "da"), optional(db, "db"), mode.flag()));
   }
 }

@@ -14,6 +14,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.Tensor;
+import org.factrl.kernels.GradMode;
 import org.factrl.layers.Attention;
 import org.factrl.testing.Numerics;
 import org.factrl.testing.Torch;
@@ -146,7 +147,7 @@ public class AttentionBench {
   @Benchmark
   public Tensor factrlForwardBackward() {
     attention.forward(q, k, v, out, lse);
-    attention.backward(q, k, v, out, lse, dout, dq, dk, dv);
+    attention.backward(q, k, v, out, lse, dout, dq, dk, dv, GradMode.OVERWRITE);
     return dv;
   }
 

@@ -9,7 +9,8 @@ import org.factrl.data.PopeSampling;
  * Where each file of a data set folder lives. One folder holds a whole data set:
  *
  * <pre>
- * manifest.json            what made it (generator settings, splits) and every file's record count
+ * manifest.json            what made it (format marker, generator settings, splits), every file's record count
+ * SHA256SUMS               every other file's SHA-256 (sha256sum format); proves the folder is ours ({@link OwnedFolder})
  * annotations.json         the ground truth of every scene (SceneJson), all the judge reads
  * images/&lt;scene&gt;.png       one image per scene
  * sft.json                 LLaVA conversations            (SFT split)
@@ -33,6 +34,11 @@ public record DataSetFiles(Path root) {
 
   public Path manifest() {
     return root.resolve("manifest.json");
+  }
+
+  /** Every file but the manifest, with its SHA-256 ({@code sha256sum -c SHA256SUMS} checks them). */
+  public Path fileList() {
+    return root.resolve(OwnedFolder.FILE_LIST);
   }
 
   public Path annotations() {

@@ -3,23 +3,21 @@ package org.factrl.data.dataset;
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
-import com.google.common.hash.Hashing;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import org.factrl.data.PopeSampling;
 import org.factrl.data.format.AtomicFiles;
 import org.factrl.data.format.JsonRecords;
@@ -54,14 +52,19 @@ import org.factrl.engine.FactRlException;
  *
  * <p>Deterministic: the same settings give byte-identical files (no timestamps, fixed record
  * order; work runs in parallel but results are gathered in scene order). All or nothing: the data
- * set is built in a hidden sibling folder and renamed into place only when complete, so a crash or
- * error never leaves a half-written data set under the target name. An existing target is
- * replaced only with {@link Builder#overwrite} and only if it is itself a data set (holds a
- * manifest): this writer never deletes a folder it did not make.
+ * set is built in a hidden sibling folder ({@link StagingFolder}) and renamed into place only when
+ * complete, so a crash or error never leaves a half-written data set under the target name; such
+ * folders left by runs that died are removed by the next write to the same target.
+ *
+ * <p>Never deletes what it did not make: an existing non-empty target is replaced only with {@link
+ * Builder#overwrite} and only when {@link OwnedFolder#verify} proves it holds one FactRL data set and
+ * nothing else (format marker, every file listed in {@code SHA256SUMS} with a matching SHA-256). The
+ * old one is moved aside, checked again there, and deleted file by file only once the new one is in
+ * place; if the new one cannot be moved in, the old one is put back.
  */
 public final class ShapesDataSetWriter {
-  /** The manifest's {@code format} value; bump when the layout changes. */
-  public static final String FORMAT = "factrl-shapes-dataset/1";
+  /** The manifest's {@code format} value (with {@link OwnedFolder#FORMAT_VERSION}); see {@link OwnedFolder}. */
+  public static final String FORMAT = OwnedFolder.FORMAT;
   /** The most scenes one data set may hold (see {@link Builder#scenes}). */
   public static final int MAX_SCENES = 200_000;
 
@@ -70,6 +73,8 @@ public final class ShapesDataSetWriter {
   private final int imageSize;
   private final double[] fractions;
   private final boolean overwrite;
+  private final Consumer<String> notices;
+  private final Consumer<Path> beforeSwap;
 
   private ShapesDataSetWriter(Builder b) {
     this.seed = b.seed;
@@ -77,6 +82,8 @@ public final class ShapesDataSetWriter {
     this.imageSize = b.imageSize;
     this.fractions = b.fractions.clone();
     this.overwrite = b.overwrite;
+    this.notices = b.notices;
+    this.beforeSwap = b.beforeSwap;
   }
 
   public static Builder builder() {
@@ -87,27 +94,32 @@ public final class ShapesDataSetWriter {
    * Writes the data set to {@code out}.
    *
    * @throws FactRlException naming the folder when it exists (without overwrite, or when it is
-   *     not a data set) or when any file cannot be written
+   *     not only a data set: the message names the first foreign file) or when any file cannot be
+   *     written
    */
   public DataSetSummary write(Path out) {
     long start = System.nanoTime();
     Path target = out.toAbsolutePath().normalize();
+    Preconditions.checkArgument(target.getParent() != null, "cannot write a data set at the root %s", target);
+    StagingFolder.cleanStale(target).forEach(notices);
     checkTarget(target);
-    Path parent = target.getParent();
-    Path tmp;
     try {
-      Files.createDirectories(parent);
-      tmp = Files.createDirectory(AtomicFiles.temporarySibling(target, ".partial"));
+      Files.createDirectories(target.getParent());
     } catch (IOException e) {
-      throw new FactRlException(target + ": cannot create the data set folder: " + e, e);
+      throw new FactRlException(target.getParent() + ": cannot create: " + e, e);
     }
-    try {
-      Built built = build(DataSetFiles.in(tmp));
-      moveIntoPlace(tmp, target);
+    try (StagingFolder staging = StagingFolder.create(target)) {
+      Path fresh = staging.dataSet();
+      try {
+        Files.createDirectory(fresh);
+      } catch (IOException e) {
+        throw new FactRlException(fresh + ": cannot create: " + e, e);
+      }
+      Built built = build(DataSetFiles.in(fresh));
+      beforeSwap.accept(fresh);
+      moveIntoPlace(staging, fresh, target);
       double seconds = (System.nanoTime() - start) / 1e9;
       return new DataSetSummary(target, scenes, built.splitScenes, built.records, built.rejectedPairs, seconds);
-    } finally {
-      deleteTree(tmp);
     }
   }
 
@@ -270,16 +282,21 @@ public final class ShapesDataSetWriter {
       return false;
     }
     try {
+      if (!OwnedFolder.verify(root).complete()) {
+        return false; // a file missing, edited or added: not what this writer wrote
+      }
       JsonObject m = JsonRecords.readDocument(files.manifest()).getAsJsonObject();
-      return FORMAT.equals(m.get("format").getAsString()) && settings().equals(m.get("settings"));
-    } catch (FactRlException | IllegalStateException | NullPointerException | UnsupportedOperationException e) {
+      return settings().equals(m.get("settings"));
+    } catch (FactRlException | IllegalStateException e) {
       return false; // an unreadable manifest is not a data set we can trust
     }
   }
 
   private void writeManifest(DataSetFiles files, ShapesDataSet data, Built built) {
+    String listSha = OwnedFolder.writeFileList(files.root()); // every file but the manifest, checked on replace
     JsonObject m = new JsonObject();
-    m.addProperty("format", FORMAT);
+    m.addProperty("format", OwnedFolder.FORMAT);
+    m.addProperty("format_version", OwnedFolder.FORMAT_VERSION);
     m.add("settings", settings());
     JsonObject splits = new JsonObject();
     for (Split s : Split.values()) {
@@ -308,6 +325,10 @@ public final class ShapesDataSetWriter {
     images.addProperty("count", data.size());
     m.add("images", images);
     m.addProperty("rejected_bootstrap_pairs", built.rejectedPairs);
+    JsonObject contents = new JsonObject();
+    contents.addProperty("list", OwnedFolder.FILE_LIST);
+    contents.addProperty("sha256", listSha);
+    m.add("contents", contents);
     AtomicFiles.writeString(files.manifest(), JsonRecords.toPrettyJson(m) + "\n");
   }
 
@@ -316,80 +337,67 @@ public final class ShapesDataSetWriter {
   }
 
   private static String sha256(Path file) {
-    try {
-      return Hashing.sha256().hashBytes(Files.readAllBytes(file)).toString();
-    } catch (IOException e) {
-      throw new FactRlException(file + ": cannot read back: " + e, e);
-    }
+    return OwnedFolder.sha256(file);
   }
 
+  /** Refuses, before anything is built, a target this write may not replace. */
   private void checkTarget(Path target) {
-    if (!Files.exists(target)) {
+    if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
-    if (!Files.isDirectory(target)) {
-      throw new FactRlException(target + ": exists and is not a folder");
+    if (Files.isSymbolicLink(target)) {
+      throw new FactRlException(target + ": is a symbolic link; not replaced (give the folder it points to, or"
+          + " another path)");
     }
-    boolean empty;
-    try (Stream<Path> s = Files.list(target)) {
-      empty = s.findAny().isEmpty();
-    } catch (IOException e) {
-      throw new FactRlException(target + ": cannot list: " + e, e);
+    if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+      throw new FactRlException(target + ": exists and is not a folder; not replaced");
     }
-    if (empty) {
-      return;
-    }
-    if (!DataSetFiles.in(target).isComplete()) {
-      throw new FactRlException(target + ": folder exists, is not empty and is not a FactRL data set"
-          + " (no manifest.json); choose another --out");
-    }
-    if (!overwrite) {
+    OwnedFolder existing = OwnedFolder.verify(target); // throws, naming the first foreign file
+    if (existing.complete() && !overwrite) {
       throw new FactRlException(target + ": a data set is already there; pass --overwrite to replace it");
+    }
+    if (!existing.complete() && !existing.isEmpty() && !overwrite) {
+      throw new FactRlException(target + ": an incomplete data set is there; pass --overwrite to replace it");
     }
   }
 
   /**
-   * Renames the finished folder to {@code target}. An old data set there is first moved aside, put
-   * back if the rename fails, and deleted only once the new one is in place.
+   * Renames the finished folder to {@code target}. What was at {@code target} is first moved into
+   * the staging folder, checked again there (it may have changed since {@link #checkTarget}), put
+   * back if it is no longer only ours or if the rename fails, and deleted file by file only once the
+   * new one is in place.
    */
-  private static void moveIntoPlace(Path tmp, Path target) {
-    Path old = null;
+  private void moveIntoPlace(StagingFolder staging, Path fresh, Path target) {
+    Path aside = staging.previous();
+    boolean moved = false;
     try {
-      if (Files.exists(target)) {
-        old = AtomicFiles.temporarySibling(target, ".old");
-        Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+      if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
+        moved = true;
       }
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      if (old != null && !Files.exists(target)) {
+      OwnedFolder previous = moved ? OwnedFolder.verify(aside) : null;
+      Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
+      moved = false;
+      if (previous != null) {
+        ImmutableList<Path> left = previous.deleteOwnFiles();
+        if (!left.isEmpty()) {
+          staging.keep();
+          notices.accept(aside + ": kept: the replaced data set's folder held " + left
+              + " when it was deleted; check it and delete it yourself");
+        }
+      }
+    } catch (IOException | FactRlException e) {
+      if (moved) {
         try {
-          Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
+          Files.move(aside, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException restore) {
-          throw new FactRlException(target + ": cannot move the finished data set into place (" + e
-              + "), nor put the previous one back; it is kept at " + old, restore);
+          staging.keep();
+          throw new FactRlException(target + ": cannot move the finished data set into place (" + e.getMessage()
+              + "), nor put the previous one back; it is kept at " + aside, restore);
         }
       }
-      throw new FactRlException(target + ": cannot move the finished data set into place: " + e, e);
-    }
-    if (old != null) {
-      deleteTree(old);
-    }
-  }
-
-  private static void deleteTree(Path root) {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(root)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    } catch (IOException | UncheckedIOException e) {
-      System.err.println("warning: could not remove " + root + ": " + e.getMessage());
+      throw e instanceof FactRlException f ? f
+          : new FactRlException(target + ": cannot move the finished data set into place: " + e, e);
     }
   }
 
@@ -400,6 +408,8 @@ public final class ShapesDataSetWriter {
     private int imageSize = SceneGenerator.DEFAULT_IMAGE_SIZE;
     private double[] fractions = {0.5, 0.2, 0.2, 0.1};
     private boolean overwrite;
+    private Consumer<String> notices = System.err::println;
+    private Consumer<Path> beforeSwap = fresh -> { };
 
     private Builder() {}
 
@@ -435,6 +445,22 @@ public final class ShapesDataSetWriter {
     /** Replace an existing data set at the target (never a folder that is not one). */
     public Builder overwrite(boolean overwrite) {
       this.overwrite = overwrite;
+      return this;
+    }
+
+    /**
+     * Where {@link #write} reports, one line each, what it did beside the target: folders left by
+     * interrupted runs that it removed or could not remove (default: standard error).
+     */
+    public Builder notices(Consumer<String> notices) {
+      this.notices = Preconditions.checkNotNull(notices, "notices");
+      return this;
+    }
+
+    /** For tests: runs with the finished data set's folder just before it is moved into place. */
+    @com.google.common.annotations.VisibleForTesting
+    Builder beforeSwap(Consumer<Path> hook) {
+      this.beforeSwap = Preconditions.checkNotNull(hook, "hook");
       return this;
     }
 

@@ -40,7 +40,7 @@ class DataCommandTest {
   private int run(String... args) {
     out.reset();
     err.reset();
-    return Main.run(args);
+    return Main.run(System.out, System.err, args);
   }
 
   private String err() {

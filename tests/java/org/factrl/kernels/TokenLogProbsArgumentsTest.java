@@ -201,6 +201,28 @@ class TokenLogProbsArgumentsTest {
   }
 
   @Test
+  void oneTensorForTwoOutputsOrAsGradientAndLogitsIsRefused() {
+    // Java: one tensor for LOGP_POLICY and ENTROPY would keep only the last quantity written
+    Outputs twice = Outputs.builder().put(Quantity.LOGP_POLICY, out).put(Quantity.ENTROPY, out).build();
+    FactRlException e = fails(() -> TokenLogProbs.computeInto(policy, null, actions, mask, twice),
+        "outputs[ENTROPY]", "must not be the same tensor as 'outputs[LOGP_POLICY]'");
+    assertEquals(FactRlException.Status.ARGUMENT, e.status());
+    fails(() -> TokenLogProbs.backward(policy, actions, mask, grad, null, policy, GradMode.OVERWRITE),
+        "'dLogits'", "same tensor as 'policyLogits'");
+    // native: the same calls through the raw binding
+    frl_ctx ctx = cpu.handle();
+    nativeFails(KlNative.frl_token_logprobs(ctx, policy.handle(), null, actions.handle(), mask.handle(),
+        out.handle(), null, null, null, null, out.handle(), null), "'entropy'", "same tensor as 'logp_policy'");
+    nativeFails(KlNative.frl_token_logprobs(ctx, policy.handle(), ref.handle(), actions.handle(), mask.handle(),
+        null, null, out.handle(), out.handle(), null, null, null), "'kl_k3'", "'kl_k1'");
+    nativeFails(KlNative.frl_token_logprobs_backward(ctx, policy.handle(), actions.handle(), mask.handle(),
+        grad.handle(), null, policy.handle(), 0), "frl_token_logprobs_backward", "'dlogits'",
+        "same tensor as 'policy_logits'");
+    // nothing was written by the refused calls
+    org.junit.jupiter.api.Assertions.assertArrayEquals(new float[T], out.toFloatArray());
+  }
+
+  @Test
   void aFailedCallWritesNothing() {
     // the CPU checks actions before computing: outputs keep their values
     float[] sentinel = {9, 9, 9, 9};

@@ -1,6 +1,7 @@
 package org.factrl.layers;
 
 import static org.factrl.testing.Numerics.assertClose;
+import static org.factrl.testing.Numerics.plus;
 import static org.factrl.testing.Numerics.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,6 +33,7 @@ import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.FactRlException;
 import org.factrl.engine.Tensor;
+import org.factrl.kernels.GradMode;
 import org.factrl.testing.Torch;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -144,6 +146,17 @@ class AttentionTest {
 
   /** Our forward and backward on the CPU; returns {out, lse, dq, dk, dv}. Outputs start as garbage. */
   private static float[][] run(Device dev, Case c) {
+    return run(dev, c, GradMode.OVERWRITE);
+  }
+
+  /** The prefilled contents of dq, dk, dv in {@link #run}: G0 of the accumulate test. */
+  private static float[][] prefill(Case c) {
+    int n = c.b * c.s * c.h * c.d;
+    return new float[][] {uniform(97, n, 5f), uniform(96, n, 5f), uniform(95, n, 5f)};
+  }
+
+  private static float[][] run(Device dev, Case c, GradMode mode) {
+    float[][] g0 = prefill(c);
     long[] bshd = {c.b, c.s, c.h, c.d};
     int n = c.b * c.s * c.h * c.d;
     try (Tensor q = dev.fromFloats(c.q, bshd);
@@ -152,12 +165,12 @@ class AttentionTest {
         Tensor dout = dev.fromFloats(c.dout, bshd);
         Tensor out = dev.fromFloats(uniform(99, n, 5f), bshd);
         Tensor lse = dev.fromFloats(uniform(98, c.b * c.h * c.s, 5f), c.b, c.h, c.s);
-        Tensor dq = dev.fromFloats(uniform(97, n, 5f), bshd);
-        Tensor dk = dev.fromFloats(uniform(96, n, 5f), bshd);
-        Tensor dv = dev.fromFloats(uniform(95, n, 5f), bshd)) {
+        Tensor dq = dev.fromFloats(g0[0], bshd);
+        Tensor dk = dev.fromFloats(g0[1], bshd);
+        Tensor dv = dev.fromFloats(g0[2], bshd)) {
       Attention attention = c.layer();
       attention.forward(q, k, v, out, lse);
-      attention.backward(q, k, v, out, lse, dout, dq, dk, dv);
+      attention.backward(q, k, v, out, lse, dout, dq, dk, dv, mode);
       return new float[][] {
         out.toFloatArray(), lse.toFloatArray(), dq.toFloatArray(), dk.toFloatArray(), dv.toFloatArray()
       };
@@ -210,6 +223,20 @@ class AttentionTest {
     }
   }
 
+  @ParameterizedTest(name = "B={0} S={1} H={2} D={3} causal={4}")
+  @CsvSource({"1,1,1,1,true", "2,7,3,5,true", "2,7,3,5,false", "1,33,4,16,false"})
+  void accumulateAddsTheOracleGradientToWhatTheOutputsHeld(int b, int s, int h, int d, boolean causal) {
+    Case c = new Case(1000L * b + 100L * s + 10L * h + d, b, s, h, d, causal, 1f);
+    try (Device cpu = Device.cpu()) {
+      float[][] ours = run(cpu, c, GradMode.ACCUMULATE);
+      float[][] g0 = prefill(c);
+      float[][] want = oracleOf(c);
+      for (int i = 2; i < NAMES.length; i++) {  // |G0| <= 5: one more rounding of that size
+        assertClose(plus(g0[i - 2], want[i]), ours[i], ATOL + 1e-6, RTOL, NAMES[i] + " = G0 + oracle");
+      }
+    }
+  }
+
   @Test
   void handComputedCausalCase() {
     // B = H = 1, S = 2, D = 1, scale 1. Row 0 sees key 0 only: out = v0, lse = q0·k0 = 0.
@@ -228,7 +255,7 @@ class AttentionTest {
       causal.forward(q, k, v, out, lse);
       assertClose(new float[] {4f, 7f}, out.toFloatArray(), 1e-6, 1e-6, "out");
       assertClose(new float[] {0f, (float) Math.log(4)}, lse.toFloatArray(), 1e-6, 1e-6, "lse");
-      causal.backward(q, k, v, out, lse, dout, dq, null, dv);
+      causal.backward(q, k, v, out, lse, dout, dq, null, dv, GradMode.OVERWRITE);
       // dv_0 = P00 + P10 = 1 + 1/4, dv_1 = P11 = 3/4.
       assertClose(new float[] {1.25f, 0.75f}, dv.toFloatArray(), 1e-6, 1e-6, "dv");
       // Row 0 has one key: dS = 0, dq_0 = 0. Row 1: D = 7, dS = P ∘ (v − 7) = (1/4·(−3), 3/4·1),
@@ -257,14 +284,14 @@ class AttentionTest {
       attention.forward(q, k, v, out, lse);
       attention.forward(q, k, v, outNoLse, null);
       assertArrayEquals(out.toFloatArray(), outNoLse.toFloatArray(), "out without lse");
-      attention.backward(q, k, v, out, lse, dout, dq, dk, dv);
-      attention.backward(q, k, v, out, lse, dout, one, null, null);
+      attention.backward(q, k, v, out, lse, dout, dq, dk, dv, GradMode.OVERWRITE);
+      attention.backward(q, k, v, out, lse, dout, one, null, null, GradMode.OVERWRITE);
       assertArrayEquals(dq.toFloatArray(), one.toFloatArray(), "dq alone");
-      attention.backward(q, k, v, out, lse, dout, null, one, null);
+      attention.backward(q, k, v, out, lse, dout, null, one, null, GradMode.OVERWRITE);
       assertArrayEquals(dk.toFloatArray(), one.toFloatArray(), "dk alone");
-      attention.backward(q, k, v, out, lse, dout, null, null, one);
+      attention.backward(q, k, v, out, lse, dout, null, null, one, GradMode.OVERWRITE);
       assertArrayEquals(dv.toFloatArray(), one.toFloatArray(), "dv alone");
-      attention.backward(q, k, v, out, lse, dout, null, null, null);  // nothing to compute: no error
+      attention.backward(q, k, v, out, lse, dout, null, null, null, GradMode.OVERWRITE);  // nothing to compute: no error
     }
   }
 
@@ -298,7 +325,7 @@ class AttentionTest {
         Tensor dq = cpu.zeros(DType.F32, bshd)) {
       for (Attention attention : new Attention[] {Attention.of(true, 1f), Attention.of(false, 1f)}) {
         attention.forward(q, k, v, out, lse);
-        attention.backward(q, k, v, out, lse, out, dq, null, null);
+        attention.backward(q, k, v, out, lse, out, dq, null, null, GradMode.OVERWRITE);
         // With D = 0 every score is 0: lse is the log of the number of keys each query sees.
         float[] want = new float[b * h * s];
         for (int row = 0; row < want.length; row++) {
@@ -354,16 +381,16 @@ class AttentionTest {
       assertNames("'v'", () -> a.forward(x, x, xOther, x, lse));
       assertNames("'out'", () -> a.forward(x, x, x, null, lse));
       assertNames("'lse'", () -> a.forward(x, x, x, x, lseSwapped));
-      assertNames("'lse'", () -> a.backward(x, x, x, x, null, x, x, x, x));
-      assertNames("'dOut'", () -> a.backward(x, x, x, x, lse, null, x, x, x));
-      assertNames("'dOut'", () -> a.backward(x, x, x, x, lse, xI32, x, x, x));
-      assertNames("'dq'", () -> a.backward(x, x, x, x, lse, x, xLong, null, null));
-      assertNames("'dk'", () -> a.backward(x, x, x, x, lse, x, null, x3d, null));
-      assertNames("'dv'", () -> a.backward(x, x, x, x, lse, x, null, null, xOther));
+      assertNames("'lse'", () -> a.backward(x, x, x, x, null, x, x, x, x, GradMode.OVERWRITE));
+      assertNames("'dOut'", () -> a.backward(x, x, x, x, lse, null, x, x, x, GradMode.OVERWRITE));
+      assertNames("'dOut'", () -> a.backward(x, x, x, x, lse, xI32, x, x, x, GradMode.OVERWRITE));
+      assertNames("'dq'", () -> a.backward(x, x, x, x, lse, x, xLong, null, null, GradMode.OVERWRITE));
+      assertNames("'dk'", () -> a.backward(x, x, x, x, lse, x, null, x3d, null, GradMode.OVERWRITE));
+      assertNames("'dv'", () -> a.backward(x, x, x, x, lse, x, null, null, xOther, GradMode.OVERWRITE));
       // outputs must not alias inputs: the kernels read q, k, v (and dout) while writing
       try (Tensor q = cpu.zeros(DType.F32, 2, 3, 4, 5); Tensor out = cpu.zeros(DType.F32, 2, 3, 4, 5)) {
         assertNames("'out' must not be the same tensor as 'q'", () -> a.forward(q, x, x, q, lse));
-        assertNames("'dk' must not be the same tensor as 'k'", () -> a.backward(q, x, x, out, lse, out, null, x, null));
+        assertNames("'dk' must not be the same tensor as 'k'", () -> a.backward(q, x, x, out, lse, out, null, x, null, GradMode.OVERWRITE));
       }
     }
   }
@@ -397,19 +424,19 @@ class AttentionTest {
       assertNativeNames("'scale'", AttentionNative.frl_attention_forward(ctx, t, t, t, 0,
           Float.NEGATIVE_INFINITY, t, l));
       assertNativeNames("'lse'", AttentionNative.frl_attention_backward(ctx, t, t, t, t, null, t, 1, 0.5f, t,
-          t, t));
+          t, t, 0));
       assertNativeNames("'dout'", AttentionNative.frl_attention_backward(ctx, t, t, t, t, l, null, 1, 0.5f,
-          t, t, t));
+          t, t, t, 0));
       assertNativeNames("'dq'", AttentionNative.frl_attention_backward(ctx, t, t, t, t, l, t, 1, 0.5f,
-          xLong.handle(), null, null));
+          xLong.handle(), null, null, 0));
       assertNativeNames("'dk'", AttentionNative.frl_attention_backward(ctx, t, t, t, t, l, t, 1, 0.5f, null,
-          xI32.handle(), null));
+          xI32.handle(), null, 0));
       assertNativeNames("'dv'", AttentionNative.frl_attention_backward(ctx, t, t, t, t, l, t, 1, 0.5f, null,
-          null, xOther.handle()));
+          null, xOther.handle(), 0));
       assertNativeNames("'scale'", AttentionNative.frl_attention_backward(ctx, t, t, t, t, l, t, 1,
-          Float.POSITIVE_INFINITY, null, null, null));
+          Float.POSITIVE_INFINITY, null, null, null, 0));
       assertNativeNames("frl_attention_backward", AttentionNative.frl_attention_backward(ctx, t, t, t, t, l, t,
-          -1, 0.5f, null, null, null));
+          -1, 0.5f, null, null, null, 0));
     }
   }
 
@@ -526,7 +553,7 @@ class AttentionTest {
       FactRlException fwd = assertThrows(FactRlException.class, () -> a.forward(x, x, x, x, lse));
       assertEquals(FactRlException.Status.UNAVAILABLE, fwd.status());
       assertTrue(fwd.getMessage().contains("not implemented on the CUDA backend"), fwd.getMessage());
-      FactRlException bwd = assertThrows(FactRlException.class, () -> a.backward(x, x, x, x, lse, x, x, x, x));
+      FactRlException bwd = assertThrows(FactRlException.class, () -> a.backward(x, x, x, x, lse, x, x, x, x, GradMode.OVERWRITE));
       assertEquals(FactRlException.Status.UNAVAILABLE, bwd.status());
     }
   }

@@ -64,7 +64,8 @@ class ShapesDataSetWriterTest {
     ShapesDataSetWriter.builder().scenes(SCENES).seed(5).imageSize(32).build().write(again);
     List<Path> names = allFiles(files.root());
     assertEquals(names, allFiles(again));
-    assertEquals(SCENES + 10, names.size(), "manifest, annotations, 4 record files, 3 POPE files, tokenizer, images");
+    assertEquals(SCENES + 11, names.size(),
+        "manifest, SHA256SUMS, annotations, 4 record files, 3 POPE files, tokenizer, images");
     for (Path p : names) {
       assertArrayEquals(Files.readAllBytes(files.root().resolve(p)), Files.readAllBytes(again.resolve(p)), p.toString());
     }
@@ -148,7 +149,8 @@ class ShapesDataSetWriterTest {
     Files.writeString(mine.resolve("notes.txt"), "keep me");
     ShapesDataSetWriter w = ShapesDataSetWriter.builder().scenes(20).overwrite(true).build();
     FactRlException e = assertThrows(FactRlException.class, () -> w.write(mine));
-    assertTrue(e.getMessage().contains("not a FactRL data set"), e.getMessage());
+    assertTrue(e.getMessage().contains("not (only) a FactRL data set: has no manifest.json; first entry: notes.txt"),
+        e.getMessage());
     assertEquals(List.of(Path.of("notes.txt")), allFiles(mine));
     assertHiddenSiblingsGone(dir);
   }

@@ -4,8 +4,10 @@ import static org.factrl.data.image.ImageFixtures.bytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import org.factrl.engine.FactRlException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -116,12 +118,71 @@ class ImagePreprocessorTest {
 
   @Test
   void builderChecksArgumentsAndIsImmutable() {
-    assertThrows(IllegalArgumentException.class, () -> ImagePreprocessor.builder().size(0));
-    assertThrows(IllegalArgumentException.class, () -> ImagePreprocessor.builder().std(1, 0, 1));
+    assertThrows(FactRlException.class, () -> ImagePreprocessor.builder().size(0));
+    assertThrows(FactRlException.class, () -> ImagePreprocessor.builder().std(1, 0, 1));
     ImagePreprocessor p = ImagePreprocessor.builder().build();
     assertEquals(224, p.size());
     assertEquals(ResizeMode.SHORTEST_SIDE_CENTER_CROP, p.resizeMode());
     p.mean()[0] = 5;
     assertArrayEquals(ImagePreprocessor.CLIP_MEAN, p.mean());
+  }
+
+  /** Non-finite or zero settings would silently give NaN, infinite or all-zero images: refused when set. */
+  @Test
+  void nonFiniteSettingsAreRefusedNamingTheSetting() {
+    String[][] cases = {
+        {"mean NaN", "setting 'mean[1]' (green): NaN is not finite"},
+        {"mean inf", "setting 'mean[0]' (red): -Infinity is not finite"},
+        {"std inf", "setting 'std[2]' (blue): Infinity must be finite and > 0"},
+        {"std 0", "setting 'std[0]' (red): 0.0 must be finite and > 0"},
+        {"std NaN", "setting 'std[1]' (green): NaN must be finite and > 0"},
+        {"std negative", "setting 'std[1]' (green): -0.5 must be finite and > 0"},
+        {"std subnormal", "setting 'std[0]' (red): 9.8E-45 must be finite and > 0"},
+        {"mean/std overflow", "settings 'mean[0]' / 'std[0]' (red)"},
+        {"size", "setting 'size': 9000 is not in 1..8192"},
+        {"mode", "setting 'resizeMode' is null"}};
+    for (String[] c : cases) {
+      FactRlException e = assertThrows(FactRlException.class, () -> {
+        ImagePreprocessor.Builder b = ImagePreprocessor.builder();
+        switch (c[0]) {
+          case "mean NaN" -> b.mean(0.5f, Float.NaN, 0.5f);
+          case "mean inf" -> b.mean(Float.NEGATIVE_INFINITY, 0.5f, 0.5f);
+          case "std inf" -> b.std(0.5f, 0.5f, Float.POSITIVE_INFINITY);
+          case "std 0" -> b.std(0f, 0.5f, 0.5f);
+          case "std NaN" -> b.std(0.5f, Float.NaN, 0.5f);
+          case "std negative" -> b.std(0.5f, -0.5f, 0.5f);
+          case "std subnormal" -> b.std(1e-44f, 0.5f, 0.5f);
+          case "mean/std overflow" -> b.mean(Float.MAX_VALUE, 0, 0).std(1e-3f, 1, 1).build();
+          case "size" -> b.size(9000);
+          default -> b.resizeMode(null);
+        }
+      }, c[0]);
+      assertTrue(e.getMessage().contains(c[1]), c[0] + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * A 1 × 30000 image padded to a square is 30000² pixels (2.7 GB as RGB; the size overflowed an int):
+   * the square is sampled virtually. Side 3 over a 30000 square: taps at (d + 0.5)·10000 − 0.5, so the
+   * middle column is half image (x = 14999, where the image sits) and half padding (x = 15000).
+   */
+  @Test
+  void aTallThinImagePadsToASquareWithoutAllocatingIt() {
+    int h = 30000;
+    byte[] rgb = new byte[h * 3];
+    java.util.Arrays.fill(rgb, (byte) 200);
+    ImagePreprocessor p = ImagePreprocessor.builder().size(3).resizeMode(ResizeMode.PAD_TO_SQUARE)
+        .mean(0.5f, 0.5f, 0.5f).std(1 / 255f, 1 / 255f, 1 / 255f).build();
+    float[] out = p.apply(RgbImage.of(1, h, rgb));
+    // out = v - 127.5; the padding is round(0.5 * 255) = 128, the middle column (200 + 128) / 2 = 164
+    float pad = 0.5f;
+    float mid = 164 - 127.5f;
+    float[] expected = {pad, mid, pad, pad, mid, pad, pad, mid, pad};
+    for (int c = 0; c < 3; c++) {
+      assertArrayEquals(expected, channel(out, c, 3), 1e-3f);
+    }
+    // the other modes on the same image: no overflow either (crop: scaled height 30000 * 3)
+    assertEquals(27, raw(3, ResizeMode.SHORTEST_SIDE_CENTER_CROP).build().apply(RgbImage.of(1, h, rgb)).length);
+    assertEquals(27, raw(3, ResizeMode.STRETCH).build().apply(RgbImage.of(h, 1, rgb)).length);
   }
 }
