@@ -38,7 +38,9 @@
  *  - Sizes may be 0 (B, S, H or D); the result is then empty, or all zeros (D = 0: out is empty
  *    and lse = log of the number of visible keys, since every score is 0).
  *  - Reductions run in a fixed order that does not depend on the thread count: the same inputs give
- *    bitwise the same outputs from call to call.
+ *    bitwise the same outputs from call to call and for any OMP_NUM_THREADS. The CPU kernels have
+ *    AVX-512, AVX2 and scalar paths, chosen at run time (FACTRL_CPU_ISA=avx2|scalar lowers the
+ *    choice); different paths round differently, all within the tested tolerances.
  *  - Backends: CPU only for now. This layer has no CUDA kernel yet: on a CUDA context both entry
  *    points fail with FRL_ERR_UNAVAILABLE ("... is not implemented on the CUDA backend yet").
  */

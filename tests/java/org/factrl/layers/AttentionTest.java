@@ -9,7 +9,21 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.global.torch;
@@ -37,6 +51,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * out, lse, dq, dk, dv atol 2e-6 + rtol 1e-5. Scores are length-D fp32 dot products and outputs
  * fp32 sums over at most S keys; the worst error measured on these cases is 8e-7 (dv, S = 64).
  *
+ * <p>Thread count and SIMD path are changed for real in child JVMs (OMP_NUM_THREADS=1 and 3: the
+ * same bits as this JVM; FACTRL_CPU_ISA=avx2 and scalar: the tolerances above against the oracle).
+ *
  * <p>Large logits (q and k scaled ×100: scores up to ~10^4, far past exp's overflow at 88): every
  * value must be finite; out and lse match to atol 1e-5 + rtol 1e-6 (lse is ~10^4, off by up to
  * 1e-3: one fp32 ulp at 10^4), the gradients to atol 1e-3 + rtol 1e-3 (worst measured 7e-5). A
@@ -62,6 +79,11 @@ class AttentionTest {
     float[] out, lse, dq, dk, dv;
 
     Case(long seed, int b, int s, int h, int d, boolean causal, float qkScale) {
+      this(seed, b, s, h, d, causal, qkScale, true);
+    }
+
+    /** The inputs, and the oracle's answers unless withOracle is false (child processes load no libtorch). */
+    Case(long seed, int b, int s, int h, int d, boolean causal, float qkScale, boolean withOracle) {
       this.b = b;
       this.s = s;
       this.h = h;
@@ -73,7 +95,9 @@ class AttentionTest {
       k = uniform(seed + 1, n, qkScale);
       v = uniform(seed + 2, n, 1f);
       dout = uniform(seed + 3, n, 1f);
-      oracle();
+      if (withOracle) {
+        oracle();
+      }
     }
 
     Attention layer() {
@@ -420,6 +444,101 @@ class AttentionTest {
     assertTrue(status != FactRlCore.FRL_OK, "expected a failing status");
     String message = FactRlCore.frl_last_error().getString();
     assertTrue(message.contains(argument), () -> "native message should name " + argument + ": " + message);
+  }
+
+  // ---- thread count and ISA path, really changed: in child JVMs ------------------------------------
+
+  /**
+   * The case the child processes compute: several query tiles and key blocks (64 each), a partial
+   * last block, D not a multiple of 16 (packed operands), causal.
+   */
+  private static Case childCase(boolean withOracle) {
+    return new Case(23, 2, 150, 3, 40, true, 1f, withOracle);
+  }
+
+  /**
+   * Entry point of a child JVM: computes {@link #childCase} with this process's OMP_NUM_THREADS and
+   * FACTRL_CPU_ISA and writes {out, lse, dq, dk, dv} as raw floats to the file args[0].
+   */
+  public static final class Child {
+    public static void main(String[] args) throws IOException {
+      float[][] results;
+      try (Device cpu = Device.cpu()) {
+        System.out.println("device: " + cpu.name());  // "cpu (N threads)": the parent checks N
+        results = run(cpu, childCase(false));
+      }
+      try (DataOutputStream o = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(args[0])))) {
+        for (float[] r : results) {
+          o.writeInt(r.length);
+          for (float x : r) {
+            o.writeFloat(x);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs {@link Child} in a new JVM with extra environment variables; returns its results and checks
+   * that its log contains {@code expectedLog}.
+   */
+  private static float[][] runChild(Map<String, String> env, String expectedLog) throws Exception {
+    Path file = Files.createTempFile("factrl-attention-", ".bin");
+    try {
+      List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", System.getProperty("java.class.path")));
+      String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
+      if (cache != null) {
+        command.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
+      }
+      command.add(Child.class.getName());
+      command.add(file.toString());
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.environment().putAll(env);
+      Process process = builder.start();
+      String log = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(process.waitFor(300, TimeUnit.SECONDS), "child JVM did not finish: " + log);
+      assertEquals(0, process.exitValue(), () -> "child JVM " + env + " failed: " + log);
+      assertTrue(log.contains(expectedLog), () -> "child JVM " + env + " log lacks " + expectedLog + ": " + log);
+      float[][] results = new float[NAMES.length][];
+      try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+        for (int i = 0; i < results.length; i++) {
+          results[i] = new float[in.readInt()];
+          for (int j = 0; j < results[i].length; j++) {
+            results[i][j] = in.readFloat();
+          }
+        }
+      }
+      return results;
+    } finally {
+      Files.deleteIfExists(file);
+    }
+  }
+
+  @Test
+  void sameBitsForOtherThreadCountsAndOracleAccuracyOnEveryIsaPath() throws Exception {
+    Case c = childCase(true);
+    float[][] here;
+    try (Device cpu = Device.cpu()) {
+      here = run(cpu, c);
+    }
+    // This JVM uses OpenMP's default thread count (the cores); the children 1 and 3 threads. Every
+    // output element is summed by one task in a fixed order: the bits must not change.
+    for (String threads : new String[] {"1", "3"}) {
+      float[][] child = runChild(Map.of("OMP_NUM_THREADS", threads), "(" + threads + " threads)");
+      for (int i = 0; i < NAMES.length; i++) {
+        assertArrayEquals(here[i], child[i], NAMES[i] + " with OMP_NUM_THREADS=" + threads);
+      }
+    }
+    // The lower SIMD paths (taken where the CPU has nothing better) round differently but must meet
+    // the same tolerance against the oracle.
+    float[][] want = oracleOf(c);
+    for (String isa : new String[] {"avx2", "scalar"}) {
+      float[][] child = runChild(Map.of("FACTRL_CPU_ISA", isa), "device: cpu");
+      for (int i = 0; i < NAMES.length; i++) {
+        assertClose(want[i], child[i], ATOL, RTOL, NAMES[i] + " with FACTRL_CPU_ISA=" + isa);
+      }
+    }
   }
 
   // ---- CUDA: not implemented yet (runs only where a GPU is present) ----------------------------------
