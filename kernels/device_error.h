@@ -30,6 +30,8 @@ enum DeviceOp : unsigned {
   kOpGae = 3,                    // 'mask': row not a prefix mask (value: first bad position)
   kOpRewardHeadForward = 4,      // 'end_index': outside [-1, S)
   kOpRewardHeadBackward = 5,     // 'end_index': outside [-1, S)
+  kOpGatherRows = 6,             // 'idx': row index outside [0, R)
+  kOpScatterRows = 7,            // 'idx': row index outside [0, R)
 };
 
 // All zero = no error. The first op to flag owns the record; among its reports the smallest key
@@ -72,6 +74,11 @@ inline std::string describe_device_error(const DeviceErrorRecord& rec) {
                     "reported at this sync; that row was treated as empty)",
                     rec.op == kOpRewardHeadForward ? "frl_reward_head_forward" : "frl_reward_head_backward", row,
                     value, bound);
+    case kOpGatherRows:
+    case kOpScatterRows:
+      return format("%s: argument 'idx': idx[%lld] = %d is outside [0, %lld) (flagged on the device, reported at "
+                    "this sync; that row was skipped and the call's outputs are undefined)",
+                    rec.op == kOpGatherRows ? "frl_gather_rows" : "frl_scatter_rows", row, value, bound);
     default:
       return format("unknown device error (op %u, row %lld, value %d)", rec.op, row, value);
   }

@@ -5,6 +5,7 @@
 //
 //   reward head   score_b = w · h[b, e_b, :] + c           (0 for an empty row, e_b == -1)
 //                 dh[b, e_b, :] (+)= g_b w,  dw (+)= Σ_b g_b h[b, e_b, :],  dc (+)= Σ_b g_b
+//                 (dh adds when dh_accumulate; dw and dc when param_accumulate)
 //   value head    v_n = w · h[n, :] + c  (n = b·S + t; 0 where masked)
 //                 dh[n, :] (+)= g_n w,  dw (+)= Σ_n g_n h[n, :],  dc (+)= Σ_n g_n   (valid n only)
 #include <algorithm>
@@ -434,24 +435,25 @@ void reward_head_forward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, c
 
 void reward_head_backward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, const int32_t* end_index,
                           const float* w, const float* dscores, frl_dtype dh_dtype, void* dh, float* dw,
-                          float* dbias, int64_t B, int64_t S, int64_t d, bool accumulate) {
+                          float* dbias, int64_t B, int64_t S, int64_t d, bool dh_accumulate,
+                          bool param_accumulate) {
   cudaStream_t st = cuda_stream(ctx);
   launch_check_end_index(ctx, end_index, B, S, kOpRewardHeadBackward);
   if (dh != nullptr && B * S * d > 0) {
     if (is_bf16(dh_dtype)) {
-      launch_reward_scatter<__nv_bfloat16>(st, end_index, w, dscores, dh, B, S, d, accumulate);
+      launch_reward_scatter<__nv_bfloat16>(st, end_index, w, dscores, dh, B, S, d, dh_accumulate);
     } else {
-      launch_reward_scatter<float>(st, end_index, w, dscores, dh, B, S, d, accumulate);
+      launch_reward_scatter<float>(st, end_index, w, dscores, dh, B, S, d, dh_accumulate);
     }
   }
   if (dw != nullptr && d > 0) {
     if (is_bf16(h_dtype)) {
-      launch_reward_dw<__nv_bfloat16>(st, h, end_index, dscores, dw, B, S, d, accumulate);
+      launch_reward_dw<__nv_bfloat16>(st, h, end_index, dscores, dw, B, S, d, param_accumulate);
     } else {
-      launch_reward_dw<float>(st, h, end_index, dscores, dw, B, S, d, accumulate);
+      launch_reward_dw<float>(st, h, end_index, dscores, dw, B, S, d, param_accumulate);
     }
   }
-  if (dbias != nullptr) launch_grad_sum(st, dscores, end_index, nullptr, B, dbias, accumulate);
+  if (dbias != nullptr) launch_grad_sum(st, dscores, end_index, nullptr, B, dbias, param_accumulate);
 }
 
 void value_head_forward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, const int32_t* mask,
@@ -467,25 +469,26 @@ void value_head_forward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, co
 
 void value_head_backward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, const int32_t* mask,
                          const float* w, const float* dvalues, frl_dtype dh_dtype, void* dh, float* dw,
-                         float* dbias, int64_t N, int64_t d, bool accumulate) {
+                         float* dbias, int64_t N, int64_t d, bool dh_accumulate,
+                         bool param_accumulate) {
   cudaStream_t st = cuda_stream(ctx);
   if (dh != nullptr && N > 0 && d > 0) {
     if (is_bf16(dh_dtype)) {
-      launch_value_dh<__nv_bfloat16>(st, mask, w, dvalues, dh, N, d, accumulate);
+      launch_value_dh<__nv_bfloat16>(st, mask, w, dvalues, dh, N, d, dh_accumulate);
     } else {
-      launch_value_dh<float>(st, mask, w, dvalues, dh, N, d, accumulate);
+      launch_value_dh<float>(st, mask, w, dvalues, dh, N, d, dh_accumulate);
     }
   }
   if (dw != nullptr && d > 0) {
     if (N == 0) {
-      if (!accumulate) FRL_CUDA_CHECK(cudaMemsetAsync(dw, 0, static_cast<size_t>(d) * sizeof(float), st));
+      if (!param_accumulate) FRL_CUDA_CHECK(cudaMemsetAsync(dw, 0, static_cast<size_t>(d) * sizeof(float), st));
     } else if (is_bf16(h_dtype)) {
-      launch_value_dw<__nv_bfloat16>(ctx, st, h, mask, dvalues, dw, N, d, accumulate);
+      launch_value_dw<__nv_bfloat16>(ctx, st, h, mask, dvalues, dw, N, d, param_accumulate);
     } else {
-      launch_value_dw<float>(ctx, st, h, mask, dvalues, dw, N, d, accumulate);
+      launch_value_dw<float>(ctx, st, h, mask, dvalues, dw, N, d, param_accumulate);
     }
   }
-  if (dbias != nullptr) launch_grad_sum(st, dvalues, nullptr, mask, N, dbias, accumulate);
+  if (dbias != nullptr) launch_grad_sum(st, dvalues, nullptr, mask, N, dbias, param_accumulate);
 }
 
 }  // namespace cuda

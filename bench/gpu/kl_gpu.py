@@ -60,12 +60,13 @@ def _forward(lib, ctx, zp, zr, a, m, dtype, with_ref=True):
     return {n: t.numpy() for n, t in outs.items() if t is not None}, p, at, mt, outs["lse_policy"]
 
 
-def _backward(lib, ctx, p, at, mt, g, lse, grad_dtype):
+def _backward(lib, ctx, p, at, mt, g, lse, grad_dtype, g0=None):
+    """dlogits; with g0 (a prefill [T, V]) the call ACCUMULATEs into it (mode 1), else OVERWRITEs."""
     T, V = p.shape
     gt = ctx.tensor(g)
-    dz = ctx.empty((T, V), grad_dtype)
+    dz = ctx.empty((T, V), grad_dtype) if g0 is None else ctx.tensor(g0, grad_dtype)
     frl.check(lib, lib.frl_token_logprobs_backward(ctx.handle, p.handle, at.handle, mt.handle, gt.handle,
-                                                   _h(lse), dz.handle, 0))
+                                                   _h(lse), dz.handle, 0 if g0 is None else 1))
     return dz.numpy()
 
 
@@ -99,6 +100,16 @@ def _compare(lib, test_ctx, ref_ctx, shapes, dtypes, seed=0, grad_dtypes=(frl.F3
                     tol = (1.0 / 128 if gd == frl.BF16 else 1e-4) * scale + 1e-5
                     gname = "bf16" if gd == frl.BF16 else "f32"
                     rows.append(_row(f"kl bwd {dname}->{gname} lse={use_lse} T={T} V={V}", err, tol))
+                # ACCUMULATE: a random prefill G0 (as stored in the gradient's dtype) plus the CPU
+                # reference's gradient; masked rows keep G0. Same tolerance: one more rounding.
+                g0 = rng.standard_normal((T, V)).astype(np.float32)
+                g0_stored = test_ctx.tensor(g0, gd).numpy().astype(np.float32)
+                dz = _backward(lib, test_ctx, p, at, mt, g, lse, gd, g0=g0)
+                want_acc = g0_stored + want_dz
+                err = np.max(np.abs(dz - want_acc))
+                scale = float(np.max(np.abs(want_acc))) or 1.0
+                tol = (1.0 / 128 if gd == frl.BF16 else 1e-4) * scale + 1e-5
+                rows.append(_row(f"kl bwd accumulate {dname}->{gname} T={T} V={V}", err, tol))
     return rows
 
 

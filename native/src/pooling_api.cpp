@@ -4,6 +4,7 @@
 
 #include "cpu/pooling_cpu.h"
 #include "engine.h"
+#include "layer_checks.h"
 #ifdef FACTRL_WITH_CUDA
 #include "pooling.cuh"
 #endif
@@ -67,9 +68,9 @@ void check_grads(const frl_ctx* ctx, const frl_tensor* dh, const frl_tensor* dw,
   if (dbias != nullptr) check_tensor(ctx, dbias, "dbias", {1}, {FRL_F32});
 }
 
-void check_accumulate(int accumulate) {
-  frl::require(accumulate == 0 || accumulate == 1, FRL_ERR_ARGUMENT,
-               format("argument 'accumulate' must be 0 or 1, got %d", accumulate));
+void check_modes(int dh_mode, int dparam_mode) {
+  frl::check_grad_mode(dh_mode, "dh_mode");
+  frl::check_grad_mode(dparam_mode, "dparam_mode");
 }
 
 bool on_cpu(const frl_ctx* ctx) { return ctx->backend->kind() == FRL_BACKEND_CPU; }
@@ -112,7 +113,7 @@ frl_status frl_reward_head_forward(frl_ctx* ctx, const frl_tensor* h, const frl_
 
 frl_status frl_reward_head_backward(frl_ctx* ctx, const frl_tensor* h, const frl_tensor* end_index,
                                     const frl_tensor* w, const frl_tensor* dscores, frl_tensor* dh,
-                                    frl_tensor* dw, frl_tensor* dbias, int accumulate) {
+                                    frl_tensor* dw, frl_tensor* dbias, int dh_mode, int dparam_mode) {
   return frl::guard("frl_reward_head_backward", [&] {
     frl::check_not_null(ctx, "ctx");
     Dims dims = check_hidden(ctx, h);
@@ -120,20 +121,21 @@ frl_status frl_reward_head_backward(frl_ctx* ctx, const frl_tensor* h, const frl
     check_tensor(ctx, dscores, "dscores", {dims.B}, {FRL_F32});
     check_grads(ctx, dh, dw, dbias, dims);
     frl::check_no_alias({{dh, "dh"}, {dw, "dw"}, {dbias, "dbias"}}, {{h, "h"}, {w, "w"}, {dscores, "dscores"}});
-    check_accumulate(accumulate);
+    check_modes(dh_mode, dparam_mode);
     check_end_index(ctx, end_index, dims);
     if (on_cpu(ctx)) {
       frl::cpu::reward_head_backward(frl::data_as<float>(h), frl::data_as<int32_t>(end_index),
                                      frl::data_as<float>(w), frl::data_as<float>(dscores),
                                      frl::data_as<float>(dh), frl::data_as<float>(dw),
-                                     frl::data_as<float>(dbias), dims.B, dims.S, dims.d, accumulate != 0);
+                                     frl::data_as<float>(dbias), dims.B, dims.S, dims.d, dh_mode == FRL_GRAD_ACCUMULATE,
+                                     dparam_mode == FRL_GRAD_ACCUMULATE);
     } else {
 #ifdef FACTRL_WITH_CUDA
       frl::cuda::reward_head_backward(ctx, h->dtype, h->data, frl::data_as<int32_t>(end_index),
                                       frl::data_as<float>(w), frl::data_as<float>(dscores),
                                       dh ? dh->dtype : FRL_F32, dh ? dh->data : nullptr,
                                       frl::data_as<float>(dw), frl::data_as<float>(dbias), dims.B, dims.S,
-                                      dims.d, accumulate != 0);
+                                      dims.d, dh_mode == FRL_GRAD_ACCUMULATE, dparam_mode == FRL_GRAD_ACCUMULATE);
 #else
       no_cuda();
 #endif
@@ -170,7 +172,7 @@ frl_status frl_value_head_forward(frl_ctx* ctx, const frl_tensor* h, const frl_t
 
 frl_status frl_value_head_backward(frl_ctx* ctx, const frl_tensor* h, const frl_tensor* mask,
                                    const frl_tensor* w, const frl_tensor* dvalues, frl_tensor* dh,
-                                   frl_tensor* dw, frl_tensor* dbias, int accumulate) {
+                                   frl_tensor* dw, frl_tensor* dbias, int dh_mode, int dparam_mode) {
   return frl::guard("frl_value_head_backward", [&] {
     frl::check_not_null(ctx, "ctx");
     Dims dims = check_hidden(ctx, h);
@@ -179,20 +181,21 @@ frl_status frl_value_head_backward(frl_ctx* ctx, const frl_tensor* h, const frl_
     check_tensor(ctx, dvalues, "dvalues", {dims.B, dims.S}, {FRL_F32});
     check_grads(ctx, dh, dw, dbias, dims);
     frl::check_no_alias({{dh, "dh"}, {dw, "dw"}, {dbias, "dbias"}}, {{h, "h"}, {w, "w"}, {dvalues, "dvalues"}});
-    check_accumulate(accumulate);
+    check_modes(dh_mode, dparam_mode);
     const int64_t N = dims.B * dims.S;
     if (on_cpu(ctx)) {
       frl::cpu::value_head_backward(frl::data_as<float>(h), frl::data_as<int32_t>(mask),
                                     frl::data_as<float>(w), frl::data_as<float>(dvalues),
                                     frl::data_as<float>(dh), frl::data_as<float>(dw),
-                                    frl::data_as<float>(dbias), N, dims.d, accumulate != 0);
+                                    frl::data_as<float>(dbias), N, dims.d, dh_mode == FRL_GRAD_ACCUMULATE,
+                                    dparam_mode == FRL_GRAD_ACCUMULATE);
     } else {
 #ifdef FACTRL_WITH_CUDA
       frl::cuda::value_head_backward(ctx, h->dtype, h->data, frl::data_as<int32_t>(mask),
                                      frl::data_as<float>(w), frl::data_as<float>(dvalues),
                                      dh ? dh->dtype : FRL_F32, dh ? dh->data : nullptr,
                                      frl::data_as<float>(dw), frl::data_as<float>(dbias), N, dims.d,
-                                     accumulate != 0);
+                                     dh_mode == FRL_GRAD_ACCUMULATE, dparam_mode == FRL_GRAD_ACCUMULATE);
 #else
       no_cuda();
 #endif

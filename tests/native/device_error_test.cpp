@@ -56,6 +56,10 @@ int main() {
   expect_contains(m, "frl_reward_head_forward: argument 'end_index': end_index[1] = 3 is outside [-1, 3)");
   m = describe_device_error(record_of(kOpRewardHeadBackward, {{0, -2}}, 4));
   expect_contains(m, "frl_reward_head_backward: argument 'end_index': end_index[0] = -2 is outside [-1, 4)");
+  m = describe_device_error(record_of(kOpGatherRows, {{5, 12}, {1, 9}}, 4));
+  expect_contains(m, "frl_gather_rows: argument 'idx': idx[1] = 9 is outside [0, 4)");
+  m = describe_device_error(record_of(kOpScatterRows, {{0, -1}}, 4));
+  expect_contains(m, "frl_scatter_rows: argument 'idx': idx[0] = -1 is outside [0, 4)");
   if (failures) {
     std::printf("device_error_test: %d failures\n", failures);
     return 1;

@@ -134,7 +134,7 @@ struct Problem {
 
 std::vector<Isa> supported_isas() {
   std::vector<Isa> out;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512})
     if (frl::cpu::isa_supported(isa)) out.push_back(isa);
   return out;
 }
@@ -244,12 +244,12 @@ void test_thread_counts() {
 // FACTRL_CPU_ISA lowers the dispatched ISA (never above what the CPU has), frl_cpu_isa reports it,
 // and gemm() runs exactly that ISA's kernels.
 void test_dispatch() {
-  Isa best = Isa::Scalar;
+  Isa best = Isa::kScalar;
   for (Isa isa : supported_isas()) best = isa;
   Isa expected = best;
   const char* want = std::getenv("FACTRL_CPU_ISA");
   if (want != nullptr)
-    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512})
       if (std::strcmp(want, frl::cpu::isa_name(isa)) == 0 && static_cast<int>(isa) <= static_cast<int>(best)) expected = isa;
   checks++;
   if (frl::cpu::gemm_isa() != expected || std::strcmp(frl_cpu_isa(), frl::cpu::isa_name(expected)) != 0)

@@ -1,7 +1,9 @@
 /* FactRL C API: the fused LoRA matmul (DESIGN.md §3).
  *
  * Notation: tokens N, input width K, output width M, rank r, scale s (= alpha / r).
- * All tensors are dense row-major and live in the context `ctx`:
+ * All tensors are row-major and live in the context `ctx`; they are contiguous, except that on the
+ * CPU x, y, dy and dx may be row-contiguous views (last-dimension stride 1, a row stride >= the
+ * width, e.g. a column slice of a wider buffer; factrl/view.h):
  *   x [N, K]   input activations          W [M, K]  frozen base weight (nn.Linear layout)
  *   A [r, K]   LoRA down-projection       B [M, r]  LoRA up-projection
  *   y [N, M]   output                     u [N, r]  saved adapter activation u = x A^T

@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <initializer_list>
 #include <memory>
 #include <new>
 
@@ -19,30 +18,10 @@ namespace frl {
 namespace cpu {
 namespace {
 
-Isa best_supported() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  // libgcc's cpuid checks include the OS's XSAVE state (XGETBV), so "avx512f" means usable.
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return Isa::Avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
-#endif
-  return Isa::Scalar;
-}
-
-Isa choose_isa() {
-  const Isa best = best_supported();
-  const char* want = std::getenv("FACTRL_CPU_ISA");
-  if (want == nullptr) return best;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-    if (std::strcmp(want, isa_name(isa)) == 0) return static_cast<int>(isa) <= static_cast<int>(best) ? isa : best;
-  }
-  return best;
-}
-
 const GemmBlocking& blocking_of(Isa isa) {
   switch (isa) {
-    case Isa::Avx512: return kGemmBlockingAvx512;
-    case Isa::Avx2: return kGemmBlockingAvx2;
+    case Isa::kAvx512: return kGemmBlockingAvx512;
+    case Isa::kAvx2: return kGemmBlockingAvx2;
     default: return kGemmBlockingScalar;
   }
 }
@@ -69,23 +48,12 @@ int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 }  // namespace
 
-const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::Avx512: return "avx512";
-    case Isa::Avx2: return "avx2";
-    default: return "scalar";
-  }
-}
-
 bool isa_supported(Isa isa) {
-  static const Isa best = best_supported();
+  static const Isa best = detect_hardware_isa();
   return static_cast<int>(isa) <= static_cast<int>(best);
 }
 
-Isa gemm_isa() {
-  static const Isa chosen = choose_isa();
-  return chosen;
-}
+Isa gemm_isa() { return cpu_isa(); }
 
 void gemm(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc, bool accumulate) {
   gemm_with_isa(gemm_isa(), M, N, segs, nsegs, C, ldc, accumulate);
@@ -119,8 +87,8 @@ void gemm_with_isa(Isa isa, int64_t M, int64_t N, const GemmSegment* segs, int n
   if (scratch == nullptr) throw std::bad_alloc();  // the C API guard reports FRL_ERR_MEMORY
   const GemmWorkspace ws{scratch, scratch + b_floats, a_stride, b_stride, threads};
   switch (isa) {
-    case Isa::Avx512: gemm_blocked_avx512(M, N, segs, nsegs, C, ldc, accumulate, ws); break;
-    case Isa::Avx2: gemm_blocked_avx2(M, N, segs, nsegs, C, ldc, accumulate, ws); break;
+    case Isa::kAvx512: gemm_blocked_avx512(M, N, segs, nsegs, C, ldc, accumulate, ws); break;
+    case Isa::kAvx2: gemm_blocked_avx2(M, N, segs, nsegs, C, ldc, accumulate, ws); break;
     default: gemm_blocked_scalar(M, N, segs, nsegs, C, ldc, accumulate, ws); break;
   }
 }

@@ -9,7 +9,8 @@
 // threads across every row block; each A block (MC x KC) is packed once per (row block, k block);
 // an MR x NR register-blocked FMA micro-kernel runs over the packed panels. The micro-kernel and
 // packing are compiled per instruction set (gemm_avx512.cpp, gemm_avx2.cpp, gemm_scalar.cpp) and
-// chosen at run time (gemm.cpp): a machine without AVX-512 never executes an AVX-512 instruction.
+// chosen at run time (gemm.cpp, with cpu/isa.h): a machine without AVX-512 never executes an AVX-512
+// instruction. Include this header only from baseline-ISA files (it includes cpu/isa.h).
 //
 // Determinism: every C element is summed by one thread in a fixed order (segments in order, k blocks
 // of the ISA's fixed KC in order, k ascending inside a block, one accumulator per element), so the
@@ -18,35 +19,18 @@
 
 #include <cstdint>
 
+#include "cpu/gemm_types.h"
+#include "cpu/isa.h"
+
 namespace frl {
 namespace cpu {
 
-// A strided fp32 matrix view: element (i, j) is p[i * rs + j * cs].
-struct MatView {
-  const float* p;
-  int64_t rs, cs;
-};
-
-// One term of a K-augmented product: alpha * A[M x k] * B[k x N].
-struct GemmSegment {
-  MatView a, b;
-  int64_t k;
-  float alpha;
-};
-
-// The instruction sets the GEMM has kernels for, lowest first.
-enum class Isa : int { Scalar = 0, Avx2 = 1, Avx512 = 2 };
-
-// The ISA every gemm() call uses: the best this CPU supports (cpuid + OS state, checked once),
-// lowered by the environment variable FACTRL_CPU_ISA=scalar|avx2|avx512 (a request above what the
-// CPU supports, or an unknown name, is ignored: never an illegal instruction).
+// The ISA every gemm() call uses: cpu_isa() of cpu/isa.h (the best this CPU supports, checked
+// once, lowered by FACTRL_CPU_ISA=avx2|scalar; never above what the CPU has).
 Isa gemm_isa();
 
 // True when this CPU can run the kernels of `isa`.
 bool isa_supported(Isa isa);
-
-// "scalar", "avx2", "avx512".
-const char* isa_name(Isa isa);
 
 // C = (accumulate ? C : 0) + sum_s alpha_s A_s B_s with the kernels of gemm_isa().
 // C is row-major with leading dimension ldc >= N; it must not overlap any A_s or B_s.

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "cpu/gemm.h"
+#include "cpu/gemm_types.h"
 
 namespace frl {
 namespace cpu {

@@ -28,17 +28,20 @@ float* rank_scratch(int64_t N, int64_t r) {
 // u = x A^T                       (u[n,i] = sum_k x[n,k] A[i,k])
 // y = x W^T + s u B^T = [x | s u] . [W | B]^T   (one pass over y; the last r "columns" of k are u/B)
 void lora_forward(const float* x, const float* W, const float* A, const float* B, float scale,
-                  bool use_adapter, int64_t N, int64_t K, int64_t M, int64_t r, float* y, float* u_out) {
-  GemmSegment base{{x, K, 1}, {W, 1, K}, K, 1.0f};  // x [N,K] . W^T, W^T(k,m) = W[m*K+k]
+                  bool use_adapter, int64_t N, int64_t K, int64_t M, int64_t r, float* y, float* u_out,
+                  int64_t ldx, int64_t ldy) {
+  if (ldx < 0) ldx = K;
+  if (ldy < 0) ldy = M;
+  GemmSegment base{{x, ldx, 1}, {W, 1, K}, K, 1.0f};  // x [N,K] . W^T, W^T(k,m) = W[m*K+k]
   if (!use_adapter) {
-    gemm(N, M, &base, 1, y, M, false);
+    gemm(N, M, &base, 1, y, ldy, false);
     return;
   }
   float* u = u_out != nullptr ? u_out : rank_scratch(N, r);
-  GemmSegment down{{x, K, 1}, {A, 1, K}, K, 1.0f};  // x . A^T
+  GemmSegment down{{x, ldx, 1}, {A, 1, K}, K, 1.0f};  // x . A^T
   gemm(N, r, &down, 1, u, r, false);
   GemmSegment segs[2] = {base, {{u, r, 1}, {B, 1, r}, r, scale}};  // + s u . B^T
-  gemm(N, M, segs, 2, y, M, false);
+  gemm(N, M, segs, 2, y, ldy, false);
 }
 
 // v  = g B                        (v[n,i] = sum_m g[n,m] B[m,i])
@@ -47,25 +50,29 @@ void lora_forward(const float* x, const float* W, const float* A, const float* B
 // dB = s g^T u                    (dB[m,i] = s sum_n g[n,m] u[n,i])
 void lora_backward(const float* x, const float* W, const float* A, const float* B, float scale,
                    bool use_adapter, const float* g, const float* u, int64_t N, int64_t K, int64_t M,
-                   int64_t r, float* dx, float* dA, float* dB, bool accumulate) {
-  GemmSegment base{{g, M, 1}, {W, K, 1}, M, 1.0f};  // g [N,M] . W [M,K]
+                   int64_t r, float* dx, float* dA, float* dB, bool accumulate, int64_t ldx, int64_t ldg,
+                   int64_t lddx) {
+  if (ldx < 0) ldx = K;
+  if (ldg < 0) ldg = M;
+  if (lddx < 0) lddx = K;
+  GemmSegment base{{g, ldg, 1}, {W, K, 1}, M, 1.0f};  // g [N,M] . W [M,K]
   if (!use_adapter) {
-    if (dx) gemm(N, K, &base, 1, dx, K, accumulate);
+    if (dx) gemm(N, K, &base, 1, dx, lddx, accumulate);
     return;
   }
   float* v = rank_scratch(N, r);
-  GemmSegment up{{g, M, 1}, {B, r, 1}, M, 1.0f};  // g . B
+  GemmSegment up{{g, ldg, 1}, {B, r, 1}, M, 1.0f};  // g . B
   gemm(N, r, &up, 1, v, r, false);
   if (dx) {
     GemmSegment segs[2] = {base, {{v, r, 1}, {A, K, 1}, r, scale}};  // + s v . A
-    gemm(N, K, segs, 2, dx, K, accumulate);
+    gemm(N, K, segs, 2, dx, lddx, accumulate);
   }
   if (dA) {
-    GemmSegment s{{v, 1, r}, {x, K, 1}, N, scale};  // v^T(i,n) = v[n*r+i]
+    GemmSegment s{{v, 1, r}, {x, ldx, 1}, N, scale};  // v^T(i,n) = v[n*r+i]
     gemm(r, K, &s, 1, dA, K, accumulate);
   }
   if (dB) {
-    GemmSegment s{{g, 1, M}, {u, r, 1}, N, scale};  // g^T(m,n) = g[n*M+m]
+    GemmSegment s{{g, 1, ldg}, {u, r, 1}, N, scale};  // g^T(m,n) = g[n*ldg+m]
     gemm(M, r, &s, 1, dB, r, accumulate);
   }
 }

@@ -93,7 +93,11 @@ public final class Device implements AutoCloseable {
     check(FactRlCore.frl_ctx_synchronize(handle()));
   }
 
-  /** Bytes held by this device's live tensors, plus on CUDA the memory pool's cached blocks and workspaces. */
+  /**
+   * Bytes held by this device: every live storage once at its full size (tensors, {@link
+   * ParameterBlob}s, {@link ActivationArena}s' whole capacity; views add nothing), plus memory the
+   * backend keeps in pools.
+   */
   public long bytesInUse() {
     try (LongPointer out = new LongPointer(1)) {
       check(FactRlCore.frl_ctx_bytes_in_use(handle(), out));

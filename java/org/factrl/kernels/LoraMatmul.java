@@ -14,7 +14,9 @@ import org.factrl.engine.Tensor;
 /**
  * The fused LoRA matmul of a linear layer with a frozen base weight (DESIGN.md §3).
  *
- * <p>Shapes (all tensors dense, row-major, on one {@link Device}): tokens {@code x [N, K]}, base weight
+ * <p>Shapes (all tensors row-major, on one {@link Device}; contiguous, except that on the CPU
+ * {@code x}, {@code y}, {@code dy} and {@code dx} may be row-contiguous views such as a column slice
+ * {@code buffer.narrow(1, offset, width)}): tokens {@code x [N, K]}, base weight
  * {@code W [M, K]} (nn.Linear layout), adapter {@code A [r, K]}, {@code B [M, r]}, scale {@code s}
  * (see {@link LoraAdapter}); output {@code y [N, M]}; saved activation {@code u [N, r]}.
  *

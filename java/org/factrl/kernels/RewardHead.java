@@ -125,15 +125,27 @@ public final class RewardHead {
    */
   public void backward(Tensor hidden, Tensor endIndex, Tensor dScores, Tensor dHidden, Tensor dWeight,
       Tensor dBias, GradMode mode) {
+    Native.checkNotNull(mode, "mode");
+    backward(hidden, endIndex, dScores, dHidden, mode, dWeight, dBias, mode);
+  }
+
+  /**
+   * As {@link #backward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, GradMode)} with one mode for
+   * dHidden (a decoder gradient other losses may also add to) and one for the head's parameter
+   * gradients dWeight and dBias (summed over micro-batches).
+   */
+  public void backward(Tensor hidden, Tensor endIndex, Tensor dScores, Tensor dHidden, GradMode dHiddenMode,
+      Tensor dWeight, Tensor dBias, GradMode paramMode) {
     long[] bsd = checkHidden(hidden, "hidden", weight);
     checkEndIndex(endIndex, hidden, bsd[0]);
     checkTensor(dScores, "dScores", hidden.device(), DType.F32, bsd[0]);
     checkGradients(hidden, bsd, dHidden, dWeight, dBias);
-    Native.checkNotNull(mode, "mode");
+    Native.checkNotNull(dHiddenMode, "dHiddenMode");
+    Native.checkNotNull(paramMode, "paramMode");
     check(PoolingNative.frl_reward_head_backward(hidden.device().handle(), hidden.handle("hidden"),
         endIndex.handle("endIndex"), weight.handle("weight"), dScores.handle("dScores"),
         handleOrNull(dHidden, "dHidden"), handleOrNull(dWeight, "dWeight"), handleOrNull(dBias, "dBias"),
-        mode.flag()));
+        dHiddenMode.flag(), paramMode.flag()));
   }
 
   @Override
