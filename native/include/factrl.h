@@ -62,6 +62,9 @@ const char* frl_version(void);
 int frl_built_with_cuda(void);
 /* 1 when the CUDA backend uses cuBLAS(Lt) for plain GEMMs. */
 int frl_built_with_cublas(void);
+/* The instruction set the CPU backend's GEMM uses on this machine: "avx512", "avx2" or "scalar"
+ * (chosen once at run time; FACTRL_CPU_ISA=avx2|scalar in the environment forces a lower one). */
+const char* frl_cpu_isa(void);
 /* Number of usable CUDA devices (0 when not built with CUDA, or no driver / no GPU). */
 frl_status frl_cuda_device_count(int* out_count);
 

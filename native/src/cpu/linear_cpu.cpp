@@ -3,7 +3,7 @@
 #include "cpu/linear_cpu.h"
 
 #include "cpu/column_sum.h"
-#include "cpu/lora_cpu.h"
+#include "cpu/gemm.h"
 
 namespace frl {
 namespace cpu {

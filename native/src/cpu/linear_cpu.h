@@ -1,4 +1,4 @@
-// CPU reference of the dense linear layer (fp32), on the blocked GEMM of lora_cpu. Math: factrl/linear.h.
+// CPU reference of the dense linear layer (fp32), on the blocked GEMM of gemm.h. Math: factrl/linear.h.
 // Every matrix is row-major with a leading dimension (row stride in elements, >= its width), so a
 // row-contiguous view (a column slice of a wider buffer) needs no copy.
 #pragma once

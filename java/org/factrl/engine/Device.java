@@ -66,6 +66,15 @@ public final class Device implements AutoCloseable {
     return FactRlCore.frl_built_with_cuda() != 0;
   }
 
+  /**
+   * The instruction set the CPU backend's GEMM runs on this machine: {@code "avx512"}, {@code "avx2"}
+   * or {@code "scalar"} (chosen at run time; the environment variable {@code FACTRL_CPU_ISA} can force
+   * a lower one).
+   */
+  public static String cpuIsa() {
+    return FactRlCore.frl_cpu_isa().getString();
+  }
+
   public Backend backend() {
     return backend;
   }
