@@ -62,7 +62,7 @@ int main() {
     ok(frl_tensor_create(ctx, FRL_F32, 2, shape, &t));
     ok(frl_tensor_destroy(t));
   });
-  double rope = best_ns_per_call(200, [&] { ok(frl_rope(ctx, x, pos, 10000.f, 0, y)); });
+  double rope = best_ns_per_call(200, [&] { ok(frl_rope(ctx, x, pos, 10000.f, 0, y, FRL_GRAD_OVERWRITE)); });
   std::printf("{\"swiglu_1x1_ns\": %.1f, \"tensor_create_destroy_64x64_ns\": %.1f, \"rope_8192_ns\": %.1f}\n",
               swiglu, create, rope);
 
