@@ -277,9 +277,9 @@ void launch_whiten(cudaStream_t stream, const void* x, const int32_t* mask, int6
 void gae(const frl_ctx* ctx, frl_dtype dtype, const void* rewards, const void* values, const int32_t* mask,
          int64_t B, int64_t T, float gamma, float lambda, void* advantages, void* returns) {
   if (B == 0 || T == 0) return;
-  require(B <= INT_MAX && T <= INT_MAX / 2, FRL_ERR_SHAPE,
-          format("[B, T] = [%lld, %lld] is too large for the CUDA GAE kernel", static_cast<long long>(B),
-                 static_cast<long long>(T)));
+  FRL_REQUIRE(B <= INT_MAX && T <= INT_MAX / 2, FRL_ERR_SHAPE,
+          "[B, T] = [%lld, %lld] is too large for the CUDA GAE kernel", static_cast<long long>(B),
+                 static_cast<long long>(T));
   cudaStream_t stream = cuda_stream(ctx);
   DeviceErrorRecord* errors = cuda_error_record(ctx);
   if (dtype == FRL_BF16)

@@ -386,8 +386,8 @@ void run_own_gemm(const frl_ctx* ctx, GemmArgs p) {
   const int tiles = (p.k[0] + BK - 1) / BK + (p.k[1] + BK - 1) / BK;
   dim3 grid(ceil_div(p.N, BN), ceil_div(p.M, BM), 1);
   // gridDim.y is limited to 65535: say so instead of failing the launch with "invalid configuration".
-  require(grid.y <= 65535, FRL_ERR_SHAPE,
-          format("lora: %d output rows exceed the CUDA grid limit (%d rows per launch)", p.M, 65535 * BM));
+  FRL_REQUIRE(grid.y <= 65535, FRL_ERR_SHAPE,
+          "lora: %d output rows exceed the CUDA grid limit (%d rows per launch)", p.M, 65535 * BM);
   const int blocks = static_cast<int>(grid.x * grid.y);
   const int target = 2 * sm_count();
   p.splits = 1;
@@ -534,7 +534,7 @@ T* mut(frl_tensor* t) { return t ? static_cast<T*>(t->data) : nullptr; }
 
 void check_dims(int64_t N, int64_t K, int64_t M, int64_t r) {
   const int64_t lim = (int64_t{1} << 31) - 1;
-  require(N <= lim && K <= lim && M <= lim && r <= lim, FRL_ERR_SHAPE,
+  FRL_REQUIRE(N <= lim && K <= lim && M <= lim && r <= lim, FRL_ERR_SHAPE,
           "lora: every dimension must be below 2^31 on CUDA");
 }
 

@@ -33,8 +33,8 @@ frl_status frl_arena_create(frl_ctx* ctx, int64_t capacity_bytes, frl_arena** ou
     frl::check_not_null(ctx, "ctx");
     frl::check_not_null(out_arena, "out_arena");
     *out_arena = nullptr;
-    frl::require(capacity_bytes >= 0, FRL_ERR_ARGUMENT,
-                 format("argument 'capacity_bytes' must be >= 0, got %lld", static_cast<long long>(capacity_bytes)));
+    FRL_REQUIRE(capacity_bytes >= 0, FRL_ERR_ARGUMENT,
+                 "argument 'capacity_bytes' must be >= 0, got %lld", static_cast<long long>(capacity_bytes));
     auto arena = std::make_unique<frl_arena>();
     arena->ctx = ctx;
     arena->storage = frl::create_storage(ctx, static_cast<size_t>(capacity_bytes), FRL_STORAGE_ARENA);
@@ -60,10 +60,10 @@ frl_status frl_arena_allocate(frl_arena* arena, frl_dtype dtype, int ndim, const
     *out_tensor = nullptr;
     const int64_t need = bytes_for(dtype, ndim, shape);
     const int64_t capacity = static_cast<int64_t>(arena->storage->bytes);
-    frl::require(need <= capacity - arena->used, FRL_ERR_MEMORY,
-                 format("activation arena is full: %lld of %lld bytes used, %lld more requested for a %s tensor",
+    FRL_REQUIRE(need <= capacity - arena->used, FRL_ERR_MEMORY,
+                 "activation arena is full: %lld of %lld bytes used, %lld more requested for a %s tensor",
                         static_cast<long long>(arena->used), static_cast<long long>(capacity),
-                        static_cast<long long>(need), frl::dtype_name(dtype)));
+                        static_cast<long long>(need), frl::dtype_name(dtype));
     int64_t strides[FRL_MAX_DIMS];
     frl::contiguous_strides(ndim, shape, strides);
     const int64_t elem = static_cast<int64_t>(frl::dtype_size(dtype));

@@ -28,9 +28,9 @@ void check_tensor(const frl_ctx* ctx, const frl_tensor* t, const char* name,
 // q [B,S,H,D] F32; returns the sizes every other tensor is checked against.
 Dims check_query(const frl_ctx* ctx, const frl_tensor* q) {
   frl::check_context(ctx, q, "q");
-  frl::require(q->ndim == 4, FRL_ERR_SHAPE,
-               format("argument 'q' has shape %s, expected 4 dimensions [B, S, H, D]",
-                      frl::shape_string(q).c_str()));
+  FRL_REQUIRE(q->ndim == 4, FRL_ERR_SHAPE,
+               "argument 'q' has shape %s, expected 4 dimensions [B, S, H, D]",
+                      frl::shape_string(q).c_str());
   frl::check_dtype(q, "q", {FRL_F32});
   return {q->shape[0], q->shape[1], q->shape[2], q->shape[3]};
 }
@@ -45,13 +45,13 @@ void check_lse(const frl_ctx* ctx, const frl_tensor* lse, const Dims& dims) {
 }
 
 void check_causal(int causal) {
-  frl::require(causal == 0 || causal == 1, FRL_ERR_ARGUMENT,
-               format("argument 'causal' must be 0 or 1, got %d", causal));
+  FRL_REQUIRE(causal == 0 || causal == 1, FRL_ERR_ARGUMENT,
+               "argument 'causal' must be 0 or 1, got %d", causal);
 }
 
 void check_scale(float scale) {
-  frl::require(std::isfinite(scale) && scale > 0.0f, FRL_ERR_ARGUMENT,
-               format("argument 'scale' must be finite and > 0, got %g", static_cast<double>(scale)));
+  FRL_REQUIRE(std::isfinite(scale) && scale > 0.0f, FRL_ERR_ARGUMENT,
+               "argument 'scale' must be finite and > 0, got %g", static_cast<double>(scale));
 }
 
 }  // namespace

@@ -52,9 +52,9 @@ void check_blob(const frl_blob* blob) { frl::check_not_null(blob, "blob"); }
 
 int64_t check_index(const frl_blob* blob, int64_t index) {
   const int64_t n = static_cast<int64_t>(blob->names.size());
-  frl::require(index >= 0 && index < n, FRL_ERR_ARGUMENT,
-               format("argument 'index' must be in [0, %lld), got %lld", static_cast<long long>(n),
-                      static_cast<long long>(index)));
+  FRL_REQUIRE(index >= 0 && index < n, FRL_ERR_ARGUMENT,
+               "argument 'index' must be in [0, %lld), got %lld", static_cast<long long>(n),
+                      static_cast<long long>(index));
   return index;
 }
 
@@ -68,8 +68,8 @@ frl_status frl_blob_create(frl_ctx* ctx, int64_t count, const char* const* names
     frl::check_not_null(ctx, "ctx");
     frl::check_not_null(out_blob, "out_blob");
     *out_blob = nullptr;
-    frl::require(count >= 0, FRL_ERR_ARGUMENT,
-                 format("argument 'count' must be >= 0, got %lld", static_cast<long long>(count)));
+    FRL_REQUIRE(count >= 0, FRL_ERR_ARGUMENT,
+                 "argument 'count' must be >= 0, got %lld", static_cast<long long>(count));
     if (count > 0) {
       frl::check_not_null(names, "names");
       frl::check_not_null(dtypes, "dtypes");
@@ -84,13 +84,13 @@ frl_status frl_blob_create(frl_ctx* ctx, int64_t count, const char* const* names
     std::unordered_map<std::string, int64_t> seen;
     int64_t total = 0;
     for (int64_t i = 0; i < count; i++) {
-      frl::require(names[i] != nullptr && names[i][0] != '\0', FRL_ERR_ARGUMENT,
-                   format("names[%lld] is null or empty", static_cast<long long>(i)));
+      FRL_REQUIRE(names[i] != nullptr && names[i][0] != '\0', FRL_ERR_ARGUMENT,
+                   "names[%lld] is null or empty", static_cast<long long>(i));
       std::string name(names[i]);
       auto dup = seen.emplace(name, i);
-      frl::require(dup.second, FRL_ERR_ARGUMENT,
-                   format("names[%lld] '%s' repeats names[%lld]", static_cast<long long>(i), name.c_str(),
-                          static_cast<long long>(dup.first->second)));
+      FRL_REQUIRE(dup.second, FRL_ERR_ARGUMENT,
+                   "names[%lld] '%s' repeats names[%lld]", static_cast<long long>(i), name.c_str(),
+                          static_cast<long long>(dup.first->second));
       const size_t elem = frl::dtype_size(dtypes[i]);  // throws on an unknown dtype
       int64_t numel;
       try {
@@ -100,7 +100,7 @@ frl_status frl_blob_create(frl_ctx* ctx, int64_t count, const char* const* names
       }
       for (int d = 0; d < ndims[i]; d++) shape_list[i * FRL_MAX_DIMS + d] = shapes[i * FRL_MAX_DIMS + d];
       const int64_t bytes = numel * static_cast<int64_t>(elem);
-      frl::require(bytes <= INT64_MAX / 4 - total, FRL_ERR_ARGUMENT, "blob too large");
+      FRL_REQUIRE(bytes <= INT64_MAX / 4 - total, FRL_ERR_ARGUMENT, "blob too large");
       offsets.push_back(total);
       total += frl::align_up(bytes);
       name_list.push_back(std::move(name));
@@ -179,9 +179,9 @@ frl_status frl_blob_tensor(const frl_blob* blob, const char* name, frl_tensor** 
     frl::check_not_null(out_tensor, "out_tensor");
     *out_tensor = nullptr;
     auto it = blob->index.find(name);
-    frl::require(it != blob->index.end(), FRL_ERR_ARGUMENT,
-                 format("the blob has no tensor named '%s' (%lld entries)", name,
-                        static_cast<long long>(blob->names.size())));
+    FRL_REQUIRE(it != blob->index.end(), FRL_ERR_ARGUMENT,
+                 "the blob has no tensor named '%s' (%lld entries)", name,
+                        static_cast<long long>(blob->names.size()));
     *out_tensor = blob->tensors[it->second];
   });
 }

@@ -46,7 +46,7 @@ frl_status frl_ctx_create(frl_backend backend, int device, frl_ctx** out_ctx) {
     *out_ctx = nullptr;
     auto ctx = std::make_unique<frl_ctx>();
     if (backend == FRL_BACKEND_CPU) {
-      frl::require(device == 0, FRL_ERR_ARGUMENT, format("CPU backend has only device 0, got %d", device));
+      FRL_REQUIRE(device == 0, FRL_ERR_ARGUMENT, "CPU backend has only device 0, got %d", device);
       ctx->backend = frl::make_cpu_backend();
     } else if (backend == FRL_BACKEND_CUDA) {
 #ifdef FACTRL_WITH_CUDA
@@ -65,12 +65,12 @@ frl_status frl_ctx_create(frl_backend backend, int device, frl_ctx** out_ctx) {
 frl_status frl_ctx_destroy(frl_ctx* ctx) {
   return guard("frl_ctx_destroy", [&] {
     frl::check_not_null(ctx, "ctx");
-    frl::require(ctx->live_tensors.load() == 0, FRL_ERR_ARGUMENT,
-                 format("context still owns %lld live tensors; destroy them first",
-                        static_cast<long long>(ctx->live_tensors.load())));
-    frl::require(ctx->live_containers.load() == 0, FRL_ERR_ARGUMENT,
-                 format("context still owns %lld live parameter blobs or activation arenas; destroy them first",
-                        static_cast<long long>(ctx->live_containers.load())));
+    FRL_REQUIRE(ctx->live_tensors.load() == 0, FRL_ERR_ARGUMENT,
+                 "context still owns %lld live tensors; destroy them first",
+                        static_cast<long long>(ctx->live_tensors.load()));
+    FRL_REQUIRE(ctx->live_containers.load() == 0, FRL_ERR_ARGUMENT,
+                 "context still owns %lld live parameter blobs or activation arenas; destroy them first",
+                        static_cast<long long>(ctx->live_containers.load()));
     delete ctx;  // the backend's destructor waits for queued work (and reports no device error)
   });
 }
@@ -127,7 +127,7 @@ frl_status frl_tensor_create(frl_ctx* ctx, frl_dtype dtype, int ndim, const int6
 frl_status frl_tensor_destroy(frl_tensor* t) {
   return guard("frl_tensor_destroy", [&] {
     frl::check_not_null(t, "tensor");
-    frl::require(!t->borrowed, FRL_ERR_ARGUMENT,
+    FRL_REQUIRE(!t->borrowed, FRL_ERR_ARGUMENT,
                  "tensor belongs to a parameter blob (frl_blob_tensor); destroy the blob instead");
     frl_ctx* ctx = t->ctx;
     if (t->owns_storage) {
@@ -174,11 +174,10 @@ frl_status frl_tensor_numel(const frl_tensor* t, int64_t* out) {
 
 static void check_range(const frl_tensor* t, int64_t offset, int64_t count) {
   frl::check_not_stale(t, "tensor");
-  frl::require(offset >= 0 && count >= 0 && offset <= t->numel && count <= t->numel - offset,
-               FRL_ERR_ARGUMENT,
-               format("range [%lld, %lld) is outside the tensor's %lld elements",
+  FRL_REQUIRE(offset >= 0 && count >= 0 && offset <= t->numel && count <= t->numel - offset, FRL_ERR_ARGUMENT,
+               "range [%lld, %lld) is outside the tensor's %lld elements",
                       static_cast<long long>(offset), static_cast<long long>(offset + count),
-                      static_cast<long long>(t->numel)));
+                      static_cast<long long>(t->numel));
 }
 
 namespace {
@@ -284,12 +283,12 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src) {
     frl::check_not_null(src, "src");
     frl::check_not_stale(dst, "dst");
     frl::check_not_stale(src, "src");
-    frl::require(dst->dtype == src->dtype, FRL_ERR_SHAPE,
-                 format("dtype mismatch: dst is %s, src is %s", frl::dtype_name(dst->dtype),
-                        frl::dtype_name(src->dtype)));
-    frl::require(dst->numel == src->numel, FRL_ERR_SHAPE,
-                 format("element count mismatch: dst has %lld, src has %lld",
-                        static_cast<long long>(dst->numel), static_cast<long long>(src->numel)));
+    FRL_REQUIRE(dst->dtype == src->dtype, FRL_ERR_SHAPE,
+                 "dtype mismatch: dst is %s, src is %s", frl::dtype_name(dst->dtype),
+                        frl::dtype_name(src->dtype));
+    FRL_REQUIRE(dst->numel == src->numel, FRL_ERR_SHAPE,
+                 "element count mismatch: dst has %lld, src has %lld",
+                        static_cast<long long>(dst->numel), static_cast<long long>(src->numel));
     size_t bytes = dst->numel * frl::dtype_size(dst->dtype);
     if (bytes == 0) return;
     frl::Backend& db = *dst->ctx->backend;

@@ -12,14 +12,14 @@ using frl::format;
 void check_ids(const frl_ctx* ctx, const frl_tensor* ids, int64_t V) {
   frl::check_context(ctx, ids, "ids");
   frl::check_dtype(ids, "ids", {FRL_I32});
-  frl::require(ids->ndim <= FRL_MAX_DIMS - 1, FRL_ERR_SHAPE,
-               format("argument 'ids' has shape %s, at most %d dimensions (out appends d)",
-                      frl::shape_string(ids).c_str(), FRL_MAX_DIMS - 1));
+  FRL_REQUIRE(ids->ndim <= FRL_MAX_DIMS - 1, FRL_ERR_SHAPE,
+               "argument 'ids' has shape %s, at most %d dimensions (out appends d)",
+                      frl::shape_string(ids).c_str(), FRL_MAX_DIMS - 1);
   const int32_t* id = frl::data_as<int32_t>(ids);
   for (int64_t n = 0; n < ids->numel; n++)
-    frl::require(id[n] >= 0 && id[n] < V, FRL_ERR_ARGUMENT,
-                 format("ids[%lld] (flat index) = %d is outside the vocabulary [0, %lld)",
-                        static_cast<long long>(n), id[n], static_cast<long long>(V)));
+    FRL_REQUIRE(id[n] >= 0 && id[n] < V, FRL_ERR_ARGUMENT,
+                 "ids[%lld] (flat index) = %d is outside the vocabulary [0, %lld)",
+                        static_cast<long long>(n), id[n], static_cast<long long>(V));
 }
 
 // t has the shape of ids with d appended.
@@ -28,9 +28,9 @@ void check_rows_of_ids(const frl_ctx* ctx, const frl_tensor* t, const char* name
   frl::check_f32(ctx, t, name);
   bool ok = t->ndim == ids->ndim + 1 && t->shape[ids->ndim] == d;
   for (int i = 0; ok && i < ids->ndim; i++) ok = t->shape[i] == ids->shape[i];
-  frl::require(ok, FRL_ERR_SHAPE,
-               format("argument '%s' has shape %s, expected the shape of 'ids' %s with d = %lld appended", name,
-                      frl::shape_string(t).c_str(), frl::shape_string(ids).c_str(), static_cast<long long>(d)));
+  FRL_REQUIRE(ok, FRL_ERR_SHAPE,
+               "argument '%s' has shape %s, expected the shape of 'ids' %s with d = %lld appended", name,
+                      frl::shape_string(t).c_str(), frl::shape_string(ids).c_str(), static_cast<long long>(d));
 }
 
 }  // namespace

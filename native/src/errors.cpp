@@ -29,8 +29,13 @@ frl_status fail(const char* fn, frl_status status, const std::string& message) n
 
 void clear_error() noexcept { last_error.clear(); }
 
-void require(bool ok, frl_status status, const std::string& message) {
-  if (!ok) throw Error(status, message);
+void throw_error(frl_status status, const char* fmt, ...) {
+  char buf[1024];
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(buf, sizeof buf, fmt, args);
+  va_end(args);
+  throw Error(status, buf);
 }
 
 void check_not_null(const void* ptr, const char* name) {

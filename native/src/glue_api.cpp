@@ -20,15 +20,15 @@ bool on_cuda(const frl_ctx* ctx) { return ctx->backend->kind() == FRL_BACKEND_CU
 void check_same_shape(const frl_tensor* t, const char* name, const frl_tensor* ref, const char* ref_name) {
   bool same = t->ndim == ref->ndim;
   for (int i = 0; same && i < t->ndim; i++) same = t->shape[i] == ref->shape[i];
-  frl::require(same, FRL_ERR_SHAPE,
-               format("argument '%s' has shape %s, expected %s (the shape of '%s')", name,
-                      frl::shape_string(t).c_str(), frl::shape_string(ref).c_str(), ref_name));
+  FRL_REQUIRE(same, FRL_ERR_SHAPE,
+               "argument '%s' has shape %s, expected %s (the shape of '%s')", name,
+                      frl::shape_string(t).c_str(), frl::shape_string(ref).c_str(), ref_name);
 }
 
 void check_same_dtype(const frl_tensor* t, const char* name, const frl_tensor* ref, const char* ref_name) {
-  frl::require(t->dtype == ref->dtype, FRL_ERR_SHAPE,
-               format("argument '%s' has dtype %s, expected %s (the dtype of '%s')", name, frl::dtype_name(t->dtype),
-                      frl::dtype_name(ref->dtype), ref_name));
+  FRL_REQUIRE(t->dtype == ref->dtype, FRL_ERR_SHAPE,
+               "argument '%s' has dtype %s, expected %s (the dtype of '%s')", name, frl::dtype_name(t->dtype),
+                      frl::dtype_name(ref->dtype), ref_name);
 }
 
 // A float operand of an elementwise op: in ctx, a compute dtype of its backend, shaped and typed like ref.
@@ -40,15 +40,15 @@ void check_operand(const frl_ctx* ctx, const frl_tensor* t, const char* name, co
 }
 
 void check_mode(int mode) {
-  frl::require(mode == FRL_GRAD_OVERWRITE || mode == FRL_GRAD_ACCUMULATE, FRL_ERR_ARGUMENT,
-               format("argument 'mode' must be FRL_GRAD_OVERWRITE (0) or FRL_GRAD_ACCUMULATE (1), got %d", mode));
+  FRL_REQUIRE(mode == FRL_GRAD_OVERWRITE || mode == FRL_GRAD_ACCUMULATE, FRL_ERR_ARGUMENT,
+               "argument 'mode' must be FRL_GRAD_OVERWRITE (0) or FRL_GRAD_ACCUMULATE (1), got %d", mode);
 }
 
 // A row tensor [R, ...]: at least one dimension. Returns the elements per row.
 int64_t row_width(const frl_tensor* t, const char* name) {
-  frl::require(t->ndim >= 1, FRL_ERR_SHAPE,
-               format("argument '%s' has shape %s, expected rows [R, ...] (at least one dimension)", name,
-                      frl::shape_string(t).c_str()));
+  FRL_REQUIRE(t->ndim >= 1, FRL_ERR_SHAPE,
+               "argument '%s' has shape %s, expected rows [R, ...] (at least one dimension)", name,
+                      frl::shape_string(t).c_str());
   int64_t w = 1;
   for (int i = 1; i < t->ndim; i++) w *= t->shape[i];
   return w;
@@ -60,10 +60,10 @@ void check_same_rows(const frl_tensor* src, const frl_tensor* dst) {
   row_width(dst, "dst");
   bool same = src->ndim == dst->ndim;
   for (int i = 1; same && i < src->ndim; i++) same = src->shape[i] == dst->shape[i];
-  frl::require(same, FRL_ERR_SHAPE,
-               format("argument 'dst' has shape %s, expected rows shaped like those of 'src' %s (every dimension after "
+  FRL_REQUIRE(same, FRL_ERR_SHAPE,
+               "argument 'dst' has shape %s, expected rows shaped like those of 'src' %s (every dimension after "
                       "the first equal)",
-                      frl::shape_string(dst).c_str(), frl::shape_string(src).c_str()));
+                      frl::shape_string(dst).c_str(), frl::shape_string(src).c_str());
 }
 
 // idx [n] I32 in ctx; on the CPU every entry in [0, R) (on CUDA the kernel checks, see glue.h).

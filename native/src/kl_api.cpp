@@ -17,9 +17,9 @@ namespace {
 void check_logits(frl_ctx* ctx, const frl_tensor* logits, const char* name) {
   frl::check_float_storage(ctx, logits, name);
   frl::check_shape(logits, name, {-1, -1});
-  frl::require(logits->shape[1] >= 1, FRL_ERR_SHAPE,
-               format("argument '%s' has shape %s: the vocabulary (dimension 1) must be >= 1", name,
-                      frl::shape_string(logits).c_str()));
+  FRL_REQUIRE(logits->shape[1] >= 1, FRL_ERR_SHAPE,
+               "argument '%s' has shape %s: the vocabulary (dimension 1) must be >= 1", name,
+                      frl::shape_string(logits).c_str());
 }
 
 // A [T] tensor of the given dtype in ctx; null allowed when optional.
@@ -64,8 +64,8 @@ frl_status frl_token_logprobs(frl_ctx* ctx, const frl_tensor* policy_logits, con
                 {lse_policy, "lse_policy", false}};
     for (const Out& o : outs) {
       check_vector(ctx, o.t, o.name, T, FRL_F32, true);
-      frl::require(o.t == nullptr || !o.needs_ref || ref_logits != nullptr, FRL_ERR_ARGUMENT,
-                   format("argument '%s' was requested but ref_logits is null", o.name));
+      FRL_REQUIRE(o.t == nullptr || !o.needs_ref || ref_logits != nullptr, FRL_ERR_ARGUMENT,
+                   "argument '%s' was requested but ref_logits is null", o.name);
     }
     // One pass writes every output while reading the inputs: a tensor given twice would silently
     // keep only the last quantity written into it.

@@ -18,23 +18,23 @@ void check_same_shape(const frl_tensor* t, const char* name, const frl_tensor* r
   check_not_null(t, name);
   bool same = t->ndim == ref->ndim;
   for (int i = 0; same && i < t->ndim; i++) same = t->shape[i] == ref->shape[i];
-  require(same, FRL_ERR_SHAPE,
-          format("argument '%s' has shape %s, expected %s (the shape of '%s')", name, shape_string(t).c_str(),
-                 shape_string(ref).c_str(), ref_name));
+  FRL_REQUIRE(same, FRL_ERR_SHAPE,
+          "argument '%s' has shape %s, expected %s (the shape of '%s')", name, shape_string(t).c_str(),
+                 shape_string(ref).c_str(), ref_name);
 }
 
 Rows check_rows(const frl_tensor* t, const char* name) {
   check_not_null(t, name);
-  require(t->ndim >= 1, FRL_ERR_SHAPE,
-          format("argument '%s' has shape %s, expected at least one dimension [..., d]", name,
-                 shape_string(t).c_str()));
+  FRL_REQUIRE(t->ndim >= 1, FRL_ERR_SHAPE,
+          "argument '%s' has shape %s, expected at least one dimension [..., d]", name,
+                 shape_string(t).c_str());
   const int64_t d = t->shape[t->ndim - 1];
   return {d > 0 ? t->numel / d : 0, d};
 }
 
 void require_cpu_backend(const frl_ctx* ctx, const char* layer) {
-  require(ctx->backend->kind() == FRL_BACKEND_CPU, FRL_ERR_UNAVAILABLE,
-          format("%s is not implemented on the CUDA backend yet (use a CPU context)", layer));
+  FRL_REQUIRE(ctx->backend->kind() == FRL_BACKEND_CPU, FRL_ERR_UNAVAILABLE,
+          "%s is not implemented on the CUDA backend yet (use a CPU context)", layer);
 }
 
 void check_grad_mode(int mode, const char* name) {

@@ -32,10 +32,10 @@ int64_t check_rows_like_x(const frl_ctx* ctx, const frl_tensor* t, const char* n
   const int64_t ld = frl::check_f32_rows_view(ctx, t, name);
   bool ok = t->ndim == x->ndim && t->shape[t->ndim - 1] == last;
   for (int i = 0; ok && i < x->ndim - 1; i++) ok = t->shape[i] == x->shape[i];
-  frl::require(ok, FRL_ERR_SHAPE,
-               format("argument '%s' has shape %s, expected the shape of 'x' %s with the last dimension %lld",
+  FRL_REQUIRE(ok, FRL_ERR_SHAPE,
+               "argument '%s' has shape %s, expected the shape of 'x' %s with the last dimension %lld",
                       name, frl::shape_string(t).c_str(), frl::shape_string(x).c_str(),
-                      static_cast<long long>(last)));
+                      static_cast<long long>(last));
   return ld;
 }
 

@@ -67,8 +67,8 @@ int64_t check_adapter(const frl_ctx* ctx, const frl_tensor* A, const frl_tensor*
   frl::check_not_null(A, "A");
   frl::check_shape(A, "A", {-1, d.K});
   int64_t r = A->shape[0];
-  frl::require(r >= 1, FRL_ERR_SHAPE, format("argument 'A' has rank r = %lld, expected r >= 1",
-                                             static_cast<long long>(r)));
+  FRL_REQUIRE(r >= 1, FRL_ERR_SHAPE, "argument 'A' has rank r = %lld, expected r >= 1",
+                                             static_cast<long long>(r));
   frl::check_context(ctx, A, "A");
   if (dt == FRL_F32) frl::check_dtype(A, "A", {FRL_F32});
   else frl::check_dtype(A, "A", {FRL_F32, dt});
@@ -77,8 +77,8 @@ int64_t check_adapter(const frl_ctx* ctx, const frl_tensor* A, const frl_tensor*
 }
 
 void check_scale(float scale) {
-  frl::require(std::isfinite(scale), FRL_ERR_ARGUMENT,
-               format("argument 'scale' must be finite, got %g", static_cast<double>(scale)));
+  FRL_REQUIRE(std::isfinite(scale), FRL_ERR_ARGUMENT,
+               "argument 'scale' must be finite, got %g", static_cast<double>(scale));
 }
 
 }  // namespace
@@ -127,8 +127,8 @@ frl_status frl_lora_backward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor
     int64_t ldx, lddx = -1;
     Dims d = check_base(ctx, x, W, dt, &ldx);
     check_scale(scale);
-    frl::require(accumulate == 0 || accumulate == 1, FRL_ERR_ARGUMENT,
-                 format("argument 'accumulate' must be 0 or 1, got %d", accumulate));
+    FRL_REQUIRE(accumulate == 0 || accumulate == 1, FRL_ERR_ARGUMENT,
+                 "argument 'accumulate' must be 0 or 1, got %d", accumulate);
     const int64_t ldg = check_rows_tensor(ctx, dy, "dy", dt, {d.N, d.M});
     if (dx) lddx = check_rows_tensor(ctx, dx, "dx", dt, {d.N, d.K});
     const bool adapter = use_adapter != 0;

@@ -30,9 +30,9 @@ struct Dims {
 // h [B,S,d]; returns the sizes.
 Dims check_hidden(const frl_ctx* ctx, const frl_tensor* h) {
   frl::check_context(ctx, h, "h");
-  frl::require(h->ndim == 3, FRL_ERR_SHAPE,
-               format("argument 'h' has shape %s, expected 3 dimensions [B, S, d]",
-                      frl::shape_string(h).c_str()));
+  FRL_REQUIRE(h->ndim == 3, FRL_ERR_SHAPE,
+               "argument 'h' has shape %s, expected 3 dimensions [B, S, d]",
+                      frl::shape_string(h).c_str());
   frl::check_float_storage(ctx, h, "h");
   return {h->shape[0], h->shape[1], h->shape[2]};
 }
@@ -44,10 +44,10 @@ void check_end_index(const frl_ctx* ctx, const frl_tensor* end_index, const Dims
   if (ctx->backend->kind() != FRL_BACKEND_CPU) return;
   const int32_t* e = frl::data_as<int32_t>(end_index);
   for (int64_t b = 0; b < dims.B; b++) {
-    frl::require(e[b] >= -1 && e[b] < dims.S, FRL_ERR_ARGUMENT,
-                 format("end_index[%lld] = %d is outside [-1, %lld) (row %lld; -1 marks an empty row)",
+    FRL_REQUIRE(e[b] >= -1 && e[b] < dims.S, FRL_ERR_ARGUMENT,
+                 "end_index[%lld] = %d is outside [-1, %lld) (row %lld; -1 marks an empty row)",
                         static_cast<long long>(b), e[b], static_cast<long long>(dims.S),
-                        static_cast<long long>(b)));
+                        static_cast<long long>(b));
   }
 }
 

@@ -27,8 +27,8 @@ frl_status frl_rmsnorm_forward(frl_ctx* ctx, const frl_tensor* x, const frl_tens
   return frl::guard("frl_rmsnorm_forward", [&] {
     frl::check_not_null(ctx, "ctx");
     const frl::Rows rows = check_input(ctx, x, w);
-    frl::require(std::isfinite(eps) && eps > 0, FRL_ERR_ARGUMENT,
-                 format("argument 'eps' must be finite and > 0, got %g", static_cast<double>(eps)));
+    FRL_REQUIRE(std::isfinite(eps) && eps > 0, FRL_ERR_ARGUMENT,
+                 "argument 'eps' must be finite and > 0, got %g", static_cast<double>(eps));
     frl::check_f32(ctx, y, "y");
     frl::check_same_shape(y, "y", x, "x");
     if (rstd) {

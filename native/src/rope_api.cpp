@@ -18,25 +18,25 @@ frl_status frl_rope(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* positio
     frl::check_f32(ctx, x, "x");
     frl::check_shape(x, "x", {-1, -1, -1, -1});
     const int64_t B = x->shape[0], S = x->shape[1], H = x->shape[2], D = x->shape[3];
-    frl::require(D % 2 == 0, FRL_ERR_SHAPE,
-                 format("argument 'x' has head size D = %lld, expected an even D (pairs i, i + D/2 rotate)",
-                        static_cast<long long>(D)));
+    FRL_REQUIRE(D % 2 == 0, FRL_ERR_SHAPE,
+                 "argument 'x' has head size D = %lld, expected an even D (pairs i, i + D/2 rotate)",
+                        static_cast<long long>(D));
     frl::check_context(ctx, positions, "positions");
     frl::check_shape(positions, "positions", {B, S});
     frl::check_dtype(positions, "positions", {FRL_I32});
-    frl::require(std::isfinite(base) && base > 0, FRL_ERR_ARGUMENT,
-                 format("argument 'base' must be finite and > 0, got %g", static_cast<double>(base)));
-    frl::require(inverse == 0 || inverse == 1, FRL_ERR_ARGUMENT,
-                 format("argument 'inverse' must be 0 or 1, got %d", inverse));
+    FRL_REQUIRE(std::isfinite(base) && base > 0, FRL_ERR_ARGUMENT,
+                 "argument 'base' must be finite and > 0, got %g", static_cast<double>(base));
+    FRL_REQUIRE(inverse == 0 || inverse == 1, FRL_ERR_ARGUMENT,
+                 "argument 'inverse' must be 0 or 1, got %d", inverse);
     frl::check_f32(ctx, y, "y");
     frl::check_same_shape(y, "y", x, "x");
     frl::check_grad_mode(mode, "mode");
     frl::require_cpu_backend(ctx, "rope");
     const int32_t* pos = frl::data_as<int32_t>(positions);
     for (int64_t t = 0; t < B * S; t++)
-      frl::require(pos[t] >= 0, FRL_ERR_ARGUMENT,
-                   format("positions[%lld][%lld] = %d is negative", static_cast<long long>(t / S),
-                          static_cast<long long>(t % S), pos[t]));
+      FRL_REQUIRE(pos[t] >= 0, FRL_ERR_ARGUMENT,
+                   "positions[%lld][%lld] = %d is negative", static_cast<long long>(t / S),
+                          static_cast<long long>(t % S), pos[t]);
     frl::cpu::rope(frl::data_as<float>(x), pos, base, inverse != 0, frl::data_as<float>(y), B * S, H, D,
                    mode == FRL_GRAD_ACCUMULATE);
   });
