@@ -2,9 +2,9 @@
 // math and statistics in fp32, one rounding per stored element.
 //  - forward and dx: one warp per row (rows of a ViT are a few hundred to a few thousand wide),
 //    lanes striding over the row, warp-shuffle sums; the row is re-read from L1/L2 per pass.
-//  - dw, db: one thread per column summing rows in ascending order: deterministic and coalesced
-//    across threads. Simple rather than fast (a row-chunked two-stage sum is the known next step).
-#include <algorithm>
+//  - dw, db: a block per 32 columns, 32 row groups per block combined in a fixed order: deterministic
+//    and coalesced. It uses d/32 blocks (24 for d = 768): fine for a ViT, a split over rows across
+//    blocks (a scratch buffer and a second pass) is the known next step for larger N.
 #include <cstdint>
 
 #include "cuda_common.cuh"
@@ -73,25 +73,42 @@ __global__ void layernorm_dx_kernel(const T* x, const T* w, const float* mean, c
   }
 }
 
-// dw[j] (+)= Σ_n dy[n,j]·xhat[n,j], db[j] (+)= Σ_n dy[n,j]: one thread per column, n ascending.
+// dw[j] (+)= Σ_n dy[n,j]·xhat[n,j], db[j] (+)= Σ_n dy[n,j]. A block owns kParamCols columns and
+// has kParamRowGroups warps-worth of rows: thread (c, r) sums rows r, r + kParamRowGroups, ... of
+// column c (reads coalesced along c), then row group 0 adds the kParamRowGroups partials in
+// ascending r. The split depends only on these constants: the same bits on every run.
+constexpr int kParamCols = 32;
+constexpr int kParamRowGroups = 32;
+
 template <typename T>
-__global__ void layernorm_dparam_kernel(const T* x, const float* mean, const float* rstd, const T* dy, T* dw, T* db,
+__global__ void __launch_bounds__(kParamCols* kParamRowGroups) layernorm_dparam_kernel(const T* x, const float* mean, const float* rstd, const T* dy, T* dw, T* db,
                                         int64_t N, int64_t d, bool accumulate) {
-  for (int64_t j = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; j < d;
-       j += gridDim.x * static_cast<int64_t>(blockDim.x)) {
-    float sw = 0.0f, sb = 0.0f;
-    for (int64_t n = 0; n < N; n++) {
+  __shared__ float part_w[kParamRowGroups][kParamCols + 1];  // +1: no bank conflicts on the column read
+  __shared__ float part_b[kParamRowGroups][kParamCols + 1];
+  const int c = threadIdx.x, r = threadIdx.y;
+  const int64_t j = blockIdx.x * static_cast<int64_t>(kParamCols) + c;
+  float sw = 0.0f, sb = 0.0f;
+  if (j < d) {
+    for (int64_t n = r; n < N; n += kParamRowGroups) {
       const float g = to_f32(dy[n * d + j]);
       sw += g * ((to_f32(x[n * d + j]) - mean[n]) * rstd[n]);
       sb += g;
     }
-    if (dw) dw[j] = from_f32<T>(accumulate ? to_f32(dw[j]) + sw : sw);
-    if (db) db[j] = from_f32<T>(accumulate ? to_f32(db[j]) + sb : sb);
   }
+  part_w[r][c] = sw;
+  part_b[r][c] = sb;
+  __syncthreads();
+  if (r != 0 || j >= d) return;
+  float tw = 0.0f, tb = 0.0f;
+  for (int k = 0; k < kParamRowGroups; k++) {
+    tw += part_w[k][c];
+    tb += part_b[k][c];
+  }
+  if (dw) dw[j] = from_f32<T>(accumulate ? to_f32(dw[j]) + tw : tw);
+  if (db) db[j] = from_f32<T>(accumulate ? to_f32(db[j]) + tb : tb);
 }
 
 int row_blocks(int64_t N) { return ceil_div(N, kRowsPerBlock); }
-int column_blocks(int64_t d) { return static_cast<int>(std::min<int64_t>(4096, std::max<int64_t>(1, ceil_div(d, kThreads)))); }
 
 template <typename T>
 void forward_as(cudaStream_t st, const void* x, const void* w, const void* b, float eps, void* y, float* mean,
@@ -112,9 +129,10 @@ void backward_as(cudaStream_t st, const void* x, const void* w, const float* mea
     FRL_CUDA_CHECK_LAUNCH();
   }
   if (dw || db) {
-    layernorm_dparam_kernel<T><<<column_blocks(d), kThreads, 0, st>>>(static_cast<const T*>(x), mean, rstd,
-                                                                      static_cast<const T*>(dy), static_cast<T*>(dw),
-                                                                      static_cast<T*>(db), N, d, dparam_accumulate);
+    const dim3 block(kParamCols, kParamRowGroups);
+    layernorm_dparam_kernel<T><<<ceil_div(d, kParamCols), block, 0, st>>>(
+        static_cast<const T*>(x), mean, rstd, static_cast<const T*>(dy), static_cast<T*>(dw), static_cast<T*>(db), N, d,
+        dparam_accumulate);
     FRL_CUDA_CHECK_LAUNCH();
   }
 }

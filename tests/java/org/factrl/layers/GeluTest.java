@@ -1,6 +1,7 @@
 package org.factrl.layers;
 
 import static org.factrl.layers.LayerNormTest.assertMessage;
+import static org.factrl.layers.LayerNormTest.assertStatusNames;
 import static org.factrl.testing.Numerics.assertClose;
 import static org.factrl.testing.Numerics.plus;
 import static org.factrl.testing.Numerics.uniform;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.global.torch;
+import org.factrl.bindings.VitLayersNative;
 import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.Tensor;
@@ -103,6 +105,7 @@ class GeluTest {
         Tensor x = cpu.zeros(DType.F32, 2, 4);
         Tensor y = cpu.zeros(DType.F32, 2, 4);
         Tensor yBad = cpu.zeros(DType.F32, 4, 2);
+        Tensor dx = cpu.zeros(DType.F32, 2, 4);
         Tensor ints = cpu.zeros(DType.I32, 2, 4);
         Tensor bf16 = cpu.zeros(DType.BF16, 2, 4);
         Tensor wide = cpu.zeros(DType.F32, 2, 8);
@@ -122,6 +125,12 @@ class GeluTest {
       assertMessage(() -> gelu.backward(x, y, x, GradMode.OVERWRITE), "'dx' must not be the same tensor as 'x'");
       assertMessage(() -> gelu.backward(x, y, slice, GradMode.OVERWRITE), "argument 'dx' is a non-contiguous view");
       assertMessage(() -> gelu.backward(x, y, yBad, null), "'mode'");
+      // Bad native enums through the raw binding (the Java API cannot pass them).
+      assertStatusNames("approximation", VitLayersNative.frl_gelu_forward(cpu.handle(), x.handle(), 2, y.handle()));
+      assertStatusNames("approximation",
+          VitLayersNative.frl_gelu_backward(cpu.handle(), x.handle(), y.handle(), -1, yBad.handle(), 0));
+      assertStatusNames("mode", VitLayersNative.frl_gelu_backward(cpu.handle(), x.handle(), y.handle(), 0,
+          dx.handle(), 3));
     }
   }
 }

@@ -12,6 +12,8 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.factrl.bindings.FactRlCore;
+import org.factrl.bindings.VitLayersNative;
 import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.FactRlException;
@@ -247,6 +249,28 @@ class LayerNormTest {
       assertMessage(() -> norm.backward(x, mean, rstd, y, null, null, null, null, GradMode.OVERWRITE), "'dxMode'");
       assertMessage(() -> norm.backward(x, mean, rstd, y, null, GradMode.OVERWRITE, null, null, null), "'paramMode'");
     }
+  }
+
+  @Test
+  void badNativeModesNameTheirArgument() {
+    // The Java API cannot pass a bad mode (GradMode has two values); the raw binding can.
+    try (Device cpu = Device.cpu();
+        Tensor x = cpu.zeros(DType.F32, 2, 3);
+        Tensor w = cpu.zeros(DType.F32, 3);
+        Tensor stat = cpu.zeros(DType.F32, 2);
+        Tensor dy = cpu.zeros(DType.F32, 2, 3);
+        Tensor dx = cpu.zeros(DType.F32, 2, 3)) {
+      assertStatusNames("dx_mode", VitLayersNative.frl_layernorm_backward(cpu.handle(), x.handle(), w.handle(),
+          stat.handle(), stat.handle(), dy.handle(), dx.handle(), null, null, 2, 0));
+      assertStatusNames("dparam_mode", VitLayersNative.frl_layernorm_backward(cpu.handle(), x.handle(), w.handle(),
+          stat.handle(), stat.handle(), dy.handle(), dx.handle(), null, null, 0, -1));
+    }
+  }
+
+  static void assertStatusNames(String argument, int status) {
+    assertTrue(status != FactRlCore.FRL_OK, "expected a failure for " + argument);
+    String message = FactRlCore.frl_last_error().getString();
+    assertTrue(message.contains("'" + argument + "'"), () -> "message '" + message + "' lacks '" + argument + "'");
   }
 
   static void assertMessage(org.junit.jupiter.api.function.Executable call, String fragment) {
