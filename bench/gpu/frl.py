@@ -95,6 +95,19 @@ def declare_glue(lib):
     return lib
 
 
+def declare_layernorm_gelu(lib):
+    """ctypes signatures of LayerNorm and GELU (factrl/layernorm.h, factrl/gelu.h)."""
+    P, F, I = ctypes.c_void_p, ctypes.c_float, ctypes.c_int
+    for name, argtypes in (("frl_layernorm_forward", [P, P, P, P, F, P, P, P]),
+                           ("frl_layernorm_backward", [P, P, P, P, P, P, P, P, P, I, I]),
+                           ("frl_gelu_forward", [P, P, I, P]),
+                           ("frl_gelu_backward", [P, P, P, I, P, I])):
+        fn = getattr(lib, name)
+        fn.argtypes = argtypes
+        fn.restype = ctypes.c_int
+    return lib
+
+
 def _dims(values):
     return (ctypes.c_int64 * max(1, len(values)))(*values)
 

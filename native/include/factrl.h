@@ -116,6 +116,10 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 /* Glue ops: add, axpy, scale, fill, cast, row gather / scatter (CPU and CUDA). */
 #include "factrl/glue.h"
 
+/* ViT layers: LayerNorm and GELU (CPU reference and CUDA). */
+#include "factrl/gelu.h"
+#include "factrl/layernorm.h"
+
 /* Model layers (CPU reference; CUDA kernels to come). */
 #include "factrl/attention.h"
 #include "factrl/embedding.h"
