@@ -5,12 +5,15 @@ import static org.factrl.testing.Numerics.assertClose;
 import static org.factrl.testing.Numerics.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.CrossEntropyLossOptions;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.global.torch;
+import org.factrl.bindings.CrossEntropyNative;
+import org.factrl.bindings.FactRlCore;
 import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.Tensor;
@@ -153,6 +156,9 @@ class CrossEntropyTest {
       assertMessage(() -> CrossEntropy.backward(logits, good, null, null, Float.NaN, dlogits, GradMode.OVERWRITE),
           "'grad_loss'");
       assertMessage(() -> CrossEntropy.backward(logits, good, null, null, 1f, dlogits, null), "'mode'");
+      assertEquals(1 /* FRL_ERR_ARGUMENT */, CrossEntropyNative.frl_cross_entropy_backward(cpu.handle(),
+          logits.handle(), good.handle(), null, null, 1f, dlogits.handle(), 2));
+      assertTrue(FactRlCore.frl_last_error().getString().contains("'mode'"));
     }
   }
 }

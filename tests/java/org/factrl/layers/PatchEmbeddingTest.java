@@ -5,11 +5,15 @@ import static org.factrl.testing.Numerics.assertClose;
 import static org.factrl.testing.Numerics.plus;
 import static org.factrl.testing.Numerics.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.factrl.bindings.FactRlCore;
+import org.factrl.bindings.VitEmbedNative;
 import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.Tensor;
@@ -324,6 +328,21 @@ class PatchEmbeddingTest {
       assertMessage(() -> PatchEmbedding.of(w, null, cls, pos4).forward(image, patches, proj, out), "'pos'");
       assertMessage(() -> PatchEmbedding.of(w, cls, cls, null), "'pos'");
       assertMessage(() -> PatchEmbedding.of(w, pos, cls, pos), "'bias'");
+      // Outputs must be contiguous: a strided view of patches is refused by name.
+      try (Tensor wide = cpu.zeros(DType.F32, 1, 4, 50); Tensor strided = wide.narrow(2, 0, 48)) {
+        assertMessage(() -> PatchEmbedding.patchify(image, 4, strided), "'patches'");
+      }
+      // Raw modes other than 0 / 1 (the Java enum cannot pass one) name their argument.
+      org.bytedeco.javacpp.Loader.load(VitEmbedNative.class);
+      assertEquals(1 /* FRL_ERR_ARGUMENT */,
+          VitEmbedNative.frl_patchify_backward(cpu.handle(), patches.handle(), 4, image.handle(), 2));
+      assertTrue(FactRlCore.frl_last_error().getString().contains("'mode'"));
+      assertEquals(1 /* FRL_ERR_ARGUMENT */, VitEmbedNative.frl_vit_embed_assemble_backward(cpu.handle(),
+          out.handle(), proj.handle(), null, null, -1, 0));
+      assertTrue(FactRlCore.frl_last_error().getString().contains("'dproj_mode'"));
+      assertEquals(1 /* FRL_ERR_ARGUMENT */, VitEmbedNative.frl_vit_embed_assemble_backward(cpu.handle(),
+          out.handle(), proj.handle(), null, null, 0, 7));
+      assertTrue(FactRlCore.frl_last_error().getString().contains("'dparam_mode'"));
     }
   }
 }
