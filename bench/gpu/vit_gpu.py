@@ -71,7 +71,7 @@ def _image_views(ctx, image, dt, kind):
 
 def _check_patchify(lib, dev, cpu, dtypes, rng, numpy_too):
     rows = []
-    shapes = [(1, 1, 2, 2, 1), (2, 3, 16, 12, 4), (3, 2, 9, 15, 3), (0, 3, 8, 8, 4)]
+    shapes = [(1, 1, 2, 2, 1), (2, 3, 16, 12, 4), (3, 2, 9, 15, 3), (0, 3, 8, 8, 4), (4, 3, 64, 64, 8)]
     if not numpy_too:  # on the device: one CLIP-sized batch (grid-stride loops, > 2^31 / 256 threads' worth)
         shapes.append((64, 3, 224, 224, 14))
     for (b, c, h, w, p) in shapes:
@@ -116,7 +116,7 @@ def _check_patchify(lib, dev, cpu, dtypes, rng, numpy_too):
 
 def _check_assemble(lib, dev, cpu, dtypes, rng, numpy_too):
     rows = []
-    shapes = [(1, 0, 1), (3, 4, 5), (2, 49, 33), (0, 4, 8)]
+    shapes = [(1, 0, 1), (3, 4, 5), (2, 49, 33), (0, 4, 8), (4, 64, 200)]  # the last: CPU's OpenMP paths
     if not numpy_too:
         shapes.append((64, 256, 1024))
     for (b, P, D) in shapes:

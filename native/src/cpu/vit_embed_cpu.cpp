@@ -3,6 +3,9 @@
 // output rows without races; the class/position sums over b run b ascending per column.
 #include "cpu/vit_embed_cpu.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace frl {
 namespace cpu {
 
@@ -64,16 +67,27 @@ void vit_embed_assemble_backward(const float* dout, float* dproj, float* dcls, f
       for (int64_t d = 0; d < D; d++) dst[d] = dproj_accumulate ? dst[d] + src[d] : src[d];
     }
   }
-  // dpos[j, d] = Σ_b dout[b, j, d]: b ascending for each (j, d); dcls is the j = 0 row of that sum.
+  // dpos[j, d] = Σ_b dout[b, j, d], b ascending for each (j, d); dcls is the j = 0 row of that sum.
+  // Row-wise (a row of D accumulators per j) so dout is read along its rows, not down its columns.
   if (dpos || dcls) {
-#pragma omp parallel for schedule(static) if (B * S * D > 32768)
-    for (int64_t j = 0; j < S; j++) {
-      if (j > 0 && !dpos) continue;
-      for (int64_t d = 0; d < D; d++) {
-        float acc = 0.0f;
-        for (int64_t b = 0; b < B; b++) acc += dout[(b * S + j) * D + d];
-        if (dpos) dpos[j * D + d] = dparam_accumulate ? dpos[j * D + d] + acc : acc;
-        if (j == 0 && dcls) dcls[d] = dparam_accumulate ? dcls[d] + acc : acc;
+#pragma omp parallel if (B * S * D > 32768)
+    {
+      std::vector<float> acc(static_cast<size_t>(D));
+#pragma omp for schedule(static)
+      for (int64_t j = 0; j < S; j++) {
+        if (j > 0 && !dpos) continue;
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int64_t b = 0; b < B; b++) {
+          const float* g = dout + (b * S + j) * D;
+#pragma omp simd
+          for (int64_t d = 0; d < D; d++) acc[d] += g[d];
+        }
+        if (dpos) {
+          float* dst = dpos + j * D;
+          for (int64_t d = 0; d < D; d++) dst[d] = dparam_accumulate ? dst[d] + acc[d] : acc[d];
+        }
+        if (j == 0 && dcls)
+          for (int64_t d = 0; d < D; d++) dcls[d] = dparam_accumulate ? dcls[d] + acc[d] : acc[d];
       }
     }
   }
