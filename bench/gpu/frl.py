@@ -108,6 +108,21 @@ def declare_layernorm_gelu(lib):
     return lib
 
 
+def declare_vit(lib):
+    """ctypes signatures of the ViT patch embedding (factrl/vit_embed.h) and the masked cross-entropy
+    (factrl/cross_entropy.h); grad_loss is a float, so they must be declared."""
+    P, F, I = ctypes.c_void_p, ctypes.c_float, ctypes.c_int
+    for name, argtypes in (("frl_patchify", [P, P, I, P]), ("frl_patchify_backward", [P, P, I, P, I]),
+                           ("frl_vit_embed_assemble_forward", [P, P, P, P, P]),
+                           ("frl_vit_embed_assemble_backward", [P, P, P, P, P, I, I]),
+                           ("frl_cross_entropy_forward", [P, P, P, P, P, P, P]),
+                           ("frl_cross_entropy_backward", [P, P, P, P, P, F, P, I])):
+        fn = getattr(lib, name)
+        fn.argtypes = argtypes
+        fn.restype = ctypes.c_int
+    return lib
+
+
 def _dims(values):
     return (ctypes.c_int64 * max(1, len(values)))(*values)
 

@@ -120,12 +120,14 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 #include "factrl/gelu.h"
 #include "factrl/layernorm.h"
 
-/* Model layers (CPU reference; CUDA kernels to come). */
+/* Model layers (CPU reference; CUDA kernels to come, except vit_embed and cross_entropy: both). */
 #include "factrl/attention.h"
 #include "factrl/embedding.h"
 #include "factrl/linear.h"
 #include "factrl/rmsnorm.h"
 #include "factrl/rope.h"
 #include "factrl/swiglu.h"
+#include "factrl/vit_embed.h"
+#include "factrl/cross_entropy.h"
 
 #endif /* FACTRL_H */

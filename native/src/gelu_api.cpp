@@ -15,16 +15,16 @@ using frl::format;
 // A float tensor of x's storage and shape (a compute dtype of ctx's backend, contiguous).
 void check_like_x(const frl_ctx* ctx, const frl_tensor* t, const char* name, const frl_tensor* x) {
   frl::check_float_storage(ctx, t, name);
-  frl::require(t->dtype == x->dtype, FRL_ERR_SHAPE,
-               format("argument '%s' has dtype %s, expected %s (the dtype of 'x')", name, frl::dtype_name(t->dtype),
-                      frl::dtype_name(x->dtype)));
+  FRL_REQUIRE(t->dtype == x->dtype, FRL_ERR_SHAPE,
+               "argument '%s' has dtype %s, expected %s (the dtype of 'x')", name, frl::dtype_name(t->dtype),
+                      frl::dtype_name(x->dtype));
   frl::check_same_shape(t, name, x, "x");
 }
 
 void check_approximation(int approximation) {
-  frl::require(approximation == FRL_GELU_ERF || approximation == FRL_GELU_TANH, FRL_ERR_ARGUMENT,
-               format("argument 'approximation' must be FRL_GELU_ERF (0) or FRL_GELU_TANH (1), got %d",
-                      approximation));
+  FRL_REQUIRE(approximation == FRL_GELU_ERF || approximation == FRL_GELU_TANH, FRL_ERR_ARGUMENT,
+               "argument 'approximation' must be FRL_GELU_ERF (0) or FRL_GELU_TANH (1), got %d",
+                      approximation);
 }
 
 bool on_cuda(const frl_ctx* ctx) { return ctx->backend->kind() == FRL_BACKEND_CUDA; }

@@ -17,9 +17,9 @@ using frl::format;
 // A float tensor of the layer's storage: a compute dtype of ctx's backend, contiguous, of x's dtype.
 void check_like_x(const frl_ctx* ctx, const frl_tensor* t, const char* name, const frl_tensor* x) {
   frl::check_float_storage(ctx, t, name);
-  frl::require(t->dtype == x->dtype, FRL_ERR_SHAPE,
-               format("argument '%s' has dtype %s, expected %s (the dtype of 'x')", name, frl::dtype_name(t->dtype),
-                      frl::dtype_name(x->dtype)));
+  FRL_REQUIRE(t->dtype == x->dtype, FRL_ERR_SHAPE,
+               "argument '%s' has dtype %s, expected %s (the dtype of 'x')", name, frl::dtype_name(t->dtype),
+                      frl::dtype_name(x->dtype));
 }
 
 frl::Rows check_input(const frl_ctx* ctx, const frl_tensor* x, const frl_tensor* w) {
@@ -49,8 +49,8 @@ frl_status frl_layernorm_forward(frl_ctx* ctx, const frl_tensor* x, const frl_te
     const frl::Rows rows = check_input(ctx, x, w);
     check_like_x(ctx, b, "b", x);
     frl::check_shape(b, "b", {rows.d});
-    frl::require(std::isfinite(eps) && eps > 0, FRL_ERR_ARGUMENT,
-                 format("argument 'eps' must be finite and > 0, got %g", static_cast<double>(eps)));
+    FRL_REQUIRE(std::isfinite(eps) && eps > 0, FRL_ERR_ARGUMENT,
+                 "argument 'eps' must be finite and > 0, got %g", static_cast<double>(eps));
     check_like_x(ctx, y, "y", x);
     frl::check_same_shape(y, "y", x, "x");
     if (mean) check_stat(ctx, mean, "mean", rows.N);
