@@ -94,6 +94,10 @@ public final class ClaimExtractor {
   private static final ImmutableSet<String> NEGATORS = ImmutableSet.of("not", "no", "never",
       "without", "nor", "neither", "nothing", "none", "absent", "missing", "nowhere", "lacks",
       "lacking");
+  private static final java.util.regex.Pattern COMPARATIVE_ONE = java.util.regex.Pattern.compile(
+      "\\b(?:smaller|larger|bigger|tinier|greater|smallest|largest|biggest|tiniest|left|right"
+          + "|top|bottom|upper|lower|higher|leftmost|rightmost|other)\\b");
+
   /** What follows "not" when it denies existence ("the dog is not there"). */
   private static final ImmutableSet<String> ABSENCE_WORDS = ImmutableSet.of("there", "here",
       "present", "visible", "shown", "seen", "found", "pictured", "included", "depicted",
@@ -313,6 +317,16 @@ public final class ClaimExtractor {
         }
       }
     }
+    if (out.isEmpty() && !generic) {
+      // "Which shape is purple?": the object asked about is the purple one
+      for (Sentence s : sentences(text)) {
+        for (Item it : chunk(s.tokens)) {
+          if (it.kind == Kind.NP && it.np.headless && !it.np.other && it.np.desc.hasAttribute()) {
+            out.add(it.np.desc);
+          }
+        }
+      }
+    }
     if (out.isEmpty() && generic) {
       out.add(Descriptor.ANY);
     }
@@ -356,8 +370,8 @@ public final class ClaimExtractor {
       char c = i < lower.length() ? lower.charAt(i) : '\n';
       boolean decimalPoint = c == '.' && i > 0 && i + 1 < lower.length()
           && Character.isDigit(lower.charAt(i - 1)) && Character.isDigit(lower.charAt(i + 1));
-      if ((c == '.' || c == '!' || c == '?' || c == ';' || c == ':' || c == '\n')
-          && !decimalPoint) {
+      if ((c == '.' || c == '!' || c == '?' || c == ';' || c == ':' || c == '\n'
+          || c == '\u2014' || c == '\u2013' || c == '(' || c == ')') && !decimalPoint) {
         List<String> toks = tokenize(cur);
         if (!toks.isEmpty()) {
           out.add(new Sentence(toks, c == '?'));
@@ -610,7 +624,10 @@ public final class ClaimExtractor {
       different = false;
       j++;
     } else if (j + 1 < n && (t.get(j).equals("one") || t.get(j).equals("a"))
-        && (t.get(j + 1).equals("single") || aspect(t.get(j + 1)) != null) && j > i) {
+        && (t.get(j + 1).equals("single") || aspect(t.get(j + 1)) != null)
+        && (j > i || i > 0 && (t.get(i - 1).equals("share") || t.get(i - 1).equals("shares")
+            || t.get(i - 1).equals("have") || t.get(i - 1).equals("has")
+            || t.get(i - 1).equals("are") || t.get(i - 1).equals("is")))) {
       different = false;
       j += t.get(j + 1).equals("single") ? 2 : 1;
     } else if (j < n && (t.get(j).equals("different") || t.get(j).equals("differing")
@@ -1093,6 +1110,10 @@ public final class ClaimExtractor {
           + "frequent|prevalent|popular|represented)|predominant|dominant) (colour|color|shape"
           + "|size)");
 
+  private static final java.util.regex.Pattern MOST_OFTEN = java.util.regex.Pattern.compile(
+      "(?:^| )([a-z]+) (?:ones |shapes |objects )?(?:appears?|occurs?|shows? up|is used|comes? up"
+          + "|is seen|wins|dominates|leads)(?: the)? most(?: often| frequently| commonly)?\\b");
+
   /** "The most common colour is blue", "blue is the dominant colour". */
   private static Claim mostCommonStatement(List<String> t) {
     String joined = String.join(" ", t);
@@ -1105,6 +1126,10 @@ public final class ClaimExtractor {
     } else if ((m = MOST_COMMON_LAST.matcher(joined)).find()) {
       aspectWord = m.group(2);
       value = m.group(1);
+    } else if ((m = MOST_OFTEN.matcher(joined)).find() && valueWord(m.group(1)) != null) {
+      value = m.group(1);
+      aspectWord = Vocabulary.COLOURS.containsKey(value) ? "colour"
+          : Vocabulary.SIZES.containsKey(value) ? "size" : "shape";
     } else {
       return null;
     }
@@ -1224,7 +1249,9 @@ public final class ClaimExtractor {
         afterVerb = true;
         lastBefore = beforeClause;
       }
-      if (it.kind == Kind.NP && it.np.one && !it.np.desc.hasNoun() && lastBefore != null
+      if (it.kind == Kind.NP && it.np.one && COMPARATIVE_ONE.matcher(it.word).find()) {
+        it.np.other = true; // "the smaller one": the comparison says it, not an object claim
+      } else if (it.kind == Kind.NP && it.np.one && !it.np.desc.hasNoun() && lastBefore != null
           && lastBefore.hasNoun()) {
         // "Is there a purple triangle?" "Yes, a small one.": the object talked about
         Descriptor m = lastBefore.merge(it.np.desc);
@@ -1280,8 +1307,8 @@ public final class ClaimExtractor {
       seenNeg |= it.kind == Kind.NEG;
       // a denied object cannot be what a later "it" means ("There is no shell. It is ...")
       if (it.kind == Kind.NP && !it.np.pronoun && !it.np.headless && !it.np.other
-          && !it.np.negated && !seenNeg) {
-        state.last = it.np.desc;
+          && !it.np.negated && !seenNeg && it.np.number <= 1 && !it.np.desc.isEmpty()) {
+        state.last = it.np.desc; // "four objects" is not what a later "it" means
       }
     }
     if (!subjects.isEmpty()) {
@@ -1832,7 +1859,23 @@ public final class ClaimExtractor {
     out.add(negated ? claim.negate() : claim);
   }
 
+  private static int k0(List<Item> c, Item it) {
+    return c.indexOf(it);
+  }
+
   private static void existence(List<Item> c, Set<Claim> out) {
+    // "seven or eight objects": both counts are claimed, so a wrong option is a hallucination
+    for (int k = 0; k + 2 < c.size(); k++) {
+      if (c.get(k).kind == Kind.NUMBER && c.get(k + 1).kind == Kind.CONJ
+          && c.get(k + 1).word.equals("or") && c.get(k + 2).kind == Kind.NP
+          && c.get(k + 2).np.number > 0 && !c.get(k + 2).np.negated
+          && (k == 0 || c.get(k - 1).kind != Kind.NEG)) {
+        Descriptor d = c.get(k + 2).np.desc;
+        if (!c.get(k + 2).np.headless && !c.get(k + 2).np.other) {
+          out.add(c.get(k).number == 0 ? Claim.absent(d) : Claim.count(d, c.get(k).number));
+        }
+      }
+    }
     // "The star is absent.", "A dog is not there.": a negation after the verb that follows the
     // last noun phrase denies the phrases before it.
     int lastNp = -1;
@@ -1885,7 +1928,9 @@ public final class ClaimExtractor {
         out.add(neg ? Claim.count(d, np.number).negate() : Claim.count(d, np.number));
       } else if (d.hasNoun() || d.hasAttribute()) {
         out.add(Claim.present(d));
-        if (np.only && !neg && !d.isForeign()) {
+        boolean listed = k0(c, it) + 2 < c.size() && c.get(k0(c, it) + 1).kind == Kind.CONJ
+            && c.get(k0(c, it) + 2).kind == Kind.NP;
+        if (np.only && !neg && !d.isForeign() && !listed) {
           out.add(Claim.all(Descriptor.ANY, d)); // "there are only circles"
         }
       }

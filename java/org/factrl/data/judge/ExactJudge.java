@@ -144,6 +144,12 @@ public final class ExactJudge {
 
   /** The proposition a yes/no question asks about: its first claim that is not its setting. */
   static Claim mainClaim(List<Claim> questionClaims) {
+    // "Do the squares all share one colour?" asks about the colour, not whether squares exist
+    for (Claim c : questionClaims) {
+      if (c.kind() != ClaimKind.ENVIRONMENT && c.kind() != ClaimKind.OBJECT) {
+        return c;
+      }
+    }
     for (Claim c : questionClaims) {
       if (c.kind() != ClaimKind.ENVIRONMENT) {
         return c;
@@ -152,13 +158,14 @@ public final class ExactJudge {
     return questionClaims.get(0);
   }
 
-  private static final java.util.Set<String> PRONOUN_ANSWER_WORDS = java.util.Set.of("it",
-      "that", "this", "they", "one", "there", "so", "i", "is", "are", "was", "were", "do",
+  private static final java.util.Set<String> PRONOUN_ANSWER_WORDS = java.util.Set.of(
+      "it", "that", "this", "they", "one", "there", "so", "i", "is", "are", "was", "were", "do",
       "does", "did", "not", "think", "see", "can", "present", "absent", "missing", "visible",
       "here", "nowhere", "be", "found", "to", "seen", "shown", "none", "nope", "no", "the",
-      "case", "true", "false", "indeed", "definitely", "certainly", "afraid", "am", "a",
-      "an", "any", "such", "thing", "don't", "sadly", "unfortunately", "isn't", "at",
-      "all", ",", "really", "either", "neither", "nor", "exist", "exists", "there's");
+      "case", "true", "false", "indeed", "definitely", "certainly", "am", "a", "an", "any",
+      "such", "thing", "don't", "sadly", "unfortunately", "isn't", "at", "all", ",", "really",
+      "either", "neither", "nor", "exist", "exists", "there's", "yes", "yeah", "yep", "believe",
+      "guess", "suppose", "say", "would", "afraid");
 
   /**
    * "It is.", "That one is absent.", "I don't think so.": a short answer with no object of its
@@ -293,14 +300,31 @@ public final class ExactJudge {
     // ("I looked at the image carefully. The majority are small." answers in its second).
     List<List<String>> sentences = ClaimExtractor.statements(answer);
     List<String> words = sentences.isEmpty() ? List.of() : sentences.get(0);
+    Descriptor topic = q.topics().isEmpty() ? null : q.topics().get(0);
+    List<String> picked = null;
     for (List<String> s : sentences) {
-      if (s.stream().anyMatch(ClaimExtractor::knownWord)) {
-        words = s;
+      if (!s.stream().anyMatch(ExactJudge::answerWord)) {
+        continue;
+      }
+      ImmutableList<Claim> cs = extractor.extractTokens(s, q.topics());
+      boolean aboutTopic = false;
+      for (Claim c : cs) {
+        aboutTopic |= topic != null && c.subject() != null && !topic.isEmpty()
+            && c.subject().equals(topic.merge(c.subject()));
+      }
+      // a bare fragment ("2.") or a sentence about the object asked about wins
+      if (cs.isEmpty() || aboutTopic) {
+        picked = s;
         break;
       }
+      if (picked == null) {
+        picked = s;
+      }
+    }
+    if (picked != null) {
+      words = picked;
     }
     ImmutableList<Claim> first = extractor.extractTokens(words, q.topics());
-    Descriptor topic = q.topics().isEmpty() ? null : q.topics().get(0);
     if (!q.topics().isEmpty()) {
       for (Claim c : first) {
         // "There's no red star, but there is a small yellow star.": the answer denies the
@@ -318,24 +342,50 @@ public final class ExactJudge {
         asked = c;
       }
     }
-    if (asked != null && !has(first, ClaimKind.COMPARISON)) {
+    if (asked == null && q.topics().size() >= 2 && q.comparison() != null
+        && q.comparison().ofCounts() && q.comparison() != Comparison.SAME_NUMBER) {
+      // "Are there more circles or more stars?"
+      asked = Claim.comparison(q.topics().get(0), q.comparison(), q.topics().get(1));
+    }
+    List<String> cmpWords = words;
+    for (List<String> s : sentences) {
+      if (s.contains("more") || s.contains("fewer") || s.contains("less")) {
+        cmpWords = s;
+        break;
+      }
+    }
+    if (asked != null && !has(first, ClaimKind.COMPARISON)
+        && !has(extractor.extractTokens(cmpWords, q.topics()), ClaimKind.COMPARISON)) {
       // "Are there more stars than squares?" "There are more squares."
-      Comparison cmp = words.contains("more") ? Comparison.MORE
-          : words.contains("fewer") || words.contains("less") ? Comparison.FEWER : null;
-      for (Claim c : first) {
-        if (cmp == null || c.kind() != ClaimKind.OBJECT && c.kind() != ClaimKind.COUNT) {
-          continue;
-        }
+      int at = cmpWords.indexOf("more");
+      Comparison cmp = Comparison.MORE;
+      if (at < 0) {
+        at = Math.max(cmpWords.indexOf("fewer"), cmpWords.indexOf("less"));
+        cmp = Comparison.FEWER;
+      }
+      List<Descriptor> after = at < 0 ? List.of()
+          : extractor.nounPhrases(String.join(" ", cmpWords.subList(at + 1, cmpWords.size())));
+      for (Descriptor named0 : after) {
         Descriptor a = asked.subject();
         Descriptor b = asked.object();
-        Descriptor named = c.subject();
+        Descriptor named = named0;
+        Claim c = null;
+        for (Claim f : first) {
+          if ((f.kind() == ClaimKind.OBJECT || f.kind() == ClaimKind.COUNT)
+              && f.subject().equals(named0)) {
+            c = f;
+          }
+        }
         Descriptor chosen = named.merge(a) != null && named.merge(b) == null ? a
             : named.merge(b) != null && named.merge(a) == null ? b : null;
         if (chosen != null) {
-          claims.remove(c);
+          if (c != null) {
+            claims.remove(c);
+          }
           claims.add(0, Claim.comparison(chosen, cmp, chosen == a ? b : a));
           return;
         }
+        break;
       }
     }
     switch (q.focus()) {
@@ -369,6 +419,20 @@ public final class ExactJudge {
       case COLOUR, SIZE, SHAPE -> {
         String qj = " " + String.join(" ", ClaimExtractor.tokens(q.text()).stream()
             .flatMap(List::stream).toList()) + " ";
+        if ((topic == null || topic.isEmpty()) && q.focus() == QuestionContext.Focus.COLOUR
+            && !MOST_COMMON_WORDS.stream().anyMatch(qj::contains)) {
+          // "Which colours do the shapes have?" "- red - green": each colour named is present
+          for (List<String> s : sentences) {
+            for (String w : s) {
+              Descriptor attr = attributeWord(q.focus(), w);
+              Claim c = attr == null ? null : Claim.present(attr);
+              if (c != null && !claims.contains(c)) {
+                claims.add(c);
+              }
+            }
+          }
+          return;
+        }
         if (MOST_COMMON_WORDS.stream().anyMatch(qj::contains)) {
           // "What is the most common colour?" "Blue."
           if (has(first, ClaimKind.MOST_COMMON)) {
@@ -399,9 +463,11 @@ public final class ExactJudge {
             claims.add(0, Claim.attribute(topic, c.subject()));
             return;
           }
+          boolean carries = q.focus() == QuestionContext.Focus.COLOUR
+              ? c.subject().colour() != null || c.subject().foreignColour() != null
+              : q.focus() == QuestionContext.Focus.SIZE && c.subject().size() != null;
           if ((c.kind() == ClaimKind.OBJECT || c.kind() == ClaimKind.COUNT)
-              && c.subject().hasNoun() && topic.merge(c.subject()) == null
-              && q.focus() != QuestionContext.Focus.SHAPE) {
+              && c.subject().hasNoun() && topic.merge(c.subject()) == null && carries) {
             return; // the answer talks about another object ("a small yellow star")
           }
         }
@@ -413,7 +479,7 @@ public final class ExactJudge {
             attributes.add(Claim.attribute(topic, attr));
           }
         }
-        if (attributes.isEmpty() && first.isEmpty()) {
+        if (attributes.isEmpty() && first.isEmpty() && sentences.size() == 1) {
           // A word the judge cannot map ("Chartreuse.") carries the answer: not checkable,
           // never silently dropped and never a hallucination.
           for (String w : words) {
@@ -480,6 +546,17 @@ public final class ExactJudge {
       }
       default -> { }
     }
+  }
+
+  /** A word that can carry a short answer: a number, colour, size, shape or yes/no word. */
+  static boolean answerWord(String w) {
+    return Vocabulary.number(w) >= 0 || Vocabulary.COLOURS.containsKey(w)
+        || Vocabulary.SIZES.containsKey(w) || Vocabulary.SHAPES.containsKey(w)
+        || Vocabulary.VAGUE_COLOURS.containsKey(w) || Vocabulary.VAGUE_SHAPES.containsKey(w)
+        || Vocabulary.VAGUE_SIZES.containsKey(w) || Vocabulary.FOREIGN_COLOURS.contains(w)
+        || w.equals("none") || w.equals("yes") || w.equals("more")
+        || w.equals("fewer") || w.equals("less") || w.equals("left") || w.equals("right")
+        || w.equals("above") || w.equals("below") || w.equals("top") || w.equals("bottom");
   }
 
   /** Words of a short answer that carry no attribute ("It is kind of chartreuse."). */

@@ -103,7 +103,9 @@ final class NounDetector {
       "margin", "margins", "boundary", "boundaries", "limit", "limits", "side's", "everything",
       "nobody", "anybody", "someone", "anyone", "everyone", "relative", "respect", "regard",
       "reference", "terms", "relation", "proportion", "ratio", "neighbour", "neighbor",
-      "neighbours", "neighbors", "counterpart", "partner", "twin", "sibling", "companion");
+      "neighbours", "neighbors", "counterpart", "partner", "twin", "sibling", "companion",
+      "tie", "draw", "vs", "versus", "appearance", "appearances", "occurrence", "occurrences",
+      "frequency", "winner", "lead", "favourite", "favorite", "runner");
 
   /**
    * For each token of a sentence (lower-case, commas as their own tokens), whether it is a noun
@@ -121,8 +123,11 @@ final class NounDetector {
       String w = words[k];
       boolean noun = tags[k].equals("NOUN") || tags[k].equals("PROPN") || tags[k].startsWith("NN");
       String prev = k > 0 ? words[k - 1] : "";
-      if (!noun && tags[k].equals("VERB") && (prev.equals("a") || prev.equals("an"))
-          && !w.endsWith("ing")) {
+      String after = k + 1 < words.length ? tags[k + 1] : "PUNCT";
+      if (!noun && (tags[k].equals("VERB") || tags[k].equals("ADJ"))
+          && (prev.equals("a") || prev.equals("an")) && !w.endsWith("ing")
+          && (tags[k].equals("VERB") || after.equals("ADP") || after.equals("PUNCT")
+              || after.equals("VERB") || after.equals("AUX") || after.equals("CCONJ"))) {
         noun = true; // "a sled rests": after "a" a word is a noun or an adjective, never a verb
       }
       if (noun && w.endsWith("s") && k > 0 && (known.test(prev) || out[k - 1])

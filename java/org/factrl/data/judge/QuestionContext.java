@@ -98,7 +98,8 @@ public record QuestionContext(String text, MmhalType type, Focus focus, boolean 
       claims = extractor.extractQuestion(String.join(" ", t));
       focus = Focus.YES_NO;
       inferred = claims.isEmpty() ? MmhalType.OTHER : typeOf(claims.get(0));
-    } else if (joined.contains(" colour ") || joined.contains(" color ")) {
+    } else if (joined.contains(" colour ") || joined.contains(" color ")
+        || joined.contains(" colours ") || joined.contains(" colors ")) {
       focus = Focus.COLOUR;
       inferred = MmhalType.ATTRIBUTE;
     } else if (joined.contains(" what size ") || joined.contains(" how big ")
@@ -109,7 +110,10 @@ public record QuestionContext(String text, MmhalType type, Focus focus, boolean 
       focus = Focus.WHICH;
       inferred = MmhalType.COMPARISON;
     } else if (joined.contains(" shape ") || joined.contains(" kind of object ")
-        || joined.contains(" type of object ")) {
+        || joined.contains(" type of object ")
+        || (joined.startsWith(" what is the ") || joined.startsWith(" what is that ")
+            || joined.startsWith(" what is this ")) && t.size() <= 6
+            && !hasAny(t, POSITION_WORDS) && !hasAny(t, ENVIRONMENT_WORDS)) {
       focus = Focus.SHAPE;
       inferred = MmhalType.ATTRIBUTE;
     } else if (hasAny(t, ENVIRONMENT_WORDS) || hasAnyEnvironment(t)) {
