@@ -79,7 +79,8 @@ public final class ClaimExtractor {
       "rest", "floats", "float", "hovers", "hover", "occupies", "occupy", "fills", "fill",
       "dominates", "dominate", "sitting", "resting", "lying", "standing", "floating", "placed",
       "shown", "drawn", "painted", "rendered", "displayed", "pictured", "depicted", "exists",
-      "exist", "holds", "hold", "displays", "display", "presents", "present", "made", "set");
+      "exist", "holds", "hold", "displays", "display", "presents", "present", "made", "set",
+      "share", "shares", "outnumber", "outnumbers");
   /** Words skipped between a subject and its verb or relation ("is located directly above"). */
   private static final ImmutableSet<String> ADVERBS = ImmutableSet.of("directly", "just",
       "slightly", "located", "positioned", "placed", "situated", "found", "seen", "also", "both",
@@ -317,8 +318,9 @@ public final class ClaimExtractor {
         }
       }
     }
-    if (out.isEmpty() && !generic) {
-      // "Which shape is purple?": the object asked about is the purple one
+    if (out.isEmpty() && !(" " + text.toLowerCase(java.util.Locale.ROOT) + " ").contains(" or ")) {
+      // "Which shape is purple?": the object asked about is the purple one ("large or small"
+      // offers alternatives instead)
       for (Sentence s : sentences(text)) {
         for (Item it : chunk(s.tokens)) {
           if (it.kind == Kind.NP && it.np.headless && !it.np.other && it.np.desc.hasAttribute()) {
@@ -1242,6 +1244,7 @@ public final class ClaimExtractor {
     // before the clause's first verb only count for pronouns before that verb.
     Descriptor lastBefore = state.last;
     Descriptor beforeClause = state.last;
+    Descriptor lastAny = null;
     boolean afterVerb = false;
     for (Item it : c) {
       if (!afterVerb && (it.kind == Kind.VERB || it.kind == Kind.REL
@@ -1251,13 +1254,22 @@ public final class ClaimExtractor {
       }
       if (it.kind == Kind.NP && it.np.one && COMPARATIVE_ONE.matcher(it.word).find()) {
         it.np.other = true; // "the smaller one": the comparison says it, not an object claim
-      } else if (it.kind == Kind.NP && it.np.one && !it.np.desc.hasNoun() && lastBefore != null
-          && lastBefore.hasNoun()) {
-        // "Is there a purple triangle?" "Yes, a small one.": the object talked about
-        Descriptor m = lastBefore.merge(it.np.desc);
-        it.np.desc = m != null ? m : new Descriptor(lastBefore.shape(), it.np.desc.colour(),
-            it.np.desc.size(), lastBefore.foreignNoun(), it.np.desc.foreignColour(),
-            it.np.desc.vague());
+      } else if (it.kind == Kind.NP && it.np.one && !it.np.desc.hasNoun()
+          && (lastAny != null ? lastAny : lastBefore) != null
+          && (lastAny != null ? lastAny : lastBefore).hasNoun()) {
+        // "Is there a purple triangle?" "Yes, a small one."; "the large red circle is left of
+        // the small one": the nearest object named, with this phrase's own words winning
+        Descriptor base = lastAny != null ? lastAny : lastBefore;
+        Descriptor d = it.np.desc;
+        it.np.desc = new Descriptor(base.shape(),
+            d.colour() != null || d.foreignColour() != null ? d.colour() : base.colour(),
+            d.size() != null ? d.size() : base.size(), base.foreignNoun(),
+            d.colour() != null || d.foreignColour() != null ? d.foreignColour()
+                : base.foreignColour(), d.vague(), d.region());
+      }
+      if (it.kind == Kind.NP && !it.np.pronoun && !it.np.one && !it.np.headless
+          && !it.np.other && !it.np.negated && it.np.desc.hasNoun()) {
+        lastAny = it.np.desc;
       }
       if (it.kind == Kind.NP && it.np.pronoun) {
         if (lastBefore == null) {

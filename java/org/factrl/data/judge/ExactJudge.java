@@ -53,10 +53,40 @@ import org.factrl.data.shapes.Size;
  * 0 = not informative. So score &lt; 3 exactly when the answer hallucinates, and the hallucination
  * rate ({@link #hallucinationRate}) is the share of scores below 3, as in MMHal.
  *
+ * <h2>Positions in the picture</h2>
+ *
+ * "In the top-left corner", "in the middle", "at the bottom", "on the right side of the image"
+ * are claims about an object's centre (x, y in [0, 1], y growing downwards), with these regions
+ * ({@link Region}, agreed with the independent test set):
+ * <ul>
+ *   <li>left third x &lt; 1/3, right third x &gt; 2/3, horizontal middle otherwise; top third
+ *       y &lt; 1/3, bottom third y &gt; 2/3, vertical middle otherwise;
+ *   <li>"in the middle / centre" = both middles; "top-left corner" (also "upper left") = top
+ *       third and left third, and so on; "top centre" = top third and horizontal middle;
+ *   <li>"on the left / right (side)" = x &lt; 0.5 / x &gt; 0.5; "at the top / bottom", "upper /
+ *       lower half" = y &lt; 0.5 / y &gt; 0.5.
+ * </ul>
+ * Tolerance: an object within {@link Region#TOLERANCE} (0.05) of a boundary satisfies either side
+ * of it. A place right after a noun phrase narrows it ("the one in the middle is purple": an
+ * object in the middle is purple).
+ *
+ * <h2>Words</h2>
+ *
+ * Nouns outside the world's vocabulary are found by Apache OpenNLP's part-of-speech tagger
+ * ({@link NounDetector}); asserting such a thing present is a hallucinated object, denying it is
+ * correct. Near-synonyms map to the six colours, six shapes and two sizes ({@link Vocabulary});
+ * a word that fits several, or none the judge knows, is {@link Vague}: "not checkable"
+ * (UNVERIFIABLE) when an object it could fairly describe fits, a hallucination when none does.
+ * Hedges, with or without "not" ("I'm not certain, but", "unless I am wrong"), list markers and
+ * echoes of the question are taken out before reading ({@link AnswerText}).
+ *
  * <h2>Questions</h2>
  *
  * With a question, an answer starting with a yes/no word asserts (or denies) the statement a yes/no
- * question asks about, and a fragment answering a wh-question ("Two.", "Blue.", "A circle.", "The
+ * question asks about. "No" denies only that statement's main proposition ({@link #mainClaim}),
+ * never the question's setting or the other objects it names; a "No" about an object that does
+ * not exist at all is true. "Definitely not.", "That one is absent.", "I don't think so." are
+ * "no". A fragment answering a wh-question ("Two.", "Blue.", "A circle.", "The
  * red one.", "To the left.") is completed from the question's objects.
  */
 public final class ExactJudge {

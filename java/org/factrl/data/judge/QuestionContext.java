@@ -48,7 +48,9 @@ public record QuestionContext(String text, MmhalType type, Focus focus, boolean 
     // The question proper is the last sentence ("In the image... Is there a dog?").
     List<String> t = sentences.isEmpty() ? List.of() : sentences.get(sentences.size() - 1);
     String joined = " " + String.join(" ", t) + " ";
-    ImmutableList<Descriptor> topics = extractor.nounPhrases(question);
+    // "Are there more circles or more stars?": "more" does not make them other objects here
+    ImmutableList<Descriptor> topics = extractor.nounPhrases(
+        question.replaceAll("(?i)\\b(?:more|fewer)\\b", " "));
     boolean yesNo = !t.isEmpty() && AUXILIARIES.contains(t.get(0))
         && !joined.contains(" or ");
     Comparison cmp = null;
