@@ -1,10 +1,13 @@
-// Shared by every CUDA file: error checks that become frl::Error, bf16 load/store helpers,
-// and access to the context's stream.
+// Shared by every CUDA file: error checks that become frl::Error, bf16 load/store helpers, access to
+// the context's stream and memory pool, and the device-side error flag.
 #pragma once
 
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
+#include <cstdint>
+
+#include "device_error.h"
 #include "engine.h"
 
 namespace frl {
@@ -20,6 +23,46 @@ cudaStream_t cuda_stream(const frl_ctx* ctx);
 #ifdef FACTRL_WITH_CUBLAS
 struct CublasHandles;
 CublasHandles& cublas_handles(const frl_ctx* ctx);
+#endif
+
+// ---- stream-ordered scratch memory from the context's pool ----------------------------------------
+// Allocation and release are queued on the context's stream (cudaMallocFromPoolAsync /
+// cudaFreeAsync): no host synchronisation, and memory released by one op is reused by the next
+// without a cudaMalloc once the pool has grown to the step's peak.
+void* cuda_pool_alloc(const frl_ctx* ctx, size_t bytes);
+void cuda_pool_free(const frl_ctx* ctx, void* ptr) noexcept;
+
+// Scratch memory for the duration of one launcher (bytes == 0: none, as<T>() is null).
+class Scratch {
+ public:
+  Scratch(const frl_ctx* ctx, size_t bytes) : ctx_(ctx) {
+    if (bytes > 0) ptr_ = cuda_pool_alloc(ctx, bytes);
+  }
+  ~Scratch() {
+    if (ptr_) cuda_pool_free(ctx_, ptr_);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  template <typename T>
+  T* as() const { return static_cast<T*>(ptr_); }
+
+ private:
+  const frl_ctx* ctx_;
+  void* ptr_ = nullptr;
+};
+
+// ---- device-side error flag (the record, its key and its message: device_error.h) ------------------
+// The context's record (device memory).
+DeviceErrorRecord* cuda_error_record(const frl_ctx* ctx);
+
+#ifdef __CUDACC__
+__device__ __forceinline__ void report_device_error(DeviceErrorRecord* rec, DeviceOp op, int64_t row, int32_t value,
+                                                    int64_t bound) {
+  const unsigned prev = atomicCAS(&rec->op, 0u, static_cast<unsigned>(op));
+  if (prev != 0u && prev != static_cast<unsigned>(op)) return;  // an earlier op's error is kept
+  atomicMax(&rec->inv_key, ~device_error_key(row, value));
+  atomicExch(reinterpret_cast<unsigned long long*>(&rec->bound), static_cast<unsigned long long>(bound));
+}
 #endif
 
 // fp32 <-> storage type, so kernels are templated on the storage type (float or __nv_bfloat16).

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
-#include <mutex>
 
 #include "cpu/gae_cpu.h"
 #include "cuda_common.cuh"
@@ -15,45 +14,8 @@ namespace {
 
 constexpr int kItems = 4;           // consecutive time steps per thread (the serial part of the scan)
 constexpr int kMaxScanThreads = 512;  // one tile = threads * kItems steps; longer rows loop over tiles
-constexpr int kNoBadRow = 0x7F7F7F7F;  // what cudaMemsetAsync(ptr, 0x7F, 4) writes: "no bad row"
 constexpr int kStatThreads = 256;
 constexpr int kMaxStatBlocks = 512;  // fixed upper bound: the partial-sum order depends only on n
-
-// cudaMallocAsync's default pool hands its memory back to the driver at every synchronisation while
-// its release threshold is 0 (the default), making each small scratch allocation a fresh mapping.
-// Raise the threshold once per device (never lower it: other users of the pool may have set more).
-void keep_default_pool_warm() {
-  constexpr int kMaxDevices = 64;
-  static std::once_flag once[kMaxDevices];
-  int device = 0;
-  if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxDevices) {
-    cudaGetLastError();
-    return;
-  }
-  std::call_once(once[device], [device] {
-    cudaMemPool_t pool;
-    uint64_t current = 0, wanted = 64ull << 20;
-    if (cudaDeviceGetDefaultMemPool(&pool, device) == cudaSuccess &&
-        cudaMemPoolGetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &current) == cudaSuccess && current < wanted)
-      cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &wanted);
-    cudaGetLastError();  // best effort: an error here only costs speed
-  });
-}
-
-// Stream-ordered scratch memory (cudaMallocAsync), released on the stream when it goes out of scope.
-struct StreamScratch {
-  void* ptr = nullptr;
-  cudaStream_t stream;
-  StreamScratch(size_t bytes, cudaStream_t s) : stream(s) {
-    keep_default_pool_warm();
-    FRL_CUDA_CHECK(cudaMallocAsync(&ptr, bytes, s));
-  }
-  ~StreamScratch() {
-    if (ptr) cudaFreeAsync(ptr, stream);
-  }
-  StreamScratch(const StreamScratch&) = delete;
-  StreamScratch& operator=(const StreamScratch&) = delete;
-};
 
 // ---- GAE scan ----------------------------------------------------------------------------------
 // The recurrence A_t = c * A_{t+1} + delta_t (c = gamma * lambda) is the affine map
@@ -100,7 +62,7 @@ __device__ __forceinline__ int padded(int i) { return i + (i >> 5); }
 template <typename S>
 __global__ void gae_scan_kernel(const S* __restrict__ rewards, const S* __restrict__ values,
                                 const int32_t* __restrict__ mask, int T, float gamma, float c,
-                                S* __restrict__ advantages, S* __restrict__ returns, int* __restrict__ bad_row) {
+                                S* __restrict__ advantages, S* __restrict__ returns, DeviceErrorRecord* errors) {
   extern __shared__ float s_val[];  // [padded(tile)]: delta, then A
   __shared__ Affine s_warp[32];
   __shared__ float s_carry;
@@ -115,7 +77,7 @@ __global__ void gae_scan_kernel(const S* __restrict__ rewards, const S* __restri
   S* ret = returns + row_offset;
 
   float carry = 0.f;
-  bool bad = false;
+  int bad_pos = INT_MAX;  // the first position that breaks the prefix mask, as the CPU reports it
   for (int end = T; end > 0; end -= tile) {
     const int start = max(end - tile, 0);
     const int n = end - start;
@@ -133,7 +95,8 @@ __global__ void gae_scan_kernel(const S* __restrict__ rewards, const S* __restri
         const int t = start + i;
         const int m0 = m[t];
         const int m1 = t + 1 < T ? m[t + 1] : 0;
-        if ((m0 != 0 && m0 != 1) || (m0 == 0 && m1 != 0)) bad = true;
+        if (m0 != 0 && m0 != 1) bad_pos = min(bad_pos, t);
+        else if (m0 == 0 && m1 != 0) bad_pos = min(bad_pos, t + 1);
         if (m0 != 0) {
           const float vt = to_f32(v[t]);
           const float v_next = m1 != 0 ? to_f32(v[t + 1]) : 0.f;
@@ -196,7 +159,7 @@ __global__ void gae_scan_kernel(const S* __restrict__ rewards, const S* __restri
     carry = s_carry;
     __syncthreads();  // s_val, s_warp and s_carry are reused by the next tile
   }
-  if (bad) atomicMin(bad_row, static_cast<int>(blockIdx.x));
+  if (bad_pos != INT_MAX) report_device_error(errors, kOpGae, blockIdx.x, bad_pos, T);  // read at the next sync
 }
 
 // ---- masked whitening ----------------------------------------------------------------------------
@@ -285,7 +248,7 @@ __global__ void whiten_apply_kernel(const S* x, const int32_t* __restrict__ mask
 
 template <typename S>
 void launch_gae(cudaStream_t stream, const void* rewards, const void* values, const int32_t* mask, int64_t B,
-                int64_t T, float gamma, float lambda, void* advantages, void* returns, int* bad_row) {
+                int64_t T, float gamma, float lambda, void* advantages, void* returns, DeviceErrorRecord* bad_row) {
   const int steps_per_thread = ceil_div(T, kItems);
   const int threads = std::min(kMaxScanThreads, std::max(32, ceil_div(steps_per_thread, 32) * 32));
   const int tile = threads * kItems;
@@ -311,24 +274,18 @@ void launch_whiten(cudaStream_t stream, const void* x, const int32_t* mask, int6
 
 }  // namespace
 
-int64_t gae(const frl_ctx* ctx, frl_dtype dtype, const void* rewards, const void* values, const int32_t* mask,
-            int64_t B, int64_t T, float gamma, float lambda, void* advantages, void* returns) {
-  if (B == 0 || T == 0) return -1;
+void gae(const frl_ctx* ctx, frl_dtype dtype, const void* rewards, const void* values, const int32_t* mask,
+         int64_t B, int64_t T, float gamma, float lambda, void* advantages, void* returns) {
+  if (B == 0 || T == 0) return;
   require(B <= INT_MAX && T <= INT_MAX / 2, FRL_ERR_SHAPE,
           format("[B, T] = [%lld, %lld] is too large for the CUDA GAE kernel", static_cast<long long>(B),
                  static_cast<long long>(T)));
   cudaStream_t stream = cuda_stream(ctx);
-  StreamScratch flag(sizeof(int), stream);
-  int* bad_row = static_cast<int*>(flag.ptr);
-  FRL_CUDA_CHECK(cudaMemsetAsync(bad_row, 0x7F, sizeof(int), stream));
+  DeviceErrorRecord* errors = cuda_error_record(ctx);
   if (dtype == FRL_BF16)
-    launch_gae<__nv_bfloat16>(stream, rewards, values, mask, B, T, gamma, lambda, advantages, returns, bad_row);
+    launch_gae<__nv_bfloat16>(stream, rewards, values, mask, B, T, gamma, lambda, advantages, returns, errors);
   else
-    launch_gae<float>(stream, rewards, values, mask, B, T, gamma, lambda, advantages, returns, bad_row);
-  int host_bad = kNoBadRow;
-  FRL_CUDA_CHECK(cudaMemcpyAsync(&host_bad, bad_row, sizeof(int), cudaMemcpyDeviceToHost, stream));
-  FRL_CUDA_CHECK(cudaStreamSynchronize(stream));
-  return host_bad == kNoBadRow ? -1 : host_bad;
+    launch_gae<float>(stream, rewards, values, mask, B, T, gamma, lambda, advantages, returns, errors);
 }
 
 void masked_whiten(const frl_ctx* ctx, frl_dtype dtype, const void* x, const int32_t* mask, int64_t n,
@@ -340,8 +297,8 @@ void masked_whiten(const frl_ctx* ctx, frl_dtype dtype, const void* x, const int
   }
   cudaStream_t stream = cuda_stream(ctx);
   const int stat_blocks = static_cast<int>(std::min<int64_t>(ceil_div(n, kStatThreads * 4), kMaxStatBlocks));
-  StreamScratch scratch(static_cast<size_t>(3 * stat_blocks) * sizeof(double) + 4 * sizeof(float), stream);
-  double* partials = static_cast<double*>(scratch.ptr);
+  Scratch scratch(ctx, static_cast<size_t>(3 * stat_blocks) * sizeof(double) + 4 * sizeof(float));
+  double* partials = scratch.as<double>();
   float* coef = reinterpret_cast<float*>(partials + 3 * stat_blocks);
   if (dtype == FRL_BF16)
     launch_whiten<__nv_bfloat16>(stream, x, mask, n, shift_mean, eps, out, partials, stat_blocks, coef);
@@ -349,8 +306,7 @@ void masked_whiten(const frl_ctx* ctx, frl_dtype dtype, const void* x, const int
     launch_whiten<float>(stream, x, mask, n, shift_mean, eps, out, partials, stat_blocks, coef);
   if (out_mean || out_std) {
     float host[4];
-    FRL_CUDA_CHECK(cudaMemcpyAsync(host, coef, sizeof host, cudaMemcpyDeviceToHost, stream));
-    FRL_CUDA_CHECK(cudaStreamSynchronize(stream));
+    ctx->backend->copy_to_host(host, coef, sizeof host);  // a host read the caller asked for: a sync point
     if (out_mean) *out_mean = host[0];
     if (out_std) *out_std = host[1];
   }

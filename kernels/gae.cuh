@@ -10,12 +10,11 @@ namespace frl {
 namespace cuda {
 
 // GAE on the context's stream over B rows of length T (device pointers; dtype FRL_F32 or FRL_BF16
-// for rewards, values, advantages, returns alike; mask I32). Returns the first row whose mask is not
-// a 0/1 prefix mask, or -1 when all rows are valid: the kernel flags bad rows on the device and the
-// launcher reads the flag back (one stream synchronisation per call). On a bad row the outputs are
-// unspecified.
-int64_t gae(const frl_ctx* ctx, frl_dtype dtype, const void* rewards, const void* values, const int32_t* mask,
-            int64_t B, int64_t T, float gamma, float lambda, void* advantages, void* returns);
+// for rewards, values, advantages, returns alike; mask I32). A row whose mask is not a 0/1 prefix
+// mask is flagged in the context's device error record (op kOpGae, the smallest such row), reported
+// as an error on 'mask' at the next sync point; that row's outputs are unspecified. No host sync.
+void gae(const frl_ctx* ctx, frl_dtype dtype, const void* rewards, const void* values, const int32_t* mask,
+         int64_t B, int64_t T, float gamma, float lambda, void* advantages, void* returns);
 
 // Masked whitening of n values (mask nonzero = valid), out may alias x; dtype FRL_F32 or FRL_BF16 for
 // x and out. Deterministic: fixed-order block partials (count, sum, sum of squares in double), a

@@ -12,6 +12,7 @@
 
 #include "cuda_common.cuh"
 #include "kl.cuh"
+#include "kl_merge.cuh"
 
 namespace frl {
 namespace cuda {
@@ -19,25 +20,20 @@ namespace {
 
 constexpr int CHUNK = 8;
 
-// Online log-sum-exp state of one row (or one thread's share of it), policy p and reference r:
-//   mp = running max, sp = Σ exp(zp - mp), mr, sr likewise for the reference,
-//   q = Σ exp(zp - mp)(zp - mp)                     (entropy = log sp - q/sp)
-//   c = Σ exp(zp - mp)((zp - mp) - (zr - mr))       (full KL = c/sp - log sp + log sr)
-// All terms are relative to the running maxima (no overflow for logits near ±3e38).
+// The row state, its empty value and the merge live in kl_merge.cuh (shared with a CPU test).
 // Raising mp by δ: a = exp(-δ), sp' = a sp, q' = a (q - δ sp), c' = a (c - δ sp).
 // Raising mr by δr: sr' = exp(-δr) sr, c' = c + δr sp.
-struct RowState {
-  float mp, sp, q, c, mr, sr;
-};
-
-__device__ __forceinline__ RowState state_empty() { return {-INFINITY, 0.0f, 0.0f, 0.0f, -INFINITY, 0.0f}; }
+using kl::RowState;
+using kl::state_empty;
+using kl::merge;
 
 __device__ __forceinline__ void raise_policy_max(RowState& st, float nm) {
   if (nm > st.mp) {
     if (st.sp > 0.0f) {
       const float a = __expf(st.mp - nm), d = nm - st.mp;
       st.q = a * (st.q - d * st.sp);
-      st.c = a * (st.c - d * st.sp);
+      // c = +inf (policy mass where the reference is -inf) stays +inf, also when a underflows to 0
+      st.c = st.c == INFINITY ? INFINITY : a * (st.c - d * st.sp);
       st.sp *= a;
     }
     st.mp = nm;
@@ -50,29 +46,6 @@ __device__ __forceinline__ void raise_ref_max(RowState& st, float nm) {
     if (st.sp > 0.0f) st.c += (nm - st.mr) * st.sp;
     st.mr = nm;
   }
-}
-
-// A ⊕ B: c brought to the common reference max, then everything to the common policy max, then
-// added. Symmetric (IEEE + and * commute), so butterfly lanes agree.
-template <bool HAS_REF>
-__device__ __forceinline__ void merge(RowState& A, const RowState& B) {
-  const float Mp = fmaxf(A.mp, B.mp);
-  const bool a_has = A.sp > 0.0f, b_has = B.sp > 0.0f;
-  const float fa = a_has ? __expf(A.mp - Mp) : 0.0f, fb = b_has ? __expf(B.mp - Mp) : 0.0f;
-  const float da = a_has ? Mp - A.mp : 0.0f, db = b_has ? Mp - B.mp : 0.0f;
-  const float qa = a_has ? fa * (A.q - da * A.sp) : 0.0f, qb = b_has ? fb * (B.q - db * B.sp) : 0.0f;
-  A.q = qa + qb;
-  if (HAS_REF) {
-    const float Mr = fmaxf(A.mr, B.mr);
-    const float ca = a_has ? fa * (A.c + (Mr - A.mr) * A.sp - da * A.sp) : 0.0f;
-    const float cb = b_has ? fb * (B.c + (Mr - B.mr) * B.sp - db * B.sp) : 0.0f;
-    A.c = ca + cb;
-    const float ga = A.sr > 0.0f ? __expf(A.mr - Mr) : 0.0f, gb = B.sr > 0.0f ? __expf(B.mr - Mr) : 0.0f;
-    A.sr = ga * A.sr + gb * B.sr;
-    A.mr = Mr;
-  }
-  A.sp = fa * A.sp + fb * B.sp;
-  A.mp = Mp;
 }
 
 __device__ __forceinline__ RowState shfl_xor(const RowState& x, int lane_mask) {
@@ -220,13 +193,14 @@ __device__ __forceinline__ void row_pass(const T* __restrict__ p, const T* __res
   }
 }
 
-// Reads a row's action; an out-of-range action on a valid row is flagged (smallest row wins) and
-// clamped so that nothing outside the row is read.
+// Reads a row's action; an out-of-range action on a valid row is flagged in the context's device
+// error record (reported at the next sync point) and clamped so that nothing outside the row is read.
 __device__ __forceinline__ int64_t checked_action(const int32_t* actions, int64_t row, int64_t V,
-                                                  unsigned long long* bad_row) {
-  int64_t a = actions[row];
+                                                  DeviceErrorRecord* errors, DeviceOp op) {
+  const int32_t raw = actions[row];
+  int64_t a = raw;
   if (a < 0 || a >= V) {
-    if (threadIdx.x == 0) atomicMin(bad_row, static_cast<unsigned long long>(row));
+    if (threadIdx.x == 0) report_device_error(errors, op, row, raw, V);
     a = a < 0 ? 0 : V - 1;
   }
   return a;
@@ -240,7 +214,7 @@ template <typename T, bool HAS_REF, bool EXTRA>
 __global__ void __launch_bounds__(256)
     token_logprobs_fwd_kernel(const T* __restrict__ policy, const T* __restrict__ ref,
                               const int32_t* __restrict__ actions, const int32_t* __restrict__ mask, int64_t V,
-                              cpu::KlOutputs out, unsigned long long* bad_row) {
+                              cpu::KlOutputs out, DeviceErrorRecord* errors) {
   __shared__ RowState shared[32];
   const int64_t row = blockIdx.x;
   if (mask != nullptr && mask[row] == 0) {
@@ -257,7 +231,7 @@ __global__ void __launch_bounds__(256)
   row_pass<T, HAS_REF, EXTRA, STREAMING>(p, r, V, S);
   S = block_reduce<HAS_REF>(S, shared);
   if (threadIdx.x != 0) return;
-  const int64_t a = checked_action(actions, row, V, bad_row);
+  const int64_t a = checked_action(actions, row, V, errors, kOpTokenLogprobs);
   const float log_sp = logf(S.sp);
   const float logp_p = (to_f32(p[a]) - S.mp) - log_sp;
   if (out.logp_policy) out.logp_policy[row] = logp_p;
@@ -282,7 +256,7 @@ __global__ void __launch_bounds__(256)
     token_logprobs_bwd_kernel(const T* __restrict__ policy, const int32_t* __restrict__ actions,
                               const int32_t* __restrict__ mask, const float* __restrict__ grad_logp,
                               const float* __restrict__ lse_in, G* __restrict__ dlogits, int64_t V, bool accumulate,
-                              unsigned long long* bad_row) {
+                              DeviceErrorRecord* errors) {
   __shared__ RowState shared[32];
   const int64_t row = blockIdx.x;
   G* dz = dlogits + row * V;
@@ -306,7 +280,7 @@ __global__ void __launch_bounds__(256)
     log_s = logf(S.sp);
   }
   const float g = grad_logp[row];
-  const int64_t a = checked_action(actions, row, V, bad_row);
+  const int64_t a = checked_action(actions, row, V, errors, kOpTokenLogprobsBackward);
   if (VEC) {
     const int64_t nchunks = V / CHUNK;
     for (int64_t c = threadIdx.x; c < nchunks; c += blockDim.x) {
@@ -331,39 +305,10 @@ __global__ void __launch_bounds__(256)
 
 int threads_for(int64_t V) { return V >= 8192 ? 256 : V >= 2048 ? 128 : V >= 512 ? 64 : 32; }
 
-// Device flag for the first bad row (ULLONG_MAX: none), stream-ordered allocation per call.
-class BadRowFlag {
- public:
-  explicit BadRowFlag(cudaStream_t stream) : stream_(stream) {
-    FRL_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&flag_), sizeof *flag_, stream_));
-    FRL_CUDA_CHECK(cudaMemsetAsync(flag_, 0xff, sizeof *flag_, stream_));
-  }
-  ~BadRowFlag() {
-    if (flag_) cudaFreeAsync(flag_, stream_);
-  }
-  unsigned long long* get() const { return flag_; }
-  // Waits for the stream; throws the 'actions' error if the kernel flagged a row.
-  void throw_if_flagged(const int32_t* actions, int64_t V) {
-    unsigned long long row = 0;
-    FRL_CUDA_CHECK(cudaMemcpyAsync(&row, flag_, sizeof row, cudaMemcpyDeviceToHost, stream_));
-    FRL_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    if (row == ULLONG_MAX) return;
-    int32_t a = 0;
-    FRL_CUDA_CHECK(cudaMemcpyAsync(&a, actions + row, sizeof a, cudaMemcpyDeviceToHost, stream_));
-    FRL_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    throw Error(FRL_ERR_ARGUMENT, format("argument 'actions': row %lld has token %d outside [0, %lld)",
-                                         static_cast<long long>(row), a, static_cast<long long>(V)));
-  }
-
- private:
-  cudaStream_t stream_;
-  unsigned long long* flag_ = nullptr;
-};
-
 template <typename T>
 void launch_forward(cudaStream_t stream, const T* policy, const T* ref, const int32_t* actions,
                     const int32_t* mask, int64_t T_, int64_t V, const cpu::KlOutputs& out,
-                    unsigned long long* bad) {
+                    DeviceErrorRecord* bad) {
   const bool extra = out.entropy != nullptr || out.kl_full != nullptr;
   const dim3 grid(static_cast<unsigned>(T_)), block(threads_for(V));
   if (ref != nullptr) {
@@ -383,7 +328,7 @@ void launch_forward(cudaStream_t stream, const T* policy, const T* ref, const in
 template <typename T, typename G>
 void launch_backward(cudaStream_t stream, const T* policy, const int32_t* actions, const int32_t* mask,
                      const float* grad, const float* lse, G* dlogits, int64_t T_, int64_t V, bool accumulate,
-                     unsigned long long* bad) {
+                     DeviceErrorRecord* bad) {
   const bool vec = V % CHUNK == 0 && (reinterpret_cast<uintptr_t>(policy) & 15) == 0 &&
                    (reinterpret_cast<uintptr_t>(dlogits) & 15) == 0;
   const dim3 grid(static_cast<unsigned>(T_)), block(threads_for(V));
@@ -413,14 +358,13 @@ void token_logprobs_forward(const frl_ctx* ctx, frl_dtype dtype, const void* pol
   if (T == 0) return;
   check_rows(T);
   cudaStream_t stream = cuda_stream(ctx);
-  BadRowFlag flag(stream);
+  DeviceErrorRecord* errors = cuda_error_record(ctx);
   if (dtype == FRL_BF16)
     launch_forward(stream, static_cast<const __nv_bfloat16*>(policy), static_cast<const __nv_bfloat16*>(ref),
-                   actions, mask, T, V, out, flag.get());
+                   actions, mask, T, V, out, errors);
   else
     launch_forward(stream, static_cast<const float*>(policy), static_cast<const float*>(ref), actions, mask, T, V,
-                   out, flag.get());
-  flag.throw_if_flagged(actions, V);
+                   out, errors);
 }
 
 void token_logprobs_backward(const frl_ctx* ctx, frl_dtype dtype, const void* policy, const int32_t* actions,
@@ -429,25 +373,24 @@ void token_logprobs_backward(const frl_ctx* ctx, frl_dtype dtype, const void* po
   if (T == 0) return;
   check_rows(T);
   cudaStream_t stream = cuda_stream(ctx);
-  BadRowFlag flag(stream);
+  DeviceErrorRecord* flag = cuda_error_record(ctx);
   if (dtype == FRL_BF16) {
     const auto* z = static_cast<const __nv_bfloat16*>(policy);
     if (grad_dtype == FRL_BF16)
       launch_backward(stream, z, actions, mask, grad_logp, lse, static_cast<__nv_bfloat16*>(dlogits), T, V,
-                      accumulate, flag.get());
+                      accumulate, flag);
     else
       launch_backward(stream, z, actions, mask, grad_logp, lse, static_cast<float*>(dlogits), T, V, accumulate,
-                      flag.get());
+                      flag);
   } else {
     const auto* z = static_cast<const float*>(policy);
     if (grad_dtype == FRL_BF16)
       launch_backward(stream, z, actions, mask, grad_logp, lse, static_cast<__nv_bfloat16*>(dlogits), T, V,
-                      accumulate, flag.get());
+                      accumulate, flag);
     else
       launch_backward(stream, z, actions, mask, grad_logp, lse, static_cast<float*>(dlogits), T, V, accumulate,
-                      flag.get());
+                      flag);
   }
-  flag.throw_if_flagged(actions, V);
 }
 
 }  // namespace cuda

@@ -11,9 +11,8 @@ namespace frl {
 namespace cuda {
 
 // Forward on the context's stream. dtype: FRL_F32 or FRL_BF16 (policy and ref alike); outputs f32
-// device pointers (null: not computed). Throws Error(FRL_ERR_ARGUMENT) naming 'actions' and the
-// first valid row whose action is outside [0, V): the kernel flags it on the device and the
-// launcher reads the flag back (a stream synchronisation per call).
+// device pointers (null: not computed). A valid row whose action is outside [0, V) is flagged in
+// the context's device error record (reported at the next sync point); no host synchronisation.
 void token_logprobs_forward(const frl_ctx* ctx, frl_dtype dtype, const void* policy, const void* ref,
                             const int32_t* actions, const int32_t* mask, int64_t T, int64_t V,
                             const cpu::KlOutputs& out);

@@ -19,14 +19,23 @@
 // tile, 8 warps of 64x32, 3-stage cp.async pipeline (16-byte copies where aligned and in bounds,
 // predicated scalar loads with zero fill at ragged edges: odd K, M, r = 1 all work).
 // F32 storage -> SIMT 64x64x16 tile, 4x4 outputs per thread, fp32 FMA (the exact check path).
+//
+// Where cuBLASLt is built in (FACTRL_WITH_CUBLAS), the bf16 products go through it instead (bf16 in,
+// fp32 accumulate; the rank-r term as a second, accumulating call) and these kernels are the
+// fallback; FACTRL_GEMM=own forces them. Mixed precision: an f32 adapter (A, B) over a bf16 base is
+// cast to bf16 compute copies per call; dA / dB may be written in f32 (the master weights' dtype).
 #include <mma.h>
 
 #include <algorithm>
-#include <mutex>
+#include <cstdlib>
+#include <cstring>
 #include <type_traits>
 
 #include "cuda_common.cuh"
 #include "lora.cuh"
+#ifdef FACTRL_WITH_CUBLAS
+#include "cublas_gemm.cuh"
+#endif
 
 namespace frl {
 namespace cuda {
@@ -310,44 +319,44 @@ __global__ void splitk_reduce(GemmArgs p) {
   }
 }
 
+GemmArgs one_segment(int rows, int cols, const void* a, int64_t lda, const void* b, int64_t ldb, int k,
+                     void* c, int64_t ldc) {
+  GemmArgs p;
+  p.M = rows;
+  p.N = cols;
+  p.a[0] = a;
+  p.lda[0] = lda;
+  p.b[0] = b;
+  p.ldb[0] = ldb;
+  p.k[0] = k;
+  p.c = c;
+  p.ldc = ldc;
+  return p;
+}
+
+void add_segment(GemmArgs& p, const void* a, int64_t lda, const void* b, int64_t ldb, int k, float scale) {
+  p.a[1] = a;
+  p.lda[1] = lda;
+  p.b[1] = b;
+  p.ldb[1] = ldb;
+  p.k[1] = k;
+  p.seg1_scale = scale;
+}
+
+#ifdef FACTRL_WITH_CUBLAS
+// Segment s of p alone (same output, scale 1, overwrite): the caller sets out_scale / accumulate.
+GemmArgs one_segment_of(const GemmArgs& p, int s) {
+  return one_segment(p.M, p.N, p.a[s], p.lda[s], p.b[s], p.ldb[s], p.k[s], p.c, p.ldc);
+}
+#endif
+// fp32 master weights -> bf16 compute copies (LoRA A/B in f32 over a bf16 base): dst[i] = bf16(src[i]).
+__global__ void cast_to_bf16(const float* __restrict__ src, bf16* __restrict__ dst, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    dst[i] = __float2bfloat16(src[i]);
+}
+
 // ---- host side ----------------------------------------------------------------------------------
-
-// Device memory from the stream-ordered pool, freed (stream-ordered) when it goes out of scope. The
-// default pool of each device is told once to keep up to 1 GiB cached, so per-call workspaces cost
-// no cudaMalloc after the first call.
-class Workspace {
- public:
-  // bytes == 0: no allocation (as<T>() is null).
-  Workspace(cudaStream_t stream, size_t bytes) : stream_(stream) {
-    if (bytes == 0) return;
-    keep_pool_warm();
-    FRL_CUDA_CHECK(cudaMallocAsync(&ptr_, bytes, stream));
-  }
-  ~Workspace() {
-    if (ptr_) cudaFreeAsync(ptr_, stream_);
-  }
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-  template <typename T>
-  T* as() const { return static_cast<T*>(ptr_); }
-
- private:
-  static void keep_pool_warm() {
-    static std::mutex mu;
-    static bool done[64] = {};
-    int dev = 0;
-    FRL_CUDA_CHECK(cudaGetDevice(&dev));
-    std::lock_guard<std::mutex> lock(mu);
-    if (dev < 0 || dev >= 64 || done[dev]) return;
-    cudaMemPool_t pool;
-    FRL_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, dev));
-    uint64_t threshold = 1ull << 30;
-    FRL_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
-    done[dev] = true;
-  }
-  cudaStream_t stream_;
-  void* ptr_ = nullptr;
-};
 
 int sm_count() {
   static int cached[64] = {};
@@ -362,11 +371,12 @@ int sm_count() {
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
-// Runs C = out_scale * (S0 + seg1_scale * S1) with storage type T and output type TO; picks split-K
-// for single-segment products whose output has too few tiles to fill the GPU.
+// Our own kernels: C = out_scale * (S0 + seg1_scale * S1) with storage type T and output type TO;
+// picks split-K for single-segment products whose output has too few tiles to fill the GPU.
 template <typename T, int AL, int BL, typename TO>
-void run_gemm(cudaStream_t stream, GemmArgs p) {
+void run_own_gemm(const frl_ctx* ctx, GemmArgs p) {
   if (p.M <= 0 || p.N <= 0) return;
+  cudaStream_t stream = cuda_stream(ctx);
   constexpr bool tc = std::is_same<T, bf16>::value;
   constexpr int BM = tc ? TBM : SBM, BN = tc ? TBN : SBN, BK = tc ? TBK : SBK;
   for (int s = 0; s < 2; s++) {
@@ -386,7 +396,7 @@ void run_gemm(cudaStream_t stream, GemmArgs p) {
     p.tiles_per_split = (tiles + splits - 1) / splits;
     p.splits = (tiles + p.tiles_per_split - 1) / p.tiles_per_split;
   }
-  Workspace partial(stream, p.splits > 1 ? static_cast<size_t>(p.splits) * p.M * p.N * sizeof(float) : 0);
+  Scratch partial(ctx, p.splits > 1 ? static_cast<size_t>(p.splits) * p.M * p.N * sizeof(float) : 0);
   if (p.splits > 1) {
     p.partial = partial.as<float>();
     grid.z = p.splits;
@@ -415,86 +425,105 @@ void run_gemm(cudaStream_t stream, GemmArgs p) {
   }
 }
 
-GemmArgs one_segment(int rows, int cols, const void* a, int64_t lda, const void* b, int64_t ldb, int k,
-                     void* c, int64_t ldc) {
-  GemmArgs p;
-  p.M = rows;
-  p.N = cols;
-  p.a[0] = a;
-  p.lda[0] = lda;
-  p.b[0] = b;
-  p.ldb[0] = ldb;
-  p.k[0] = k;
-  p.c = c;
-  p.ldc = ldc;
-  return p;
+#ifdef FACTRL_WITH_CUBLAS
+// FACTRL_GEMM=own (read at every call, so a benchmark can compare both paths in one process) keeps
+// the bf16 GEMMs on our WMMA kernel even where cuBLASLt is built in.
+bool cublas_allowed() {
+  const char* v = std::getenv("FACTRL_GEMM");
+  return v == nullptr || std::strcmp(v, "own") != 0;
 }
 
-void add_segment(GemmArgs& p, const void* a, int64_t lda, const void* b, int64_t ldb, int k, float scale) {
-  p.a[1] = a;
-  p.lda[1] = lda;
-  p.b[1] = b;
-  p.ldb[1] = ldb;
-  p.k[1] = k;
-  p.seg1_scale = scale;
+// Segment s of p as one cuBLASLt call: C = alpha * A_s B_s + beta * C.
+template <int AL, int BL, typename TO>
+bool lt_segment(const frl_ctx* ctx, const GemmArgs& p, int s, float alpha, float beta) {
+  return cublaslt_gemm(ctx, p.M, p.N, p.k[s], LtOperand{p.a[s], p.lda[s], AL == kCol},
+                       LtOperand{p.b[s], p.ldb[s], BL == kCol},
+                       std::is_same<TO, float>::value ? CUDA_R_32F : CUDA_R_16BF, p.c, p.ldc, alpha, beta);
+}
+#endif
+
+// C = out_scale * (S0 + seg1_scale * S1) (+ C when accumulating). bf16 storage with cuBLASLt built in:
+// S0 as one cuBLASLt call (beta = accumulate), then the rank-r term S1 as a second, accumulating
+// call (beta = 1) — a bf16 C is then rounded twice (after S0, after S1), within bf16 tolerance.
+// Anything cuBLASLt declines runs on our kernels.
+template <typename T, int AL, int BL, typename TO>
+void run_gemm(const frl_ctx* ctx, GemmArgs p) {
+#ifdef FACTRL_WITH_CUBLAS
+  if constexpr (std::is_same<T, bf16>::value) {
+    if (p.M > 0 && p.N > 0 && p.k[0] > 0 && cublas_allowed()) {
+      if (lt_segment<AL, BL, TO>(ctx, p, 0, p.out_scale, p.accumulate ? 1.0f : 0.0f)) {
+        if (p.k[1] == 0) return;
+        if (lt_segment<AL, BL, TO>(ctx, p, 1, p.out_scale * p.seg1_scale, 1.0f)) return;
+        // S0 is in C already: add the adapter term with our kernel.
+        GemmArgs q = one_segment_of(p, 1);
+        q.out_scale = p.out_scale * p.seg1_scale;
+        q.accumulate = 1;
+        run_own_gemm<T, AL, BL, TO>(ctx, q);
+        return;
+      }
+    }
+  }
+#endif
+  run_own_gemm<T, AL, BL, TO>(ctx, p);
 }
 
 template <typename T>
-void forward_impl(cudaStream_t st, const T* x, const T* W, const T* A, const T* B, float scale, bool adapter,
+void forward_impl(const frl_ctx* ctx, const T* x, const T* W, const T* A, const T* B, float scale, bool adapter,
                   int N, int K, int M, int r, T* y, T* u) {
   // y = x W^T: A operand x (row, lda K), B operand W^T (B(k, m) = W[m*K + k]: kCol, ldb K).
   GemmArgs py = one_segment(N, M, x, K, W, K, K, y, M);
   if (!adapter) {
-    run_gemm<T, kRow, kCol, T>(st, py);
+    run_gemm<T, kRow, kCol, T>(ctx, py);
     return;
   }
-  Workspace ws(st, u ? 0 : static_cast<size_t>(N) * r * sizeof(T));
+  Scratch ws(ctx, u ? 0 : static_cast<size_t>(N) * r * sizeof(T));
   T* ud = u ? u : ws.as<T>();
   // u = x A^T: B(k, i) = A[i*K + k].
-  run_gemm<T, kRow, kCol, T>(st, one_segment(N, r, x, K, A, K, K, ud, r));
+  run_gemm<T, kRow, kCol, T>(ctx, one_segment(N, r, x, K, A, K, K, ud, r));
   // + s u B^T: B(i, m) = B[m*r + i].
   add_segment(py, ud, r, B, r, r, scale);
-  run_gemm<T, kRow, kCol, T>(st, py);
+  run_gemm<T, kRow, kCol, T>(ctx, py);
 }
 
 // dA / dB may be F32 or the activation type: dispatch on the tensor's dtype.
 template <typename T, int AL, int BL>
-void run_grad_gemm(cudaStream_t st, const GemmArgs& p, frl_dtype out) {
-  if (out == FRL_F32) run_gemm<T, AL, BL, float>(st, p);
-  else run_gemm<T, AL, BL, T>(st, p);
+void run_grad_gemm(const frl_ctx* ctx, const GemmArgs& p, frl_dtype out) {
+  if (out == FRL_F32) run_gemm<T, AL, BL, float>(ctx, p);
+  else run_gemm<T, AL, BL, T>(ctx, p);
 }
 
 template <typename T>
-void backward_impl(cudaStream_t st, const T* x, const T* W, const T* A, const T* B, float scale, bool adapter,
+void backward_impl(const frl_ctx* ctx, const T* x, const T* W, const T* A, const T* B, float scale, bool adapter,
                    const T* g, const T* u, int N, int K, int M, int r, T* dx, frl_tensor* dA, frl_tensor* dB,
                    bool accumulate) {
-  // dx = g W: A operand g (row, lda M), B operand W (B(m, k) = W[m*K + k]: kRow, ldb K).
+  // dx (+)= g W: A operand g (row, lda M), B operand W (B(m, k) = W[m*K + k]: kRow, ldb K).
   GemmArgs pdx = one_segment(N, K, g, M, W, K, M, dx, K);
+  pdx.accumulate = accumulate;
   if (!adapter) {
-    if (dx) run_gemm<T, kRow, kRow, T>(st, pdx);
+    if (dx) run_gemm<T, kRow, kRow, T>(ctx, pdx);
     return;
   }
-  Workspace ws(st, static_cast<size_t>(N) * r * sizeof(T));
+  Scratch ws(ctx, static_cast<size_t>(N) * r * sizeof(T));
   T* v = ws.as<T>();
   // v = g B: B operand B (B(m, i) = B[m*r + i]: kRow, ldb r).
-  run_gemm<T, kRow, kRow, T>(st, one_segment(N, r, g, M, B, r, M, v, r));
+  run_gemm<T, kRow, kRow, T>(ctx, one_segment(N, r, g, M, B, r, M, v, r));
   if (dx) {
     add_segment(pdx, v, r, A, K, r, scale);  // + s v A: B(i, k) = A[i*K + k]
-    run_gemm<T, kRow, kRow, T>(st, pdx);
+    run_gemm<T, kRow, kRow, T>(ctx, pdx);
   }
   if (dA) {
     // dA = s v^T x: A operand v^T (A(i, n) = v[n*r + i]: kCol, lda r), B operand x (kRow, ldb K).
     GemmArgs p = one_segment(r, K, v, r, x, K, N, dA->data, K);
     p.out_scale = scale;
     p.accumulate = accumulate;
-    run_grad_gemm<T, kCol, kRow>(st, p, dA->dtype);
+    run_grad_gemm<T, kCol, kRow>(ctx, p, dA->dtype);
   }
   if (dB) {
     // dB = s g^T u: A operand g^T (A(m, n) = g[n*M + m]: kCol, lda M), B operand u (kRow, ldb r).
     GemmArgs p = one_segment(M, r, g, M, u, r, N, dB->data, r);
     p.out_scale = scale;
     p.accumulate = accumulate;
-    run_grad_gemm<T, kCol, kRow>(st, p, dB->dtype);
+    run_grad_gemm<T, kCol, kRow>(ctx, p, dB->dtype);
   }
 }
 
@@ -509,21 +538,56 @@ void check_dims(int64_t N, int64_t K, int64_t M, int64_t r) {
           "lora: every dimension must be below 2^31 on CUDA");
 }
 
+// The bf16 compute copies of an adapter over a bf16 base: A and B themselves when they are bf16,
+// else (f32 master weights) bf16(A) and bf16(B) cast into one scratch block — r(K + M) elements, small
+// beside the GEMMs. The products then run exactly as for a bf16 adapter (autocast semantics).
+class Bf16Adapter {
+ public:
+  Bf16Adapter(const frl_ctx* ctx, const frl_tensor* A, const frl_tensor* B)
+      : scratch_(ctx, A && A->dtype == FRL_F32 ? static_cast<size_t>(A->numel + B->numel) * sizeof(bf16) : 0) {
+    if (A == nullptr) return;
+    if (A->dtype != FRL_F32) {
+      a_ = ptr<bf16>(A);
+      b_ = ptr<bf16>(B);
+      return;
+    }
+    bf16* a = scratch_.as<bf16>();
+    bf16* b = a + A->numel;
+    cast(ctx, ptr<float>(A), a, A->numel);
+    cast(ctx, ptr<float>(B), b, B->numel);
+    a_ = a;
+    b_ = b;
+  }
+  const bf16* a() const { return a_; }
+  const bf16* b() const { return b_; }
+
+ private:
+  static void cast(const frl_ctx* ctx, const float* src, bf16* dst, int64_t n) {
+    if (n == 0) return;
+    const int blocks = static_cast<int>(std::min<int64_t>((n + 255) / 256, 1024));
+    cast_to_bf16<<<blocks, 256, 0, cuda_stream(ctx)>>>(src, dst, n);
+    FRL_CUDA_CHECK_LAUNCH();
+  }
+  Scratch scratch_;
+  const bf16* a_ = nullptr;
+  const bf16* b_ = nullptr;
+};
+
 }  // namespace
 
 void lora_forward(const frl_ctx* ctx, const frl_tensor* x, const frl_tensor* W, const frl_tensor* A,
                   const frl_tensor* B, float scale, bool use_adapter, int64_t N, int64_t K, int64_t M,
                   int64_t r, frl_tensor* y, frl_tensor* u) {
   check_dims(N, K, M, r);
-  cudaStream_t st = cuda_stream(ctx);
-  if (x->dtype == FRL_BF16)
-    forward_impl<bf16>(st, ptr<bf16>(x), ptr<bf16>(W), ptr<bf16>(A), ptr<bf16>(B), scale, use_adapter,
-                       static_cast<int>(N), static_cast<int>(K), static_cast<int>(M), static_cast<int>(r),
-                       mut<bf16>(y), mut<bf16>(u));
-  else
-    forward_impl<float>(st, ptr<float>(x), ptr<float>(W), ptr<float>(A), ptr<float>(B), scale, use_adapter,
+  if (x->dtype == FRL_BF16) {
+    Bf16Adapter ad(ctx, use_adapter ? A : nullptr, use_adapter ? B : nullptr);
+    forward_impl<bf16>(ctx, ptr<bf16>(x), ptr<bf16>(W), ad.a(), ad.b(), scale, use_adapter, static_cast<int>(N),
+                       static_cast<int>(K), static_cast<int>(M), static_cast<int>(r), mut<bf16>(y), mut<bf16>(u));
+  } else {
+    forward_impl<float>(ctx, ptr<float>(x), ptr<float>(W), ptr<float>(A), ptr<float>(B), scale, use_adapter,
                         static_cast<int>(N), static_cast<int>(K), static_cast<int>(M), static_cast<int>(r),
                         mut<float>(y), mut<float>(u));
+  }
 }
 
 void lora_backward(const frl_ctx* ctx, const frl_tensor* x, const frl_tensor* W, const frl_tensor* A,
@@ -531,15 +595,16 @@ void lora_backward(const frl_ctx* ctx, const frl_tensor* x, const frl_tensor* W,
                    const frl_tensor* u, int64_t N, int64_t K, int64_t M, int64_t r, frl_tensor* dx,
                    frl_tensor* dA, frl_tensor* dB, bool accumulate) {
   check_dims(N, K, M, r);
-  cudaStream_t st = cuda_stream(ctx);
-  if (x->dtype == FRL_BF16)
-    backward_impl<bf16>(st, ptr<bf16>(x), ptr<bf16>(W), ptr<bf16>(A), ptr<bf16>(B), scale, use_adapter,
-                        ptr<bf16>(dy), ptr<bf16>(u), static_cast<int>(N), static_cast<int>(K),
-                        static_cast<int>(M), static_cast<int>(r), mut<bf16>(dx), dA, dB, accumulate);
-  else
-    backward_impl<float>(st, ptr<float>(x), ptr<float>(W), ptr<float>(A), ptr<float>(B), scale, use_adapter,
+  if (x->dtype == FRL_BF16) {
+    Bf16Adapter ad(ctx, use_adapter ? A : nullptr, use_adapter ? B : nullptr);
+    backward_impl<bf16>(ctx, ptr<bf16>(x), ptr<bf16>(W), ad.a(), ad.b(), scale, use_adapter, ptr<bf16>(dy),
+                        ptr<bf16>(u), static_cast<int>(N), static_cast<int>(K), static_cast<int>(M),
+                        static_cast<int>(r), mut<bf16>(dx), dA, dB, accumulate);
+  } else {
+    backward_impl<float>(ctx, ptr<float>(x), ptr<float>(W), ptr<float>(A), ptr<float>(B), scale, use_adapter,
                          ptr<float>(dy), ptr<float>(u), static_cast<int>(N), static_cast<int>(K),
                          static_cast<int>(M), static_cast<int>(r), mut<float>(dx), dA, dB, accumulate);
+  }
 }
 
 }  // namespace cuda

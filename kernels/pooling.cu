@@ -5,6 +5,7 @@
 //
 //   reward head   score_b = w · h[b, e_b, :] + c           (0 for an empty row, e_b == -1)
 //                 dh[b, e_b, :] (+)= g_b w,  dw (+)= Σ_b g_b h[b, e_b, :],  dc (+)= Σ_b g_b
+//                 (dh adds when dh_accumulate; dw and dc when param_accumulate)
 //   value head    v_n = w · h[n, :] + c  (n = b·S + t; 0 where masked)
 //                 dh[n, :] (+)= g_n w,  dw (+)= Σ_n g_n h[n, :],  dc (+)= Σ_n g_n   (valid n only)
 #include <algorithm>
@@ -221,6 +222,17 @@ __global__ void grad_sum_kernel(const float* __restrict__ g, const int32_t* __re
   }
 }
 
+// Flags the smallest b with end_index[b] outside [-1, S) in the context's device error record
+// (reported at the next sync point); the kernels above treat such a row as empty.
+__global__ void check_end_index_kernel(const int32_t* __restrict__ end_index, int64_t B, int64_t S,
+                                       DeviceErrorRecord* errors, DeviceOp op) {
+  for (int64_t b = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; b < B;
+       b += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int32_t e = end_index[b];
+    if (e < -1 || e >= S) report_device_error(errors, op, b, e, S);
+  }
+}
+
 // ---- value head --------------------------------------------------------------------------------
 // v_n = Σ_j w_j h[n, j] + c where mask_n != 0 (or no mask), else 0. A GEMV over N = B·S rows:
 // one warp per row, 16-byte loads of h; w stays in L1/L2.
@@ -361,37 +373,32 @@ void launch_value_dh(cudaStream_t st, const int32_t* mask, const float* w, const
 // Chooses the chunking from the shape only (never from the device), so results are the same bits
 // on every GPU: about 1024 blocks in all, at least 32 rows per chunk.
 template <typename T, int V>
-void launch_value_dw_v(cudaStream_t st, const void* h, const int32_t* mask, const float* g, float* dw, int64_t N,
+void launch_value_dw_v(const frl_ctx* ctx, cudaStream_t st, const void* h, const int32_t* mask, const float* g, float* dw, int64_t N,
                        int64_t d, bool accumulate) {
   const int64_t tiles = (d + kWarp * V - 1) / (kWarp * V);
   int64_t chunks = std::max<int64_t>(1, 1024 / tiles);
   chunks = std::min<int64_t>(chunks, std::max<int64_t>(1, (N + 31) / 32));
   const int64_t rows_per_chunk = (N + chunks - 1) / chunks;
   chunks = (N + rows_per_chunk - 1) / rows_per_chunk;
-  float* partial = nullptr;
-  FRL_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&partial),
-                                 static_cast<size_t>(chunks * d) * sizeof(float), st));
+  Scratch scratch(ctx, static_cast<size_t>(chunks * d) * sizeof(float));
+  float* partial = scratch.as<float>();
   dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(chunks));
   value_head_dw_partial_kernel<T, V><<<grid, kRowThreads, 0, st>>>(static_cast<const T*>(h), mask, g, partial,
                                                                     N, d, rows_per_chunk);
-  cudaError_t launch = cudaGetLastError();
-  if (launch == cudaSuccess) {
-    column_finish_kernel<<<ceil_div(d, 256), 256, 0, st>>>(partial, dw, chunks, d, accumulate);
-    launch = cudaGetLastError();
-  }
-  FRL_CUDA_CHECK(cudaFreeAsync(partial, st));
-  cuda_check(launch, "kernel launch", __FILE__, __LINE__);
+  FRL_CUDA_CHECK_LAUNCH();
+  column_finish_kernel<<<ceil_div(d, 256), 256, 0, st>>>(partial, dw, chunks, d, accumulate);
+  FRL_CUDA_CHECK_LAUNCH();
 }
 
 template <typename T>
-void launch_value_dw(cudaStream_t st, const void* h, const int32_t* mask, const float* g, float* dw, int64_t N,
+void launch_value_dw(const frl_ctx* ctx, cudaStream_t st, const void* h, const int32_t* mask, const float* g, float* dw, int64_t N,
                      int64_t d, bool accumulate) {
   constexpr int V = Vec16<T>::N;
   // Vector path when every row starts on a 16-byte boundary (cudaMalloc'd base, d % V == 0).
   if (d % V == 0 && (reinterpret_cast<uintptr_t>(h) & 15u) == 0) {
-    launch_value_dw_v<T, V>(st, h, mask, g, dw, N, d, accumulate);
+    launch_value_dw_v<T, V>(ctx, st, h, mask, g, dw, N, d, accumulate);
   } else {
-    launch_value_dw_v<T, 1>(st, h, mask, g, dw, N, d, accumulate);
+    launch_value_dw_v<T, 1>(ctx, st, h, mask, g, dw, N, d, accumulate);
   }
 }
 
@@ -403,6 +410,13 @@ void launch_grad_sum(cudaStream_t st, const float* g, const int32_t* end_index, 
 
 bool is_bf16(frl_dtype t) { return t == FRL_BF16; }
 
+void launch_check_end_index(const frl_ctx* ctx, const int32_t* end_index, int64_t B, int64_t S, DeviceOp op) {
+  if (B == 0) return;
+  const int blocks = static_cast<int>(std::min<int64_t>(ceil_div(B, 256), 1024));
+  check_end_index_kernel<<<blocks, 256, 0, cuda_stream(ctx)>>>(end_index, B, S, cuda_error_record(ctx), op);
+  FRL_CUDA_CHECK_LAUNCH();
+}
+
 }  // namespace
 
 namespace cuda {
@@ -411,6 +425,7 @@ void reward_head_forward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, c
                          const float* w, const float* bias, float* scores, int64_t B, int64_t S, int64_t d) {
   if (B == 0) return;
   cudaStream_t st = cuda_stream(ctx);
+  launch_check_end_index(ctx, end_index, B, S, kOpRewardHeadForward);
   if (is_bf16(h_dtype)) {
     launch_reward_forward<__nv_bfloat16>(st, h, end_index, w, bias, scores, B, S, d);
   } else {
@@ -420,23 +435,25 @@ void reward_head_forward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, c
 
 void reward_head_backward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, const int32_t* end_index,
                           const float* w, const float* dscores, frl_dtype dh_dtype, void* dh, float* dw,
-                          float* dbias, int64_t B, int64_t S, int64_t d, bool accumulate) {
+                          float* dbias, int64_t B, int64_t S, int64_t d, bool dh_accumulate,
+                          bool param_accumulate) {
   cudaStream_t st = cuda_stream(ctx);
+  launch_check_end_index(ctx, end_index, B, S, kOpRewardHeadBackward);
   if (dh != nullptr && B * S * d > 0) {
     if (is_bf16(dh_dtype)) {
-      launch_reward_scatter<__nv_bfloat16>(st, end_index, w, dscores, dh, B, S, d, accumulate);
+      launch_reward_scatter<__nv_bfloat16>(st, end_index, w, dscores, dh, B, S, d, dh_accumulate);
     } else {
-      launch_reward_scatter<float>(st, end_index, w, dscores, dh, B, S, d, accumulate);
+      launch_reward_scatter<float>(st, end_index, w, dscores, dh, B, S, d, dh_accumulate);
     }
   }
   if (dw != nullptr && d > 0) {
     if (is_bf16(h_dtype)) {
-      launch_reward_dw<__nv_bfloat16>(st, h, end_index, dscores, dw, B, S, d, accumulate);
+      launch_reward_dw<__nv_bfloat16>(st, h, end_index, dscores, dw, B, S, d, param_accumulate);
     } else {
-      launch_reward_dw<float>(st, h, end_index, dscores, dw, B, S, d, accumulate);
+      launch_reward_dw<float>(st, h, end_index, dscores, dw, B, S, d, param_accumulate);
     }
   }
-  if (dbias != nullptr) launch_grad_sum(st, dscores, end_index, nullptr, B, dbias, accumulate);
+  if (dbias != nullptr) launch_grad_sum(st, dscores, end_index, nullptr, B, dbias, param_accumulate);
 }
 
 void value_head_forward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, const int32_t* mask,
@@ -452,25 +469,26 @@ void value_head_forward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, co
 
 void value_head_backward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, const int32_t* mask,
                          const float* w, const float* dvalues, frl_dtype dh_dtype, void* dh, float* dw,
-                         float* dbias, int64_t N, int64_t d, bool accumulate) {
+                         float* dbias, int64_t N, int64_t d, bool dh_accumulate,
+                         bool param_accumulate) {
   cudaStream_t st = cuda_stream(ctx);
   if (dh != nullptr && N > 0 && d > 0) {
     if (is_bf16(dh_dtype)) {
-      launch_value_dh<__nv_bfloat16>(st, mask, w, dvalues, dh, N, d, accumulate);
+      launch_value_dh<__nv_bfloat16>(st, mask, w, dvalues, dh, N, d, dh_accumulate);
     } else {
-      launch_value_dh<float>(st, mask, w, dvalues, dh, N, d, accumulate);
+      launch_value_dh<float>(st, mask, w, dvalues, dh, N, d, dh_accumulate);
     }
   }
   if (dw != nullptr && d > 0) {
     if (N == 0) {
-      if (!accumulate) FRL_CUDA_CHECK(cudaMemsetAsync(dw, 0, static_cast<size_t>(d) * sizeof(float), st));
+      if (!param_accumulate) FRL_CUDA_CHECK(cudaMemsetAsync(dw, 0, static_cast<size_t>(d) * sizeof(float), st));
     } else if (is_bf16(h_dtype)) {
-      launch_value_dw<__nv_bfloat16>(st, h, mask, dvalues, dw, N, d, accumulate);
+      launch_value_dw<__nv_bfloat16>(ctx, st, h, mask, dvalues, dw, N, d, param_accumulate);
     } else {
-      launch_value_dw<float>(st, h, mask, dvalues, dw, N, d, accumulate);
+      launch_value_dw<float>(ctx, st, h, mask, dvalues, dw, N, d, param_accumulate);
     }
   }
-  if (dbias != nullptr) launch_grad_sum(st, dvalues, nullptr, mask, N, dbias, accumulate);
+  if (dbias != nullptr) launch_grad_sum(st, dvalues, nullptr, mask, N, dbias, param_accumulate);
 }
 
 }  // namespace cuda

@@ -1,6 +1,7 @@
 // Host launchers of the reward-head pooling / value-head CUDA kernels (kernels/pooling.cu).
 // Plain C++ so that native/src/pooling_api.cpp (compiled by the host compiler) can include it.
-// Arguments are validated by the C API before these run (shapes, dtypes, end_index in [-1, S)).
+// Arguments are validated by the C API before these run (shapes, dtypes); end_index values are
+// checked on the device (a bad one is flagged in the context's error record, read at the next sync).
 // All pointers are device pointers of the context's device; work is queued on its stream.
 #pragma once
 
@@ -15,10 +16,12 @@ namespace cuda {
 void reward_head_forward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, const int32_t* end_index,
                          const float* w, const float* bias, float* scores, int64_t B, int64_t S, int64_t d);
 
-// dh (dtype dh_dtype, F32 or BF16), dw, dbias may be null. See factrl/pooling.h for the semantics.
+// dh (dtype dh_dtype, F32 or BF16), dw, dbias may be null. dh is added into when dh_accumulate, dw and
+// dbias when param_accumulate. See factrl/pooling.h for the semantics.
 void reward_head_backward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, const int32_t* end_index,
                           const float* w, const float* dscores, frl_dtype dh_dtype, void* dh, float* dw,
-                          float* dbias, int64_t B, int64_t S, int64_t d, bool accumulate);
+                          float* dbias, int64_t B, int64_t S, int64_t d, bool dh_accumulate,
+                          bool param_accumulate);
 
 // h seen as [N, d] (N = B·S); mask i32 [N] or null; values f32 [N].
 void value_head_forward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, const int32_t* mask,
@@ -26,7 +29,7 @@ void value_head_forward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, co
 
 void value_head_backward(const frl_ctx* ctx, frl_dtype h_dtype, const void* h, const int32_t* mask,
                          const float* w, const float* dvalues, frl_dtype dh_dtype, void* dh, float* dw,
-                         float* dbias, int64_t N, int64_t d, bool accumulate);
+                         float* dbias, int64_t N, int64_t d, bool dh_accumulate, bool param_accumulate);
 
 }  // namespace cuda
 }  // namespace frl

@@ -313,9 +313,8 @@ def bench(lib):
     return rows
 
 
-def _selftest_cpu(path):
+def cpu_check(lib):
     """No GPU needed: the CPU context against the float64 numpy references."""
-    lib = frl.load(path)
     _declare(lib)
     rng = np.random.default_rng(99)
     rows = []
@@ -323,6 +322,11 @@ def _selftest_cpu(path):
         _compare_gae(lib, cpu, None, "cpu-vs-numpy", rng, frl.F32, rows)
         _compare_whiten(lib, cpu, None, "cpu-vs-numpy", rng, rows)
         _edge_rows(lib, cpu, "cpu", rows)
+    return rows
+
+
+def _selftest_cpu(path):
+    rows = cpu_check(frl.load(path))
     bad = [r for r in rows if not r["ok"]]
     for r in rows:
         print(("ok  " if r["ok"] else "BAD ") + f"{r['name']}: err {r['max_abs_err']:.3g} tol {r['tol']:.3g}")

@@ -60,12 +60,13 @@ def _forward(lib, ctx, zp, zr, a, m, dtype, with_ref=True):
     return {n: t.numpy() for n, t in outs.items() if t is not None}, p, at, mt, outs["lse_policy"]
 
 
-def _backward(lib, ctx, p, at, mt, g, lse, grad_dtype):
+def _backward(lib, ctx, p, at, mt, g, lse, grad_dtype, g0=None):
+    """dlogits; with g0 (a prefill [T, V]) the call ACCUMULATEs into it (mode 1), else OVERWRITEs."""
     T, V = p.shape
     gt = ctx.tensor(g)
-    dz = ctx.empty((T, V), grad_dtype)
+    dz = ctx.empty((T, V), grad_dtype) if g0 is None else ctx.tensor(g0, grad_dtype)
     frl.check(lib, lib.frl_token_logprobs_backward(ctx.handle, p.handle, at.handle, mt.handle, gt.handle,
-                                                   _h(lse), dz.handle, 0))
+                                                   _h(lse), dz.handle, 0 if g0 is None else 1))
     return dz.numpy()
 
 
@@ -99,6 +100,16 @@ def _compare(lib, test_ctx, ref_ctx, shapes, dtypes, seed=0, grad_dtypes=(frl.F3
                     tol = (1.0 / 128 if gd == frl.BF16 else 1e-4) * scale + 1e-5
                     gname = "bf16" if gd == frl.BF16 else "f32"
                     rows.append(_row(f"kl bwd {dname}->{gname} lse={use_lse} T={T} V={V}", err, tol))
+                # ACCUMULATE: a random prefill G0 (as stored in the gradient's dtype) plus the CPU
+                # reference's gradient; masked rows keep G0. Same tolerance: one more rounding.
+                g0 = rng.standard_normal((T, V)).astype(np.float32)
+                g0_stored = test_ctx.tensor(g0, gd).numpy().astype(np.float32)
+                dz = _backward(lib, test_ctx, p, at, mt, g, lse, gd, g0=g0)
+                want_acc = g0_stored + want_dz
+                err = np.max(np.abs(dz - want_acc))
+                scale = float(np.max(np.abs(want_acc))) or 1.0
+                tol = (1.0 / 128 if gd == frl.BF16 else 1e-4) * scale + 1e-5
+                rows.append(_row(f"kl bwd accumulate {dname}->{gname} T={T} V={V}", err, tol))
     return rows
 
 
@@ -110,12 +121,22 @@ def _bad_action_row(lib, ctx):
     p = ctx.empty((T, V), frl.BF16)
     at = ctx.tensor(np.array([0, V, 1], dtype=np.int32))
     out = ctx.empty((T,), frl.F32)
+    # The call itself does not synchronise (status 0); the device error flag fails the next sync
+    # point, naming the op, the argument and the row; the sync after that is clean again.
     status = lib.frl_token_logprobs(ctx.handle, p.handle, None, at.handle, None, out.handle,
                                     None, None, None, None, None, None)
-    msg = lib.frl_last_error().decode() if status != 0 else ""
-    ok = status != 0 and "'actions'" in msg and "row 1" in msg
-    return {"name": "kl cuda flags out-of-range action", "max_abs_err": 0.0, "tol": 0.0, "ok": ok,
-            "message": msg}
+    try:
+        ctx.sync()
+        msg = "no error at the sync"
+    except frl.FrlError as e:
+        msg = str(e)
+    ok = status == 0 and "frl_token_logprobs" in msg and "'actions'" in msg and "row 1" in msg
+    try:
+        ctx.sync()
+    except frl.FrlError as e:
+        ok, msg = False, "error not cleared: " + str(e)
+    return {"name": "kl cuda flags out-of-range action at the next sync (device error flag)", "max_abs_err": 0.0,
+            "tol": 0.0, "ok": ok, "message": msg}
 
 
 def check(lib):
@@ -210,8 +231,11 @@ def bench(lib):
 
 
 def _cpu_selftest(path):
+    return cpu_check(frl.load(path))
+
+
+def cpu_check(lib):
     """No GPU: the CPU backend against numpy, through the same ctypes plumbing as check()."""
-    lib = frl.load(path)
     _declare(lib)
     rows = []
     rng = np.random.default_rng(1)

@@ -1,11 +1,19 @@
 """GPU check and benchmark of the fused LoRA matmul (frl_lora_forward / frl_lora_backward).
 
-check(lib): CUDA (F32 SIMT and BF16 tensor-core kernels) against the CPU reference on small odd
-shapes, adapters on and off, accumulate=1, dA/dB in F32 and BF16. For BF16 the CPU reference gets
-the same bf16-rounded inputs, so what is left is bf16 rounding of u, v and the outputs.
+check(lib): CUDA against the CPU reference on small odd shapes and on split-K shapes of dA/dB
+(N >> r, K: few output tiles, long reductions), adapters on and off, OVERWRITE and ACCUMULATE (dx,
+dA, dB pre-filled with random values: the result must be G0 + gradient), for
+  f32 base, f32 adapter (SIMT kernels, exact path)
+  bf16 base, bf16 adapter, bf16 or f32 dA/dB
+  bf16 base, f32 adapter (mixed precision: f32 master weights, f32 dA/dB)
+and every bf16 case twice: through cuBLASLt (when built in: frl_built_with_cublas) and through our
+WMMA kernel (FACTRL_GEMM=own). For BF16 the CPU reference gets the same bf16-rounded activations; an
+f32 adapter is given to both unrounded (the GPU rounds it to bf16 for the products), so what is left
+is bf16 rounding of A, B, u, v and the outputs.
 
 bench(lib): N=8192 tokens, K=M=4096, r=64, bf16, s=0.25. Ours (forward + backward) beside PyTorch
-eager autograd on the same math, and beside the bare GEMM (torch x@W^T forward + its dx backward).
+eager autograd on the same math, and beside the bare GEMM (torch x@W^T forward + its dx backward);
+cuBLASLt vs our WMMA kernel; f32 adapters vs bf16 adapters.
 """
 import ctypes
 
@@ -46,14 +54,17 @@ def bf16_round(a):
     return b.astype(np.uint32).view(np.float32)
 
 
-def _run_all(lib, ctx, arrays, dt, gdt, s, use_adapter, accumulate, init_grads):
-    """Forward then backward on ctx; returns numpy results {y, u, dx, dA, dB}."""
+def _run_all(lib, ctx, arrays, dt, adt, gdt, s, use_adapter, accumulate, init_grads):
+    """Forward then backward on ctx; returns numpy results {y, u, dx, dA, dB}. dt: activations and W;
+    adt: A and B; gdt: dA and dB; init_grads: starting dx, dA, dB (what ACCUMULATE adds to)."""
     N, K = arrays["x"].shape
     M = arrays["W"].shape[0]
     r = arrays["A"].shape[0]
-    x, W, A, B, dy = (ctx.tensor(arrays[k], dt) for k in ("x", "W", "A", "B", "dy"))
-    y, u, dx = ctx.empty((N, M), dt), ctx.empty((N, r), dt), ctx.empty((N, K), dt)
-    dA, dB = ctx.tensor(init_grads[0], gdt), ctx.tensor(init_grads[1], gdt)
+    x, W, dy = (ctx.tensor(arrays[k], dt) for k in ("x", "W", "dy"))
+    A, B = ctx.tensor(arrays["A"], adt), ctx.tensor(arrays["B"], adt)
+    y, u = ctx.empty((N, M), dt), ctx.empty((N, r), dt)
+    dx = ctx.tensor(init_grads[0], dt)
+    dA, dB = ctx.tensor(init_grads[1], gdt), ctx.tensor(init_grads[2], gdt)
     forward(lib, ctx, x, W, A, B, s, use_adapter, y, u if use_adapter else None)
     backward(lib, ctx, x, W, A, B, s, use_adapter, dy, u if use_adapter else None, dx,
              dA if use_adapter else None, dB if use_adapter else None, accumulate)
@@ -67,37 +78,97 @@ def _run_all(lib, ctx, arrays, dt, gdt, s, use_adapter, accumulate, init_grads):
     return out
 
 
+# (N, K, M, r): odd small shapes, then split-K shapes of dA [r, K] / dB [M, r] (few output tiles,
+# reduction over N of 2000..4096: split over blockIdx.z in our kernel).
+SHAPES = [(1, 1, 1, 1), (7, 13, 11, 3), (37, 263, 129, 1), (130, 257, 301, 17), (300, 520, 384, 64),
+          (64, 4099, 72, 8), (4096, 256, 192, 16), (2001, 136, 120, 8)]
+
+
+def _paths(lib):
+    """GEMM paths to check for bf16: cuBLASLt (default where built in) and our WMMA kernel."""
+    lib.frl_built_with_cublas.restype = ctypes.c_int
+    return [("cublaslt", None), ("wmma", "own")] if lib.frl_built_with_cublas() else [("wmma", None)]
+
+
 def check(lib):
+    import os
     _bind(lib)
     rng = np.random.default_rng(0)
     rows = []
-    shapes = [(1, 1, 1, 1), (7, 13, 11, 3), (37, 263, 129, 1), (130, 257, 301, 17), (300, 520, 384, 64),
-              (64, 4099, 72, 8)]
+    # (name, activation dtype, adapter dtype, gradient dtype for accumulate=0)
+    variants = [("f32", frl.F32, frl.F32, frl.F32), ("bf16", frl.BF16, frl.BF16, frl.BF16),
+                ("bf16+f32adapter", frl.BF16, frl.F32, frl.F32)]
+    saved = os.environ.get("FACTRL_GEMM")
     with frl.Ctx(lib, frl.CUDA) as gpu, frl.Ctx(lib, frl.CPU) as cpu:
-        for (N, K, M, r) in shapes:
-            for dtname, dt in (("f32", frl.F32), ("bf16", frl.BF16)):
-                for use_adapter, accumulate in ((1, 0), (1, 1), (0, 0)):
-                    gdt = frl.F32 if (dt == frl.F32 or accumulate) else frl.BF16
+        for (N, K, M, r) in SHAPES:
+            for vname, dt, adt, gdt0 in variants:
+                paths = [("simt", None)] if dt == frl.F32 else _paths(lib)
+                for use_adapter, accumulate in ((1, 0), (1, 1), (0, 0), (0, 1)):
+                    gdt = frl.F32 if accumulate else gdt0
                     s = 0.75
                     arrays = {"x": rng.uniform(-1, 1, (N, K)), "W": rng.uniform(-1, 1, (M, K)) / np.sqrt(K),
                               "A": rng.uniform(-1, 1, (r, K)) / np.sqrt(K), "B": rng.uniform(-1, 1, (M, r)),
                               "dy": rng.uniform(-1, 1, (N, M))}
                     arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
                     if dt == frl.BF16:
-                        arrays = {k: bf16_round(v) for k, v in arrays.items()}
-                    init = (rng.uniform(-1, 1, (r, K)).astype(np.float32), rng.uniform(-1, 1, (M, r)).astype(np.float32))
+                        for k in ("x", "W", "dy") + (("A", "B") if adt == frl.BF16 else ()):
+                            arrays[k] = bf16_round(arrays[k])
+                    init = [rng.uniform(-1, 1, shp).astype(np.float32) for shp in ((N, K), (r, K), (M, r))]
+                    if not accumulate:
+                        init = [np.zeros_like(v) for v in init]
+                    if dt == frl.BF16:
+                        init[0] = bf16_round(init[0])
                     if gdt == frl.BF16:
-                        init = tuple(bf16_round(v) for v in init)
-                    ref = _run_all(lib, cpu, arrays, frl.F32, frl.F32, s, use_adapter, accumulate, init)
-                    got = _run_all(lib, gpu, arrays, dt, gdt, s, use_adapter, accumulate, init)
-                    for name in ref:
-                        red = {"y": K + r, "u": K, "dx": M + r, "dA": N, "dB": N}[name]
-                        scale = float(np.max(np.abs(ref[name]))) or 1.0
-                        err = float(np.max(np.abs(ref[name] - got[name])))
-                        tol = (2e-6 * np.sqrt(red) + 1e-6) * scale if dt == frl.F32 else 1.6e-2 * scale
-                        rows.append({"name": f"lora {dtname} {name} N={N} K={K} M={M} r={r} adapter={use_adapter} "
-                                             f"acc={accumulate}", "max_abs_err": err, "tol": float(tol),
-                                     "ok": bool(err <= tol)})
+                        init[1], init[2] = bf16_round(init[1]), bf16_round(init[2])
+                    ref = _run_all(lib, cpu, arrays, frl.F32, frl.F32, frl.F32, s, use_adapter, accumulate, init)
+                    for pname, env in paths:
+                        if env is None:
+                            os.environ.pop("FACTRL_GEMM", None)
+                        else:
+                            os.environ["FACTRL_GEMM"] = env
+                        try:
+                            got = _run_all(lib, gpu, arrays, dt, adt, gdt, s, use_adapter, accumulate, init)
+                        finally:
+                            if saved is None:
+                                os.environ.pop("FACTRL_GEMM", None)
+                            else:
+                                os.environ["FACTRL_GEMM"] = saved
+                        for name in ref:
+                            red = {"y": K + r, "u": K, "dx": M + r, "dA": N, "dB": N}[name]
+                            scale = float(np.max(np.abs(ref[name]))) or 1.0
+                            err = float(np.max(np.abs(ref[name] - got[name])))
+                            tol = (2e-6 * np.sqrt(red) + 1e-6) * scale if dt == frl.F32 else 1.6e-2 * scale
+                            rows.append({"name": f"lora {vname} [{pname}] {name} N={N} K={K} M={M} r={r} "
+                                                 f"adapter={use_adapter} acc={accumulate}",
+                                         "max_abs_err": err, "tol": float(tol), "ok": bool(err <= tol)})
+    return rows
+
+
+def cpu_check(lib):
+    """No GPU: the CPU reference against numpy through the same plumbing as check(), including
+    ACCUMULATE into pre-filled dx, dA, dB."""
+    _bind(lib)
+    rng = np.random.default_rng(5)
+    rows = []
+    with frl.Ctx(lib, frl.CPU) as cpu:
+        for (N, K, M, r) in [(7, 13, 11, 3), (130, 257, 301, 17)]:
+            for accumulate in (0, 1):
+                a = {k: rng.uniform(-1, 1, shp).astype(np.float32)
+                     for k, shp in (("x", (N, K)), ("W", (M, K)), ("A", (r, K)), ("B", (M, r)), ("dy", (N, M)))}
+                init = [rng.uniform(-1, 1, shp).astype(np.float32) if accumulate else np.zeros(shp, np.float32)
+                        for shp in ((N, K), (r, K), (M, r))]
+                s = 0.75
+                got = _run_all(lib, cpu, a, frl.F32, frl.F32, frl.F32, s, 1, accumulate, init)
+                x, W, A, B, g = (a[k].astype(np.float64) for k in ("x", "W", "A", "B", "dy"))
+                u = x @ A.T
+                v = g @ B
+                want = {"y": x @ W.T + s * u @ B.T, "u": u, "dx": init[0] + g @ W + s * v @ A,
+                        "dA": init[1] + s * v.T @ x, "dB": init[2] + s * g.T @ u}
+                for k, w in want.items():
+                    err = float(np.max(np.abs(got[k] - w)))
+                    tol = 1e-5 * np.sqrt(K + M + N) * max(1.0, float(np.max(np.abs(w))))
+                    rows.append({"name": f"lora cpu {k} N={N} K={K} M={M} r={r} acc={accumulate}",
+                                 "max_abs_err": err, "tol": tol, "ok": err <= tol})
     return rows
 
 
@@ -162,6 +233,20 @@ def bench(lib, N=8192, K=4096, M=4096, r=64, alpha=16.0):
 
         t_ours_fwd = frl.time_it(ours_fwd, gpu.sync, warmup=3, iters=20)
         t_ours = frl.time_it(ours_fwd_bwd, gpu.sync, warmup=3, iters=20)
+        import os
+        os.environ["FACTRL_GEMM"] = "own"  # our WMMA kernel even where cuBLASLt is built in
+        try:
+            t_ours_wmma = frl.time_it(ours_fwd_bwd, gpu.sync, warmup=3, iters=20)
+        finally:
+            os.environ.pop("FACTRL_GEMM", None)
+        tA32, tB32 = gpu.tensor(A.float().cpu().numpy(), frl.F32), gpu.tensor(B.float().cpu().numpy(), frl.F32)
+        tdA32, tdB32 = gpu.empty((r, K), frl.F32), gpu.empty((M, r), frl.F32)
+
+        def ours_fwd_bwd_f32_adapter():
+            forward(lib, gpu, tx, tW, tA32, tB32, s, 1, ty, tu)
+            backward(lib, gpu, tx, tW, tA32, tB32, s, 1, tdy, tu, tdx, tdA32, tdB32, 0)
+
+        t_ours_mixed = frl.time_it(ours_fwd_bwd_f32_adapter, gpu.sync, warmup=3, iters=20)
         t_ours_bare = frl.time_it(ours_bare, gpu.sync, warmup=3, iters=20)
         t_torch_fwd = frl.time_it(torch_fwd, sync, warmup=3, iters=20)
         t_torch = frl.time_it(torch_fwd_bwd, sync, warmup=3, iters=20)
@@ -177,6 +262,11 @@ def bench(lib, N=8192, K=4096, M=4096, r=64, alpha=16.0):
     rows.append({"name": f"lora fwd+bwd vs bare GEMM (torch x@W^T + dy@W) {shape}", "ours_ms": t_ours,
                  "torch_ms": t_bare, "ratio": t_bare / t_ours, "ours_over_bare": t_ours / t_bare,
                  "target_ours_over_bare": 1.10, "bare_tflops": flops_bare / t_bare / 1e9})
+    lib.frl_built_with_cublas.restype = ctypes.c_int
+    rows.append({"name": f"lora fwd+bwd, default path (cuBLASLt={lib.frl_built_with_cublas()}) vs our WMMA {shape}",
+                 "ours_ms": t_ours, "torch_ms": t_ours_wmma, "ratio": t_ours_wmma / t_ours})
+    rows.append({"name": f"lora fwd+bwd, f32 adapters + f32 dA/dB (mixed) vs bf16 adapters {shape}",
+                 "ours_ms": t_ours_mixed, "torch_ms": t_ours, "ratio": t_ours / t_ours_mixed})
     rows.append({"name": f"our bare GEMM (adapters off fwd+dx) vs torch bare {shape}", "ours_ms": t_ours_bare,
                  "torch_ms": t_bare, "ratio": t_bare / t_ours_bare, "ours_tflops": flops_bare / t_ours_bare / 1e9,
                  "fusion_overhead_ours_lora_over_ours_bare": t_ours / t_ours_bare})

@@ -1,8 +1,10 @@
 """GPU visit for the reward-head pooling and the per-token value head (factrl/pooling.h).
 
-check(lib): the CUDA kernels (h and dh in f32 and bf16) against the CPU reference at small odd
-            shapes, with empty rows, masks, accumulate, the end_index error, and bitwise
-            reproducibility of dw / dbias.
+check(lib): the CUDA kernels (h and dh in f32 and bf16; the head weights w, bias and their grads
+            always f32: mixed precision over a bf16 model) against the CPU reference at small odd
+            shapes, with empty rows, masks, every pair of (dh_mode, dparam_mode) over a random
+            prefill G0 (ACCUMULATE must give G0 + gradient), the end_index error (flagged on the
+            device, raised at the next sync), and bitwise reproducibility of dw / dbias.
 bench(lib): B=64, S=2048, d=4096, h in bf16 (w, bias, grads f32 on our side):
             reward head forward / backward vs PyTorch gather + linear (autograd for the backward);
             value head forward / backward vs PyTorch linear(d -> 1) over every token; the value
@@ -18,10 +20,11 @@ P = ctypes.c_void_p
 
 
 def _bind(lib):
-    for name, nargs, has_acc in (("frl_reward_head_forward", 6, False), ("frl_reward_head_backward", 8, True),
-                                 ("frl_value_head_forward", 6, False), ("frl_value_head_backward", 8, True)):
+    # The backwards end in two ints: dh_mode, dparam_mode (0 overwrite, 1 accumulate).
+    for name, nargs, n_modes in (("frl_reward_head_forward", 6, 0), ("frl_reward_head_backward", 8, 2),
+                                 ("frl_value_head_forward", 6, 0), ("frl_value_head_backward", 8, 2)):
         fn = getattr(lib, name)
-        fn.argtypes = [P] * nargs + ([ctypes.c_int] if has_acc else [])
+        fn.argtypes = [P] * nargs + [ctypes.c_int] * n_modes
         fn.restype = ctypes.c_int
     return lib
 
@@ -39,7 +42,7 @@ def bf16_round(x):
 
 # ---- CUDA vs CPU reference ---------------------------------------------------------------------------
 
-def _run_heads(lib, ctx, dtype, hv, e, mask, w, c, g, gv, dh0, dw0, dc0, accumulate):
+def _run_heads(lib, ctx, dtype, hv, e, mask, w, c, g, gv, dh0, dw0, dc0, modes):
     """Both heads, forward and backward, on one context; returns a dict of numpy results."""
     B, S, d = hv.shape
     h = ctx.tensor(hv, dtype=dtype)
@@ -55,12 +58,12 @@ def _run_heads(lib, ctx, dtype, hv, e, mask, w, c, g, gv, dh0, dw0, dc0, accumul
                                ("value", lib.frl_value_head_backward, tgv, tm)):
         dh, dw, dc = ctx.tensor(dh0, dtype=dtype), ctx.tensor(dw0), ctx.tensor(dc0)
         frl.check(lib, fn(ctx.handle, h.handle, _h(ix), tw.handle, grad.handle, dh.handle, dw.handle, dc.handle,
-                          accumulate))
+                          *modes))
         out[head + " dh"], out[head + " dw"], out[head + " dbias"] = dh.numpy(), dw.numpy(), dc.numpy()
         # Second run into fresh outputs: the reductions must give the same bits.
         dw2, dc2 = ctx.tensor(dw0), ctx.tensor(dc0)
         frl.check(lib, fn(ctx.handle, h.handle, _h(ix), tw.handle, grad.handle, None, dw2.handle, dc2.handle,
-                          accumulate))
+                          *modes))
         out[head + " repro"] = bool(np.array_equal(dw2.numpy(), out[head + " dw"])
                                     and np.array_equal(dc2.numpy(), out[head + " dbias"]))
     return out
@@ -74,7 +77,7 @@ def check(lib):
     with frl.Ctx(lib, frl.CUDA) as gpu, frl.Ctx(lib, frl.CPU) as cpu:
         for (B, S, d) in shapes:
             for dtype in (frl.F32, frl.BF16):
-                for accumulate in (0, 1):
+                for modes in ((0, 0), (1, 1), (0, 1), (1, 0)):
                     hv = rng.standard_normal((B, S, d)).astype(np.float32)
                     if dtype == frl.BF16:
                         hv = bf16_round(hv).reshape(B, S, d)
@@ -91,10 +94,10 @@ def check(lib):
                         dh0 = bf16_round(dh0).reshape(B, S, d)
                     dw0 = rng.standard_normal(d).astype(np.float32)
                     dc0 = np.array([0.7], np.float32)
-                    args = (hv, e, mask, w, c, g, gv, dh0, dw0, dc0, accumulate)
+                    args = (hv, e, mask, w, c, g, gv, dh0, dw0, dc0, modes)
                     want = _run_heads(lib, cpu, frl.F32, *args)
                     got = _run_heads(lib, gpu, dtype, *args)
-                    tag = f"B={B} S={S} d={d} {'bf16' if dtype == frl.BF16 else 'f32'} acc={accumulate}"
+                    tag = f"B={B} S={S} d={d} {'bf16' if dtype == frl.BF16 else 'f32'} dh_mode={modes[0]} dparam_mode={modes[1]}"
                     for key in want:
                         if key.endswith("repro"):
                             rows.append({"name": f"pooling {key} {tag}", "max_abs_err": 0.0, "tol": 0.0,
@@ -117,10 +120,45 @@ def check(lib):
         h = gpu.tensor(np.zeros((2, 3, 8), np.float32))
         bad = gpu.tensor(np.array([0, 3], np.int32))
         w, c, s = gpu.tensor(np.zeros(8, np.float32)), gpu.tensor(np.zeros(1, np.float32)), gpu.empty((2,))
+        # No host read in the call (status 0): the device error flag fails the next sync point.
         status = lib.frl_reward_head_forward(gpu.handle, h.handle, bad.handle, w.handle, c.handle, s.handle)
-        msg = lib.frl_last_error().decode()
-        rows.append({"name": "pooling end_index out of range names the row (cuda)", "max_abs_err": 0.0,
-                     "tol": 0.0, "ok": status != 0 and "end_index[1] = 3" in msg})
+        try:
+            gpu.sync()
+            msg = "no error at the sync"
+        except frl.FrlError as e:
+            msg = str(e)
+        rows.append({"name": "pooling end_index out of range names the row at the next sync (cuda)",
+                     "max_abs_err": 0.0, "tol": 0.0,
+                     "ok": status == 0 and "frl_reward_head_forward" in msg and "end_index[1] = 3" in msg,
+                     "message": msg})
+    return rows
+
+
+def cpu_check(lib):
+    """No GPU: both heads on the CPU context against numpy (forward and backward, overwrite)."""
+    _bind(lib)
+    rng = np.random.default_rng(3)
+    B, S, d = 3, 5, 24
+    hv = rng.standard_normal((B, S, d)).astype(np.float32)
+    e = np.array([4, -1, 2], np.int32)
+    mask = (rng.uniform(size=(B, S)) > 0.3).astype(np.int32)
+    w = rng.standard_normal(d).astype(np.float32)
+    c = np.array([0.5], np.float32)
+    g = rng.standard_normal(B).astype(np.float32)
+    gv = rng.standard_normal((B, S)).astype(np.float32)
+    zeros = np.zeros((B, S, d), np.float32)
+    with frl.Ctx(lib, frl.CPU) as cpu:
+        out = _run_heads(lib, cpu, frl.F32, hv, e, mask, w, c, g, gv, zeros, np.zeros(d, np.float32),
+                         np.zeros(1, np.float32), (0, 0))
+    valid = e >= 0
+    want = {"reward scores": np.where(valid, hv[np.arange(B), np.maximum(e, 0)] @ w + c[0], 0.0),
+            "value values": np.where(mask != 0, hv @ w + c[0], 0.0),
+            "reward dw": (g[valid, None] * hv[np.arange(B)[valid], e[valid]]).sum(0),
+            "value dw": ((gv * (mask != 0))[..., None] * hv).sum((0, 1))}
+    rows = []
+    for k, v in want.items():
+        err = float(np.max(np.abs(out[k] - v)))
+        rows.append({"name": f"pooling cpu {k} vs numpy", "max_abs_err": err, "tol": 1e-4, "ok": err <= 1e-4})
     return rows
 
 
@@ -194,7 +232,7 @@ def bench(lib):
 
         def ours_reward_bwd():
             frl.check(lib, lib.frl_reward_head_backward(gpu.handle, h.handle, te.handle, tw.handle, tg.handle,
-                                                        dh.handle, dw.handle, dc.handle, 0))
+                                                        dh.handle, dw.handle, dc.handle, 0, 0))
 
         def ours_value_fwd():
             frl.check(lib, lib.frl_value_head_forward(gpu.handle, h.handle, None, tw.handle, tc.handle,
@@ -202,7 +240,7 @@ def bench(lib):
 
         def ours_value_bwd():
             frl.check(lib, lib.frl_value_head_backward(gpu.handle, h.handle, None, tw.handle, tgv.handle,
-                                                       dh.handle, dw.handle, dc.handle, 0))
+                                                       dh.handle, dw.handle, dc.handle, 0, 0))
 
         for f in (ours_reward_fwd, ours_reward_bwd, ours_value_fwd, ours_value_bwd):  # surface errors once
             f()

@@ -7,11 +7,20 @@
  *    function and the offending argument, e.g. "frl_lora_forward: W has shape [3, 5], expected [4, 5]".
  *  - Handles are opaque. A context (frl_ctx) is one backend on one device with one stream;
  *    tensors (frl_tensor) belong to the context that created them and must be destroyed before it.
- *  - Tensors are dense, row-major (last dimension contiguous). On the CPU backend F32 tensors are
+ *  - A tensor is a view (storage, offset, shape, strides; factrl/view.h). frl_tensor_create makes a
+ *    dense, row-major tensor that owns its storage; views, reshapes, slices, parameter blobs and
+ *    activation arenas share storage without copies. Ops take contiguous tensors unless their
+ *    header says otherwise. On the CPU backend F32 tensors are
  *    fp32; on CUDA, "activation" tensors may be created as BF16 (storage) while kernels accumulate
  *    in fp32. I32 tensors hold indices, lengths and masks.
- *  - Kernels are asynchronous on CUDA (ordered on the context's stream); reads back to the host
- *    synchronise.
+ *  - CUDA: only frl_ctx_synchronize and reads back to host memory (frl_tensor_read_*, outputs a
+ *    call returns to the host) synchronise the host. Kernels, tensor release (memory goes back to
+ *    a stream-ordered pool) and uploads (frl_tensor_write_* copy src to pinned staging before they
+ *    return, so src may be reused at once) are queued on the context's stream. Bad data found by
+ *    a kernel (an index out of range, a malformed mask) is flagged on the device, and the next
+ *    sync point fails with FRL_ERR_ARGUMENT naming the op and the argument, e.g.
+ *    "frl_ctx_synchronize: frl_token_logprobs: argument 'actions': row 3 has token 77 outside
+ *    [0, 50) ...". frl_ctx_bytes_in_use counts live tensors plus what the pool and workspaces keep.
  */
 #ifndef FACTRL_H
 #define FACTRL_H
@@ -37,6 +46,12 @@ typedef enum frl_dtype { FRL_F32 = 0, FRL_BF16 = 1, FRL_I32 = 2 } frl_dtype;
 
 #define FRL_MAX_DIMS 4
 
+/* What a gradient output (or a scatter) does with what its tensor holds: FRL_GRAD_OVERWRITE
+ * replaces it, FRL_GRAD_ACCUMULATE adds into it (q/k/v or gate/up gradients summed into one dx,
+ * weight gradients summed over micro-batches). Passed as an int `*_mode` argument; any other value
+ * fails with FRL_ERR_ARGUMENT naming the argument. */
+enum { FRL_GRAD_OVERWRITE = 0, FRL_GRAD_ACCUMULATE = 1 };
+
 typedef struct frl_ctx frl_ctx;
 typedef struct frl_tensor frl_tensor;
 
@@ -47,6 +62,9 @@ const char* frl_version(void);
 int frl_built_with_cuda(void);
 /* 1 when the CUDA backend uses cuBLAS(Lt) for plain GEMMs. */
 int frl_built_with_cublas(void);
+/* The instruction set the CPU backend's GEMM uses on this machine: "avx512", "avx2" or "scalar"
+ * (chosen once at run time; FACTRL_CPU_ISA=avx2|scalar in the environment forces a lower one). */
+const char* frl_cpu_isa(void);
 /* Number of usable CUDA devices (0 when not built with CUDA, or no driver / no GPU). */
 frl_status frl_cuda_device_count(int* out_count);
 
@@ -58,7 +76,9 @@ frl_status frl_ctx_backend(const frl_ctx* ctx, frl_backend* out_backend);
 frl_status frl_ctx_device_name(const frl_ctx* ctx, const char** out_name);
 /* Wait for all queued work on the context's stream. */
 frl_status frl_ctx_synchronize(frl_ctx* ctx);
-/* Bytes currently held by live tensors of this context (for leak checks). */
+/* Bytes currently held by this context (for leak checks): every live storage once at its full
+ * size (tensors, parameter blobs, activation arenas' capacity; views add nothing), plus memory the
+ * backend keeps in pools. */
 frl_status frl_ctx_bytes_in_use(const frl_ctx* ctx, int64_t* out_bytes);
 
 /* ---- tensors ---------------------------------------------------------------------------- */
@@ -70,7 +90,8 @@ frl_status frl_tensor_dtype(const frl_tensor* t, frl_dtype* out_dtype);
 frl_status frl_tensor_ndim(const frl_tensor* t, int* out_ndim);
 frl_status frl_tensor_shape(const frl_tensor* t, int64_t* out_shape /* FRL_MAX_DIMS */);
 frl_status frl_tensor_numel(const frl_tensor* t, int64_t* out_numel);
-/* Copy count host values into the tensor starting at element offset (converting to its dtype). */
+/* Copy count host values into the tensor starting at element offset (converting to its dtype).
+ * Offsets count the view's elements in row-major order (strided views too). */
 frl_status frl_tensor_write_f32(frl_tensor* t, int64_t offset, const float* src, int64_t count);
 frl_status frl_tensor_read_f32(const frl_tensor* t, int64_t offset, float* dst, int64_t count);
 frl_status frl_tensor_write_i32(frl_tensor* t, int64_t offset, const int32_t* src, int64_t count);
@@ -83,11 +104,17 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 }
 #endif
 
+/* Views, parameter blobs, activation arenas. */
+#include "factrl/view.h"
+
 /* The four named kernels. */
 #include "factrl/lora.h"
 #include "factrl/kl.h"
 #include "factrl/gae.h"
 #include "factrl/pooling.h"
+
+/* Glue ops: add, axpy, scale, fill, cast, row gather / scatter (CPU and CUDA). */
+#include "factrl/glue.h"
 
 /* Model layers (CPU reference; CUDA kernels to come). */
 #include "factrl/attention.h"

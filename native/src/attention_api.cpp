@@ -82,7 +82,7 @@ frl_status frl_attention_forward(frl_ctx* ctx, const frl_tensor* q, const frl_te
 frl_status frl_attention_backward(frl_ctx* ctx, const frl_tensor* q, const frl_tensor* k,
                                   const frl_tensor* v, const frl_tensor* out, const frl_tensor* lse,
                                   const frl_tensor* dout, int causal, float scale, frl_tensor* dq,
-                                  frl_tensor* dk, frl_tensor* dv) {
+                                  frl_tensor* dk, frl_tensor* dv, int mode) {
   return frl::guard("frl_attention_backward", [&] {
     frl::check_not_null(ctx, "ctx");
     Dims dims = check_query(ctx, q);
@@ -96,6 +96,7 @@ frl_status frl_attention_backward(frl_ctx* ctx, const frl_tensor* q, const frl_t
     if (dv != nullptr) check_like_query(ctx, dv, "dv", dims);
     check_causal(causal);
     check_scale(scale);
+    frl::check_grad_mode(mode, "mode");
     frl::check_no_alias({{dq, "dq"}, {dk, "dk"}, {dv, "dv"}},
                         {{q, "q"}, {k, "k"}, {v, "v"}, {out, "out"}, {lse, "lse"}, {dout, "dout"}});
     frl::require_cpu_backend(ctx, "attention");
@@ -104,7 +105,7 @@ frl_status frl_attention_backward(frl_ctx* ctx, const frl_tensor* q, const frl_t
                                  frl::data_as<float>(out), frl::data_as<float>(lse),
                                  frl::data_as<float>(dout), frl::data_as<float>(dq),
                                  frl::data_as<float>(dk), frl::data_as<float>(dv), dims.B, dims.S,
-                                 dims.H, dims.D, causal != 0, scale);
+                                 dims.H, dims.D, causal != 0, scale, mode == FRL_GRAD_ACCUMULATE);
   });
 }
 

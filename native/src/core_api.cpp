@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "engine.h"
+#include "storage.h"
 
 using frl::Error;
 using frl::format;
@@ -67,8 +68,10 @@ frl_status frl_ctx_destroy(frl_ctx* ctx) {
     frl::require(ctx->live_tensors.load() == 0, FRL_ERR_ARGUMENT,
                  format("context still owns %lld live tensors; destroy them first",
                         static_cast<long long>(ctx->live_tensors.load())));
-    ctx->backend->synchronize();
-    delete ctx;
+    frl::require(ctx->live_containers.load() == 0, FRL_ERR_ARGUMENT,
+                 format("context still owns %lld live parameter blobs or activation arenas; destroy them first",
+                        static_cast<long long>(ctx->live_containers.load())));
+    delete ctx;  // the backend's destructor waits for queued work (and reports no device error)
   });
 }
 
@@ -99,7 +102,7 @@ frl_status frl_ctx_bytes_in_use(const frl_ctx* ctx, int64_t* out_bytes) {
   return guard("frl_ctx_bytes_in_use", [&] {
     frl::check_not_null(ctx, "ctx");
     frl::check_not_null(out_bytes, "out_bytes");
-    *out_bytes = ctx->bytes_in_use.load();
+    *out_bytes = ctx->bytes_in_use.load() + static_cast<int64_t>(ctx->backend->pool_bytes());
   });
 }
 
@@ -109,38 +112,29 @@ frl_status frl_tensor_create(frl_ctx* ctx, frl_dtype dtype, int ndim, const int6
     frl::check_not_null(ctx, "ctx");
     frl::check_not_null(out_tensor, "out_tensor");
     *out_tensor = nullptr;
-    frl::require(ndim >= 0 && ndim <= FRL_MAX_DIMS, FRL_ERR_ARGUMENT,
-                 format("ndim must be in [0, %d], got %d", FRL_MAX_DIMS, ndim));
-    if (ndim > 0) frl::check_not_null(shape, "shape");
-    size_t elem = frl::dtype_size(dtype);
-    auto t = std::make_unique<frl_tensor>();
-    t->ctx = ctx;
-    t->dtype = dtype;
-    t->ndim = ndim;
-    int64_t numel = 1;
-    for (int i = 0; i < ndim; i++) {
-      frl::require(shape[i] >= 0, FRL_ERR_ARGUMENT,
-                   format("shape[%d] must be >= 0, got %lld", i, static_cast<long long>(shape[i])));
-      frl::require(shape[i] == 0 || numel <= INT64_MAX / 8 / shape[i], FRL_ERR_ARGUMENT, "shape too large");
-      t->shape[i] = shape[i];
-      numel *= shape[i];
-    }
-    t->numel = numel;
-    size_t bytes = static_cast<size_t>(numel) * elem;
-    t->data = ctx->backend->allocate(bytes);
-    ctx->bytes_in_use += static_cast<int64_t>(bytes);
+    const int64_t numel = frl::checked_numel(ndim, shape);
+    const size_t elem = frl::dtype_size(dtype);
+    int64_t strides[FRL_MAX_DIMS];
+    frl::contiguous_strides(ndim, shape, strides);
+    frl_storage* s = frl::create_storage(ctx, static_cast<size_t>(numel) * elem, FRL_STORAGE_TENSOR);
+    frl_tensor* t = frl::make_view(s, dtype, ndim, shape, strides, 0, false);
+    t->owns_storage = true;
     ctx->live_tensors++;
-    *out_tensor = t.release();
+    *out_tensor = t;
   });
 }
 
 frl_status frl_tensor_destroy(frl_tensor* t) {
   return guard("frl_tensor_destroy", [&] {
     frl::check_not_null(t, "tensor");
+    frl::require(!t->borrowed, FRL_ERR_ARGUMENT,
+                 "tensor belongs to a parameter blob (frl_blob_tensor); destroy the blob instead");
     frl_ctx* ctx = t->ctx;
-    ctx->backend->synchronize();  // a queued kernel may still read it
-    ctx->backend->release(t->data);
-    ctx->bytes_in_use -= static_cast<int64_t>(t->numel * frl::dtype_size(t->dtype));
+    if (t->owns_storage) {
+      frl::release_storage(t->storage, "tensor");  // refuses while views are live
+    } else {
+      t->storage->views--;  // a view: its storage stays with its owner
+    }
     ctx->live_tensors--;
     delete t;
   });
@@ -179,6 +173,7 @@ frl_status frl_tensor_numel(const frl_tensor* t, int64_t* out) {
 }
 
 static void check_range(const frl_tensor* t, int64_t offset, int64_t count) {
+  frl::check_not_stale(t, "tensor");
   frl::require(offset >= 0 && count >= 0 && offset <= t->numel && count <= t->numel - offset,
                FRL_ERR_ARGUMENT,
                format("range [%lld, %lld) is outside the tensor's %lld elements",
@@ -186,19 +181,46 @@ static void check_range(const frl_tensor* t, int64_t offset, int64_t count) {
                       static_cast<long long>(t->numel)));
 }
 
+namespace {
+
+// Host bytes <-> the view's logical elements [offset, offset + count) (row-major order), one copy
+// per contiguous run: a single copy for a contiguous view.
+void write_elements(frl_tensor* t, int64_t offset, const void* host, int64_t count) {
+  const size_t elem = frl::dtype_size(t->dtype);
+  frl::Backend& be = *t->ctx->backend;
+  const char* src = static_cast<const char*>(host);
+  char* base = static_cast<char*>(t->data);
+  frl::for_each_run(t, offset, count, [&](int64_t at, int64_t n) {
+    be.copy_to_device(base + at * elem, src, n * elem);
+    src += n * elem;
+  });
+}
+
+void read_elements(const frl_tensor* t, int64_t offset, void* host, int64_t count) {
+  const size_t elem = frl::dtype_size(t->dtype);
+  frl::Backend& be = *t->ctx->backend;
+  char* dst = static_cast<char*>(host);
+  const char* base = static_cast<const char*>(t->data);
+  frl::for_each_run(t, offset, count, [&](int64_t at, int64_t n) {
+    be.copy_to_host(dst, base + at * elem, n * elem);
+    dst += n * elem;
+  });
+}
+
+}  // namespace
+
 frl_status frl_tensor_write_f32(frl_tensor* t, int64_t offset, const float* src, int64_t count) {
   return guard("frl_tensor_write_f32", [&] {
     frl::check_not_null(t, "tensor");
     check_range(t, offset, count);
     if (count == 0) return;
     frl::check_not_null(src, "src");
-    frl::Backend& be = *t->ctx->backend;
     if (t->dtype == FRL_F32) {
-      be.copy_to_device(static_cast<float*>(t->data) + offset, src, count * 4);
+      write_elements(t, offset, src, count);
     } else if (t->dtype == FRL_BF16) {
       std::vector<uint16_t> tmp(count);
       for (int64_t i = 0; i < count; i++) tmp[i] = frl::f32_to_bf16(src[i]);
-      be.copy_to_device(static_cast<uint16_t*>(t->data) + offset, tmp.data(), count * 2);
+      write_elements(t, offset, tmp.data(), count);
     } else {
       throw Error(FRL_ERR_SHAPE, "tensor has dtype i32; use frl_tensor_write_i32");
     }
@@ -211,12 +233,11 @@ frl_status frl_tensor_read_f32(const frl_tensor* t, int64_t offset, float* dst, 
     check_range(t, offset, count);
     if (count == 0) return;
     frl::check_not_null(dst, "dst");
-    frl::Backend& be = *t->ctx->backend;
     if (t->dtype == FRL_F32) {
-      be.copy_to_host(dst, static_cast<const float*>(t->data) + offset, count * 4);
+      read_elements(t, offset, dst, count);
     } else if (t->dtype == FRL_BF16) {
       std::vector<uint16_t> tmp(count);
-      be.copy_to_host(tmp.data(), static_cast<const uint16_t*>(t->data) + offset, count * 2);
+      read_elements(t, offset, tmp.data(), count);
       for (int64_t i = 0; i < count; i++) dst[i] = frl::bf16_to_f32(tmp[i]);
     } else {
       throw Error(FRL_ERR_SHAPE, "tensor has dtype i32; use frl_tensor_read_i32");
@@ -231,7 +252,7 @@ frl_status frl_tensor_write_i32(frl_tensor* t, int64_t offset, const int32_t* sr
     check_range(t, offset, count);
     if (count == 0) return;
     frl::check_not_null(src, "src");
-    t->ctx->backend->copy_to_device(static_cast<int32_t*>(t->data) + offset, src, count * 4);
+    write_elements(t, offset, src, count);
   });
 }
 
@@ -242,14 +263,18 @@ frl_status frl_tensor_read_i32(const frl_tensor* t, int64_t offset, int32_t* dst
     check_range(t, offset, count);
     if (count == 0) return;
     frl::check_not_null(dst, "dst");
-    t->ctx->backend->copy_to_host(dst, static_cast<const int32_t*>(t->data) + offset, count * 4);
+    read_elements(t, offset, dst, count);
   });
 }
 
 frl_status frl_tensor_fill_zero(frl_tensor* t) {
   return guard("frl_tensor_fill_zero", [&] {
     frl::check_not_null(t, "tensor");
-    t->ctx->backend->zero(t->data, t->numel * frl::dtype_size(t->dtype));
+    frl::check_not_stale(t, "tensor");
+    const size_t elem = frl::dtype_size(t->dtype);
+    char* base = static_cast<char*>(t->data);
+    frl::Backend& be = *t->ctx->backend;
+    frl::for_each_run(t, 0, t->numel, [&](int64_t at, int64_t n) { be.zero(base + at * elem, n * elem); });
   });
 }
 
@@ -257,6 +282,8 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src) {
   return guard("frl_tensor_copy", [&] {
     frl::check_not_null(dst, "dst");
     frl::check_not_null(src, "src");
+    frl::check_not_stale(dst, "dst");
+    frl::check_not_stale(src, "src");
     frl::require(dst->dtype == src->dtype, FRL_ERR_SHAPE,
                  format("dtype mismatch: dst is %s, src is %s", frl::dtype_name(dst->dtype),
                         frl::dtype_name(src->dtype)));
@@ -267,7 +294,12 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src) {
     if (bytes == 0) return;
     frl::Backend& db = *dst->ctx->backend;
     frl::Backend& sb = *src->ctx->backend;
-    if (dst->ctx == src->ctx) {
+    if (!dst->contiguous || !src->contiguous) {
+      // Strided views: gather src to the host in logical order, scatter into dst.
+      std::vector<char> staging(bytes);
+      read_elements(src, 0, staging.data(), src->numel);
+      write_elements(dst, 0, staging.data(), dst->numel);
+    } else if (dst->ctx == src->ctx) {
       db.copy_on_device(dst->data, src->data, bytes);
     } else if (sb.kind() == FRL_BACKEND_CPU) {
       db.copy_to_device(dst->data, src->data, bytes);

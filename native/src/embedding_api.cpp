@@ -52,18 +52,18 @@ frl_status frl_embedding_forward(frl_ctx* ctx, const frl_tensor* ids, const frl_
 }
 
 frl_status frl_embedding_backward(frl_ctx* ctx, const frl_tensor* ids, const frl_tensor* dout, frl_tensor* dtable,
-                                  int accumulate) {
+                                  int mode) {
   return frl::guard("frl_embedding_backward", [&] {
     frl::check_not_null(ctx, "ctx");
     frl::check_f32(ctx, dtable, "dtable");
     frl::check_shape(dtable, "dtable", {-1, -1});
-    frl::check_accumulate_flag(accumulate);
+    frl::check_grad_mode(mode, "mode");
     frl::require_cpu_backend(ctx, "embedding");
     check_ids(ctx, ids, dtable->shape[0]);
     check_rows_of_ids(ctx, dout, "dout", ids, dtable->shape[1]);
     frl::check_no_alias({{dtable, "dtable"}}, {{dout, "dout"}});
     frl::cpu::embedding_backward(frl::data_as<int32_t>(ids), frl::data_as<float>(dout), frl::data_as<float>(dtable),
-                                 ids->numel, dtable->shape[0], dtable->shape[1], accumulate != 0);
+                                 ids->numel, dtable->shape[0], dtable->shape[1], mode == FRL_GRAD_ACCUMULATE);
   });
 }
 

@@ -92,14 +92,9 @@ frl_status frl_gae(frl_ctx* ctx, const frl_tensor* rewards, const frl_tensor* va
       return;
     }
 #ifdef FACTRL_WITH_CUDA
-    const int64_t bad = frl::cuda::gae(ctx, rewards->dtype, rewards->data, values->data,
-                                       frl::data_as<int32_t>(mask), B, T, gamma, lambda, advantages->data,
-                                       returns->data);
-    if (bad >= 0) {
-      std::vector<int32_t> row(static_cast<size_t>(T));
-      ctx->backend->copy_to_host(row.data(), frl::data_as<int32_t>(mask) + bad * T, T * sizeof(int32_t));
-      bad_mask_row(bad, row.data(), T);
-    }
+    // A bad mask row is flagged on the device and reported at the next sync point (no host read here).
+    frl::cuda::gae(ctx, rewards->dtype, rewards->data, values->data, frl::data_as<int32_t>(mask), B, T, gamma,
+                   lambda, advantages->data, returns->data);
 #else
     throw Error(FRL_ERR_UNAVAILABLE, "the CUDA backend is not built into this library");
 #endif

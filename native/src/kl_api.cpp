@@ -3,6 +3,7 @@
 
 #include "cpu/kl_cpu.h"
 #include "engine.h"
+#include "layer_checks.h"
 #ifdef FACTRL_WITH_CUDA
 #include "kl.cuh"
 #endif
@@ -107,7 +108,7 @@ frl_status frl_token_logprobs(frl_ctx* ctx, const frl_tensor* policy_logits, con
 
 frl_status frl_token_logprobs_backward(frl_ctx* ctx, const frl_tensor* policy_logits, const frl_tensor* actions,
                                        const frl_tensor* mask, const frl_tensor* grad_logp,
-                                       const frl_tensor* lse_policy, frl_tensor* dlogits, int accumulate) {
+                                       const frl_tensor* lse_policy, frl_tensor* dlogits, int mode) {
   return frl::guard("frl_token_logprobs_backward", [&] {
     frl::check_not_null(ctx, "ctx");
     check_logits(ctx, policy_logits, "policy_logits");
@@ -123,6 +124,8 @@ frl_status frl_token_logprobs_backward(frl_ctx* ctx, const frl_tensor* policy_lo
     else
       frl::check_dtype(dlogits, "dlogits", {FRL_F32, FRL_BF16});
     frl::check_shape(dlogits, "dlogits", {T, V});
+    frl::check_grad_mode(mode, "mode");
+    const bool accumulate = mode == FRL_GRAD_ACCUMULATE;
     // dlogits is written row by row while policy_logits is still read (twice: max, then softmax)
     frl::check_no_alias({{dlogits, "dlogits"}}, {{policy_logits, "policy_logits"}, {actions, "actions"},
                                                  {mask, "mask"}, {grad_logp, "grad_logp"},
@@ -135,13 +138,13 @@ frl_status frl_token_logprobs_backward(frl_ctx* ctx, const frl_tensor* policy_lo
       if (bad >= 0) bad_action(bad, a[bad], V);
       frl::cpu::token_logprobs_backward(frl::data_as<float>(policy_logits), a, m, frl::data_as<float>(grad_logp),
                                         frl::data_as<float>(lse_policy), frl::data_as<float>(dlogits), T, V,
-                                        accumulate != 0);
+                                        accumulate);
     } else {
 #ifdef FACTRL_WITH_CUDA
       frl::cuda::token_logprobs_backward(ctx, policy_logits->dtype, policy_logits->data,
                                          frl::data_as<int32_t>(actions), frl::data_as<int32_t>(mask),
                                          frl::data_as<float>(grad_logp), frl::data_as<float>(lse_policy),
-                                         dlogits->dtype, dlogits->data, T, V, accumulate != 0);
+                                         dlogits->dtype, dlogits->data, T, V, accumulate);
 #else
       throw Error(FRL_ERR_UNAVAILABLE, "the CUDA backend is not built into this library");
 #endif

@@ -8,6 +8,12 @@ void check_f32(const frl_ctx* ctx, const frl_tensor* t, const char* name) {
   check_dtype(t, name, {FRL_F32});
 }
 
+int64_t check_f32_rows_view(const frl_ctx* ctx, const frl_tensor* t, const char* name) {
+  check_view(ctx, t, name);
+  check_dtype(t, name, {FRL_F32});
+  return row_stride(t, name);
+}
+
 void check_same_shape(const frl_tensor* t, const char* name, const frl_tensor* ref, const char* ref_name) {
   check_not_null(t, name);
   bool same = t->ndim == ref->ndim;
@@ -31,9 +37,10 @@ void require_cpu_backend(const frl_ctx* ctx, const char* layer) {
           format("%s is not implemented on the CUDA backend yet (use a CPU context)", layer));
 }
 
-void check_accumulate_flag(int accumulate) {
-  require(accumulate == 0 || accumulate == 1, FRL_ERR_ARGUMENT,
-          format("argument 'accumulate' must be 0 or 1, got %d", accumulate));
+void check_grad_mode(int mode, const char* name) {
+  if (mode == FRL_GRAD_OVERWRITE || mode == FRL_GRAD_ACCUMULATE) return;
+  throw Error(FRL_ERR_ARGUMENT, format("argument '%s' must be FRL_GRAD_OVERWRITE (0) or FRL_GRAD_ACCUMULATE (1), got %d",
+                                       name, mode));
 }
 
 }  // namespace frl

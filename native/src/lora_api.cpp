@@ -33,13 +33,27 @@ void check_grad(const frl_ctx* ctx, const frl_tensor* t, const char* name, frl_d
   else frl::check_dtype(t, name, {FRL_F32, act});
 }
 
+// x, y, dy and dx may be row-contiguous views (a leading dimension) on the CPU, whose GEMM takes
+// one; the CUDA kernels read them densely, so there they must be contiguous. Returns the row stride.
+int64_t check_rows_tensor(const frl_ctx* ctx, const frl_tensor* t, const char* name, frl_dtype dtype,
+                          std::initializer_list<int64_t> dims) {
+  frl::check_shape(t, name, dims);
+  if (ctx->backend->kind() != FRL_BACKEND_CPU) frl::check_context(ctx, t, name);
+  frl::check_view(ctx, t, name);
+  frl::check_dtype(t, name, {dtype});
+  return frl::row_stride(t, name);
+}
+
 frl_dtype activation_dtype(const frl_ctx* ctx, const frl_tensor* x) {
-  frl::check_float_storage(ctx, x, "x");
+  frl::check_view(ctx, x, "x");
+  if (ctx->backend->kind() == FRL_BACKEND_CPU) frl::check_dtype(x, "x", {FRL_F32});
+  else frl::check_dtype(x, "x", {FRL_F32, FRL_BF16});
   return x->dtype;
 }
 
-Dims check_base(const frl_ctx* ctx, const frl_tensor* x, const frl_tensor* W, frl_dtype dt) {
+Dims check_base(const frl_ctx* ctx, const frl_tensor* x, const frl_tensor* W, frl_dtype dt, int64_t* ldx) {
   frl::check_shape(x, "x", {-1, -1});
+  *ldx = check_rows_tensor(ctx, x, "x", dt, {-1, -1});
   frl::check_not_null(W, "W");
   frl::check_shape(W, "W", {-1, x->shape[1]});
   frl::check_context(ctx, W, "W");
@@ -47,14 +61,18 @@ Dims check_base(const frl_ctx* ctx, const frl_tensor* x, const frl_tensor* W, fr
   return {x->shape[0], x->shape[1], W->shape[0], 0};
 }
 
+// The adapter A [r, K], B [M, r]: F32 (the only dtype on the CPU; f32 master weights over a bf16 base
+// on CUDA) or the activation dtype; A and B share one dtype.
 int64_t check_adapter(const frl_ctx* ctx, const frl_tensor* A, const frl_tensor* B, frl_dtype dt, const Dims& d) {
   frl::check_not_null(A, "A");
   frl::check_shape(A, "A", {-1, d.K});
   int64_t r = A->shape[0];
   frl::require(r >= 1, FRL_ERR_SHAPE, format("argument 'A' has rank r = %lld, expected r >= 1",
                                              static_cast<long long>(r)));
-  check_tensor(ctx, A, "A", dt, {r, d.K});
-  check_tensor(ctx, B, "B", dt, {d.M, r});
+  frl::check_context(ctx, A, "A");
+  if (dt == FRL_F32) frl::check_dtype(A, "A", {FRL_F32});
+  else frl::check_dtype(A, "A", {FRL_F32, dt});
+  check_tensor(ctx, B, "B", A->dtype, {d.M, r});
   return r;
 }
 
@@ -72,9 +90,10 @@ frl_status frl_lora_forward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor*
   return frl::guard("frl_lora_forward", [&] {
     frl::check_not_null(ctx, "ctx");
     const frl_dtype dt = activation_dtype(ctx, x);
-    Dims d = check_base(ctx, x, W, dt);
+    int64_t ldx;
+    Dims d = check_base(ctx, x, W, dt, &ldx);
     check_scale(scale);
-    check_tensor(ctx, y, "y", dt, {d.N, d.M});
+    const int64_t ldy = check_rows_tensor(ctx, y, "y", dt, {d.N, d.M});
     if (use_adapter) {
       d.r = check_adapter(ctx, A, B, dt, d);
       if (u) check_tensor(ctx, u, "u", dt, {d.N, d.r});
@@ -86,7 +105,7 @@ frl_status frl_lora_forward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor*
       frl::cpu::lora_forward(frl::data_as<float>(x), frl::data_as<float>(W),
                              adapter ? frl::data_as<float>(A) : nullptr, adapter ? frl::data_as<float>(B) : nullptr,
                              scale, adapter, d.N, d.K, d.M, d.r, frl::data_as<float>(y),
-                             adapter ? frl::data_as<float>(u) : nullptr);
+                             adapter ? frl::data_as<float>(u) : nullptr, ldx, ldy);
     } else {
 #ifdef FACTRL_WITH_CUDA
       frl::cuda::lora_forward(ctx, x, W, adapter ? A : nullptr, adapter ? B : nullptr, scale, adapter, d.N,
@@ -105,12 +124,13 @@ frl_status frl_lora_backward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor
   return frl::guard("frl_lora_backward", [&] {
     frl::check_not_null(ctx, "ctx");
     const frl_dtype dt = activation_dtype(ctx, x);
-    Dims d = check_base(ctx, x, W, dt);
+    int64_t ldx, lddx = -1;
+    Dims d = check_base(ctx, x, W, dt, &ldx);
     check_scale(scale);
     frl::require(accumulate == 0 || accumulate == 1, FRL_ERR_ARGUMENT,
                  format("argument 'accumulate' must be 0 or 1, got %d", accumulate));
-    check_tensor(ctx, dy, "dy", dt, {d.N, d.M});
-    if (dx) check_tensor(ctx, dx, "dx", dt, {d.N, d.K});
+    const int64_t ldg = check_rows_tensor(ctx, dy, "dy", dt, {d.N, d.M});
+    if (dx) lddx = check_rows_tensor(ctx, dx, "dx", dt, {d.N, d.K});
     const bool adapter = use_adapter != 0;
     if (adapter) {
       d.r = check_adapter(ctx, A, B, dt, d);
@@ -133,7 +153,7 @@ frl_status frl_lora_backward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor
       frl::cpu::lora_backward(frl::data_as<float>(x), frl::data_as<float>(W), frl::data_as<float>(A),
                               frl::data_as<float>(B), scale, adapter, frl::data_as<float>(dy),
                               frl::data_as<float>(u), d.N, d.K, d.M, d.r, frl::data_as<float>(dx),
-                              frl::data_as<float>(dA), frl::data_as<float>(dB), accumulate != 0);
+                              frl::data_as<float>(dA), frl::data_as<float>(dB), accumulate != 0, ldx, ldg, lddx);
     } else {
 #ifdef FACTRL_WITH_CUDA
       frl::cuda::lora_backward(ctx, x, W, A, B, scale, adapter, dy, u, d.N, d.K, d.M, d.r, dx, dA, dB,

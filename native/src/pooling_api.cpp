@@ -2,10 +2,9 @@
 // checks naming the argument, then dispatch to the CPU reference or the CUDA launchers.
 #include "factrl/pooling.h"
 
-#include <vector>
-
 #include "cpu/pooling_cpu.h"
 #include "engine.h"
+#include "layer_checks.h"
 #ifdef FACTRL_WITH_CUDA
 #include "pooling.cuh"
 #endif
@@ -38,11 +37,12 @@ Dims check_hidden(const frl_ctx* ctx, const frl_tensor* h) {
   return {h->shape[0], h->shape[1], h->shape[2]};
 }
 
-// end_index [B] i32 with every entry in [-1, S): copied to the host (a synchronising read on CUDA).
+// end_index [B] i32 with every entry in [-1, S). The values are checked here on the CPU; on CUDA the
+// launcher checks them on the device (no host read) and a bad one fails the next sync point.
 void check_end_index(const frl_ctx* ctx, const frl_tensor* end_index, const Dims& dims) {
   check_tensor(ctx, end_index, "end_index", {dims.B}, {FRL_I32});
-  std::vector<int32_t> e(static_cast<size_t>(dims.B));
-  if (dims.B > 0) ctx->backend->copy_to_host(e.data(), end_index->data, e.size() * sizeof(int32_t));
+  if (ctx->backend->kind() != FRL_BACKEND_CPU) return;
+  const int32_t* e = frl::data_as<int32_t>(end_index);
   for (int64_t b = 0; b < dims.B; b++) {
     frl::require(e[b] >= -1 && e[b] < dims.S, FRL_ERR_ARGUMENT,
                  format("end_index[%lld] = %d is outside [-1, %lld) (row %lld; -1 marks an empty row)",
@@ -68,9 +68,9 @@ void check_grads(const frl_ctx* ctx, const frl_tensor* dh, const frl_tensor* dw,
   if (dbias != nullptr) check_tensor(ctx, dbias, "dbias", {1}, {FRL_F32});
 }
 
-void check_accumulate(int accumulate) {
-  frl::require(accumulate == 0 || accumulate == 1, FRL_ERR_ARGUMENT,
-               format("argument 'accumulate' must be 0 or 1, got %d", accumulate));
+void check_modes(int dh_mode, int dparam_mode) {
+  frl::check_grad_mode(dh_mode, "dh_mode");
+  frl::check_grad_mode(dparam_mode, "dparam_mode");
 }
 
 bool on_cpu(const frl_ctx* ctx) { return ctx->backend->kind() == FRL_BACKEND_CPU; }
@@ -113,7 +113,7 @@ frl_status frl_reward_head_forward(frl_ctx* ctx, const frl_tensor* h, const frl_
 
 frl_status frl_reward_head_backward(frl_ctx* ctx, const frl_tensor* h, const frl_tensor* end_index,
                                     const frl_tensor* w, const frl_tensor* dscores, frl_tensor* dh,
-                                    frl_tensor* dw, frl_tensor* dbias, int accumulate) {
+                                    frl_tensor* dw, frl_tensor* dbias, int dh_mode, int dparam_mode) {
   return frl::guard("frl_reward_head_backward", [&] {
     frl::check_not_null(ctx, "ctx");
     Dims dims = check_hidden(ctx, h);
@@ -121,20 +121,21 @@ frl_status frl_reward_head_backward(frl_ctx* ctx, const frl_tensor* h, const frl
     check_tensor(ctx, dscores, "dscores", {dims.B}, {FRL_F32});
     check_grads(ctx, dh, dw, dbias, dims);
     frl::check_no_alias({{dh, "dh"}, {dw, "dw"}, {dbias, "dbias"}}, {{h, "h"}, {w, "w"}, {dscores, "dscores"}});
-    check_accumulate(accumulate);
+    check_modes(dh_mode, dparam_mode);
     check_end_index(ctx, end_index, dims);
     if (on_cpu(ctx)) {
       frl::cpu::reward_head_backward(frl::data_as<float>(h), frl::data_as<int32_t>(end_index),
                                      frl::data_as<float>(w), frl::data_as<float>(dscores),
                                      frl::data_as<float>(dh), frl::data_as<float>(dw),
-                                     frl::data_as<float>(dbias), dims.B, dims.S, dims.d, accumulate != 0);
+                                     frl::data_as<float>(dbias), dims.B, dims.S, dims.d, dh_mode == FRL_GRAD_ACCUMULATE,
+                                     dparam_mode == FRL_GRAD_ACCUMULATE);
     } else {
 #ifdef FACTRL_WITH_CUDA
       frl::cuda::reward_head_backward(ctx, h->dtype, h->data, frl::data_as<int32_t>(end_index),
                                       frl::data_as<float>(w), frl::data_as<float>(dscores),
                                       dh ? dh->dtype : FRL_F32, dh ? dh->data : nullptr,
                                       frl::data_as<float>(dw), frl::data_as<float>(dbias), dims.B, dims.S,
-                                      dims.d, accumulate != 0);
+                                      dims.d, dh_mode == FRL_GRAD_ACCUMULATE, dparam_mode == FRL_GRAD_ACCUMULATE);
 #else
       no_cuda();
 #endif
@@ -171,7 +172,7 @@ frl_status frl_value_head_forward(frl_ctx* ctx, const frl_tensor* h, const frl_t
 
 frl_status frl_value_head_backward(frl_ctx* ctx, const frl_tensor* h, const frl_tensor* mask,
                                    const frl_tensor* w, const frl_tensor* dvalues, frl_tensor* dh,
-                                   frl_tensor* dw, frl_tensor* dbias, int accumulate) {
+                                   frl_tensor* dw, frl_tensor* dbias, int dh_mode, int dparam_mode) {
   return frl::guard("frl_value_head_backward", [&] {
     frl::check_not_null(ctx, "ctx");
     Dims dims = check_hidden(ctx, h);
@@ -180,20 +181,21 @@ frl_status frl_value_head_backward(frl_ctx* ctx, const frl_tensor* h, const frl_
     check_tensor(ctx, dvalues, "dvalues", {dims.B, dims.S}, {FRL_F32});
     check_grads(ctx, dh, dw, dbias, dims);
     frl::check_no_alias({{dh, "dh"}, {dw, "dw"}, {dbias, "dbias"}}, {{h, "h"}, {w, "w"}, {dvalues, "dvalues"}});
-    check_accumulate(accumulate);
+    check_modes(dh_mode, dparam_mode);
     const int64_t N = dims.B * dims.S;
     if (on_cpu(ctx)) {
       frl::cpu::value_head_backward(frl::data_as<float>(h), frl::data_as<int32_t>(mask),
                                     frl::data_as<float>(w), frl::data_as<float>(dvalues),
                                     frl::data_as<float>(dh), frl::data_as<float>(dw),
-                                    frl::data_as<float>(dbias), N, dims.d, accumulate != 0);
+                                    frl::data_as<float>(dbias), N, dims.d, dh_mode == FRL_GRAD_ACCUMULATE,
+                                    dparam_mode == FRL_GRAD_ACCUMULATE);
     } else {
 #ifdef FACTRL_WITH_CUDA
       frl::cuda::value_head_backward(ctx, h->dtype, h->data, frl::data_as<int32_t>(mask),
                                      frl::data_as<float>(w), frl::data_as<float>(dvalues),
                                      dh ? dh->dtype : FRL_F32, dh ? dh->data : nullptr,
                                      frl::data_as<float>(dw), frl::data_as<float>(dbias), N, dims.d,
-                                     accumulate != 0);
+                                     dh_mode == FRL_GRAD_ACCUMULATE, dparam_mode == FRL_GRAD_ACCUMULATE);
 #else
       no_cuda();
 #endif

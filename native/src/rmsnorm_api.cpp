@@ -45,7 +45,7 @@ frl_status frl_rmsnorm_forward(frl_ctx* ctx, const frl_tensor* x, const frl_tens
 
 frl_status frl_rmsnorm_backward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* w,
                                 const frl_tensor* rstd, const frl_tensor* dy, frl_tensor* dx,
-                                frl_tensor* dw, int accumulate) {
+                                frl_tensor* dw, int dx_mode, int dw_mode) {
   return frl::guard("frl_rmsnorm_backward", [&] {
     frl::check_not_null(ctx, "ctx");
     const frl::Rows rows = check_input(ctx, x, w);
@@ -61,12 +61,13 @@ frl_status frl_rmsnorm_backward(frl_ctx* ctx, const frl_tensor* x, const frl_ten
       frl::check_f32(ctx, dw, "dw");
       frl::check_shape(dw, "dw", {rows.d});
     }
-    frl::check_accumulate_flag(accumulate);
+    frl::check_grad_mode(dx_mode, "dx_mode");
+    frl::check_grad_mode(dw_mode, "dw_mode");
     frl::check_no_alias({{dx, "dx"}, {dw, "dw"}}, {{x, "x"}, {w, "w"}, {rstd, "rstd"}, {dy, "dy"}});
     frl::require_cpu_backend(ctx, "rmsnorm");
     frl::cpu::rmsnorm_backward(frl::data_as<float>(x), frl::data_as<float>(w), frl::data_as<float>(rstd),
                                frl::data_as<float>(dy), frl::data_as<float>(dx), frl::data_as<float>(dw),
-                               rows.N, rows.d, accumulate != 0);
+                               rows.N, rows.d, dx_mode == FRL_GRAD_ACCUMULATE, dw_mode == FRL_GRAD_ACCUMULATE);
   });
 }
 

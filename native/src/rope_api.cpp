@@ -12,7 +12,7 @@ using frl::format;
 extern "C" {
 
 frl_status frl_rope(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* positions, float base, int inverse,
-                    frl_tensor* y) {
+                    frl_tensor* y, int mode) {
   return frl::guard("frl_rope", [&] {
     frl::check_not_null(ctx, "ctx");
     frl::check_f32(ctx, x, "x");
@@ -30,13 +30,15 @@ frl_status frl_rope(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* positio
                  format("argument 'inverse' must be 0 or 1, got %d", inverse));
     frl::check_f32(ctx, y, "y");
     frl::check_same_shape(y, "y", x, "x");
+    frl::check_grad_mode(mode, "mode");
     frl::require_cpu_backend(ctx, "rope");
     const int32_t* pos = frl::data_as<int32_t>(positions);
     for (int64_t t = 0; t < B * S; t++)
       frl::require(pos[t] >= 0, FRL_ERR_ARGUMENT,
                    format("positions[%lld][%lld] = %d is negative", static_cast<long long>(t / S),
                           static_cast<long long>(t % S), pos[t]));
-    frl::cpu::rope(frl::data_as<float>(x), pos, base, inverse != 0, frl::data_as<float>(y), B * S, H, D);
+    frl::cpu::rope(frl::data_as<float>(x), pos, base, inverse != 0, frl::data_as<float>(y), B * S, H, D,
+                   mode == FRL_GRAD_ACCUMULATE);
   });
 }
 

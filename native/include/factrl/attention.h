@@ -31,13 +31,16 @@
  *  - Numerically stable for any finite scores: the forward subtracts each row's maximum before
  *    exponentiating, and every row sees at least one key (j = i), so lse is always finite and
  *    large scores give neither overflow nor NaN.
- *  - Backward outputs dq, dk, dv may each be NULL (that gradient is not computed); the others are
- *    overwritten (there is no accumulate mode). No output may be an input or another output
- *    (FRL_ERR_ARGUMENT naming both).
+ *  - Backward outputs dq, dk, dv may each be NULL (that gradient is not computed). mode
+ *    (FRL_GRAD_OVERWRITE / FRL_GRAD_ACCUMULATE, factrl.h) applies to all three: overwrite them, or
+ *    add into what they hold (e.g. one dx buffer shared by a fused projection's pieces). No output
+ *    may be an input or another output (FRL_ERR_ARGUMENT naming both).
  *  - Sizes may be 0 (B, S, H or D); the result is then empty, or all zeros (D = 0: out is empty
  *    and lse = log of the number of visible keys, since every score is 0).
  *  - Reductions run in a fixed order that does not depend on the thread count: the same inputs give
- *    bitwise the same outputs from call to call.
+ *    bitwise the same outputs from call to call and for any OMP_NUM_THREADS. The CPU kernels have
+ *    AVX-512, AVX2 and scalar paths, chosen at run time (FACTRL_CPU_ISA=avx2|scalar lowers the
+ *    choice); different paths round differently, all within the tested tolerances.
  *  - Backends: CPU only for now. This layer has no CUDA kernel yet: on a CUDA context both entry
  *    points fail with FRL_ERR_UNAVAILABLE ("... is not implemented on the CUDA backend yet").
  */
@@ -56,11 +59,12 @@ frl_status frl_attention_forward(frl_ctx* ctx, const frl_tensor* q, const frl_te
                                  frl_tensor* lse);
 
 /* Gradients of the forward with the same q, k, v, causal and scale, given its out and lse and the
- * upstream gradient dout [B,S,H,D]. dq, dk, dv [B,S,H,D] each or NULL (not computed). */
+ * upstream gradient dout [B,S,H,D]. dq, dk, dv [B,S,H,D] each or NULL (not computed), overwritten
+ * or added into per mode. */
 frl_status frl_attention_backward(frl_ctx* ctx, const frl_tensor* q, const frl_tensor* k,
                                   const frl_tensor* v, const frl_tensor* out, const frl_tensor* lse,
                                   const frl_tensor* dout, int causal, float scale, frl_tensor* dq,
-                                  frl_tensor* dk, frl_tensor* dv);
+                                  frl_tensor* dk, frl_tensor* dv, int mode);
 
 #ifdef __cplusplus
 }

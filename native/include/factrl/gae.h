@@ -26,8 +26,10 @@ extern "C" {
  *   be rewards or values (no in-place form).
  * gamma, lambda: finite, in [0, 1].
  * CPU: a reverse loop per sequence (double accumulator), OpenMP across sequences.
- * CUDA: an associative reverse scan along time, one block per sequence; the launcher reads back a
- *   mask-validity flag, so the call synchronises the context's stream once. */
+ * CUDA: an associative reverse scan along time, one block per sequence; no host synchronisation.
+ *   A mask row that is not a prefix mask is flagged on the device and reported at the next sync
+ *   point (frl_ctx_synchronize or a host read): that call fails with FRL_ERR_ARGUMENT
+ *   "frl_gae: argument 'mask': row b is not a prefix mask ..." (the CPU fails this call instead). */
 frl_status frl_gae(frl_ctx* ctx, const frl_tensor* rewards, const frl_tensor* values, const frl_tensor* mask,
                    float gamma, float lambda, frl_tensor* advantages, frl_tensor* returns);
 

@@ -27,10 +27,11 @@
  * Errors: a NULL required argument, tensors of another context, shape/dtype mismatches (naming
  * the argument) → FRL_ERR_ARGUMENT / FRL_ERR_SHAPE. An action outside [0, V) on a valid row →
  * FRL_ERR_ARGUMENT "argument 'actions': row t has token a outside [0, V)". On the CPU this is
- * checked before anything is written. On CUDA the kernel flags the first bad row on the device and
- * the launcher reads the flag back (one 4-byte copy and a stream synchronisation per call); the
- * kernel clamps the action into range while it runs, so the outputs of such a call are undefined
- * but no memory outside the tensors is read or written.
+ * checked before anything is written. On CUDA the call does not synchronise: the kernel flags the
+ * smallest bad row in the context's device error record and clamps the action into range (the
+ * outputs of such a call are undefined, but no memory outside the tensors is read or written); the
+ * next sync point (frl_ctx_synchronize, or any host read of a tensor) then fails with
+ * "frl_token_logprobs: argument 'actions': row t has token a outside [0, V) ...".
  */
 #ifndef FACTRL_KL_H
 #define FACTRL_KL_H
@@ -49,7 +50,8 @@ frl_status frl_token_logprobs(frl_ctx* ctx, const frl_tensor* policy_logits /* [
                               frl_tensor* lse_policy /* each [T] f32 or NULL */);
 
 /* Backward of logp_policy:  dlogits[t, v] (=|+=) grad_logp[t] · (onehot(a_t)[v] − softmax(zp_t)[v])
- * for valid rows. Masked rows get 0 (accumulate == 0) or are left untouched (accumulate != 0).
+ * for valid rows. mode FRL_GRAD_OVERWRITE writes dlogits, masked rows 0; FRL_GRAD_ACCUMULATE adds
+ * into it (e.g. onto the LM loss's gradient), masked rows untouched (factrl.h).
  * lse_policy: the forward's lse_policy output for the same logits, or NULL (then recomputed,
  * one more pass over the logits). dlogits [T, V]: F32 (CPU); F32 or BF16 (CUDA). */
 frl_status frl_token_logprobs_backward(frl_ctx* ctx, const frl_tensor* policy_logits /* [T,V] */,
@@ -57,7 +59,7 @@ frl_status frl_token_logprobs_backward(frl_ctx* ctx, const frl_tensor* policy_lo
                                        const frl_tensor* mask /* [T] i32 or NULL */,
                                        const frl_tensor* grad_logp /* [T] f32 */,
                                        const frl_tensor* lse_policy /* [T] f32 or NULL */,
-                                       frl_tensor* dlogits /* [T,V] */, int accumulate);
+                                       frl_tensor* dlogits /* [T,V] */, int mode);
 
 #ifdef __cplusplus
 }

@@ -8,11 +8,18 @@
  *   db = Σ_n g[n, :]
  *
  * Every tensor is F32; x and y are seen as N rows (the product of the leading dimensions). In the
- * backward, dx, dW and db may each be NULL (not computed); accumulate = 0 overwrites them,
- * accumulate = 1 adds into them (dx into a residual gradient, dW / db over micro-batches). db is
+ * backward, dx, dW and db may each be NULL (not computed). Two modes (FRL_GRAD_OVERWRITE /
+ * FRL_GRAD_ACCUMULATE, factrl.h), because the two kinds of gradient accumulate for different
+ * reasons: dx_mode for dx (ACCUMULATE sums the q/k/v or gate/up projections' input gradients, or a
+ * residual branch, into one buffer), dparam_mode for dW and db (ACCUMULATE sums over micro-batches;
+ * a new step starts with OVERWRITE). db is
  * summed over rows in ascending order (reproducible). This layer has no CUDA path yet: on a CUDA
  * context both calls fail with FRL_ERR_UNAVAILABLE. No output may be an input or another output
- * (FRL_ERR_ARGUMENT naming both).
+ * (FRL_ERR_ARGUMENT naming both, or saying the views overlap).
+ *
+ * Views (factrl/view.h): x, W, y, dy, dx and dW may be row-contiguous views — last-dimension
+ * stride 1, leading dimensions collapsing to one row stride >= the width — e.g. a column slice
+ * [N, K] of an [N, K'] buffer; the GEMMs read them in place. b and db must be contiguous.
  */
 #ifndef FACTRL_LINEAR_H
 #define FACTRL_LINEAR_H
@@ -25,7 +32,7 @@ frl_status frl_linear_forward(frl_ctx* ctx, const frl_tensor* x, const frl_tenso
                               frl_tensor* y);
 
 frl_status frl_linear_backward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* W, const frl_tensor* dy,
-                               frl_tensor* dx, frl_tensor* dW, frl_tensor* db, int accumulate);
+                               frl_tensor* dx, frl_tensor* dW, frl_tensor* db, int dx_mode, int dparam_mode);
 
 #ifdef __cplusplus
 }

@@ -18,8 +18,9 @@
  *    forward: inference); the backward requires it.
  *  - eps must be finite and > 0. Apart from y = x, no output may be an input or another output
  *    (FRL_ERR_ARGUMENT naming both).
- *  - dx and dw may each be NULL (not computed). accumulate = 0 overwrites them; accumulate = 1 adds
- *    to their contents (dx into a residual-stream gradient, dw over micro-batches).
+ *  - dx and dw may each be NULL (not computed). dx_mode and dw_mode (FRL_GRAD_OVERWRITE /
+ *    FRL_GRAD_ACCUMULATE, factrl.h) each overwrite that output or add to its contents: dx into a
+ *    residual-stream gradient, dw over micro-batches.
  *  - dw is summed over rows in ascending order whatever the thread count: bitwise reproducible.
  */
 #ifndef FACTRL_RMSNORM_H
@@ -36,7 +37,7 @@ frl_status frl_rmsnorm_forward(frl_ctx* ctx, const frl_tensor* x, const frl_tens
 /* x [..., d], w [d], rstd [N] (from the forward), dy like x; dx like x or NULL, dw [d] or NULL. */
 frl_status frl_rmsnorm_backward(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* w,
                                 const frl_tensor* rstd, const frl_tensor* dy, frl_tensor* dx,
-                                frl_tensor* dw, int accumulate);
+                                frl_tensor* dw, int dx_mode, int dw_mode);
 
 #ifdef __cplusplus
 }

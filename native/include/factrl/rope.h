@@ -11,7 +11,9 @@
  *   y[i + D/2] = x[i + D/2] · c + x[i] · s
  *
  * The map is a rotation, so the backward is the rotation by −φ: dx = rope(dy, −positions). One
- * entry point does both (inverse = 1 for the backward). y may be x (in place).
+ * entry point does both (inverse = 1 for the backward). y may be x (in place). mode
+ * (FRL_GRAD_OVERWRITE / FRL_GRAD_ACCUMULATE, factrl.h) writes y or adds the rotation into it (the
+ * backward into a gradient other pieces also add to); the forward passes FRL_GRAD_OVERWRITE.
  * Every float tensor is F32; base must be finite and > 0. A position < 0 fails with
  * FRL_ERR_ARGUMENT naming 'positions' and the entry. This layer has no CUDA kernel yet: on a CUDA
  * context it fails with FRL_ERR_UNAVAILABLE.
@@ -24,7 +26,7 @@ extern "C" {
 #endif
 
 frl_status frl_rope(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* positions, float base, int inverse,
-                    frl_tensor* y);
+                    frl_tensor* y, int mode);
 
 #ifdef __cplusplus
 }

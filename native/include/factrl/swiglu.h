@@ -8,8 +8,9 @@
  *   da = g ∘ b ∘ σ(a) · (1 + a·(1 − σ(a)))      db = g ∘ silu(a)       (g = dout)
  *
  * Every tensor is F32; out may alias a or b. σ is evaluated without overflow for any finite a.
- * da and db may each be NULL (not computed); they are overwritten, and may not be an input
- * or each other (FRL_ERR_ARGUMENT naming both). This layer has no CUDA kernel
+ * da and db may each be NULL (not computed); mode (FRL_GRAD_OVERWRITE / FRL_GRAD_ACCUMULATE,
+ * factrl.h) overwrites them or adds into them (gate and up gradients into shared buffers). They may
+ * not be an input or each other (FRL_ERR_ARGUMENT naming both). This layer has no CUDA kernel
  * yet: on a CUDA context both calls fail with FRL_ERR_UNAVAILABLE.
  */
 #ifndef FACTRL_SWIGLU_H
@@ -22,7 +23,7 @@ extern "C" {
 frl_status frl_swiglu_forward(frl_ctx* ctx, const frl_tensor* a, const frl_tensor* b, frl_tensor* out);
 
 frl_status frl_swiglu_backward(frl_ctx* ctx, const frl_tensor* a, const frl_tensor* b, const frl_tensor* dout,
-                               frl_tensor* da, frl_tensor* db);
+                               frl_tensor* da, frl_tensor* db, int mode);
 
 #ifdef __cplusplus
 }

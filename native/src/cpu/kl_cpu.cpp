@@ -58,7 +58,7 @@ struct RowState {
     if (sp > 0.0f) {
       const float a = std::exp(mp - nm), d = nm - mp;
       q = a * (q - d * sp);
-      c = a * (c - d * sp);
+      c = c == INFINITY ? c : a * (c - d * sp);  // +inf stays +inf, not 0·inf = NaN when a underflows
       sp *= a;
     }
     mp = nm;

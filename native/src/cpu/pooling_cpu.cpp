@@ -74,17 +74,17 @@ void reward_head_forward(const float* h, const int32_t* end_index, const float* 
 }
 
 // With g_b = dscores[b], over rows with e_b >= 0:
-//   dh[b, e_b, j] = g_b · w_j   (all other dh[b, t, :] = 0; with accumulate, += and others untouched)
-//   dw_j  (+)= Σ_b g_b · h[b, e_b, j]
+//   dh[b, e_b, j] = g_b · w_j   (all other dh[b, t, :] = 0; with dh_accumulate, += and others untouched)
+//   dw_j  (+)= Σ_b g_b · h[b, e_b, j]           (+= with param_accumulate, as dbias)
 //   dbias (+)= Σ_b g_b
 void reward_head_backward(const float* h, const int32_t* end_index, const float* w,
                           const float* dscores, float* dh, float* dw, float* dbias, int64_t B,
-                          int64_t S, int64_t d, bool accumulate) {
+                          int64_t S, int64_t d, bool dh_accumulate, bool param_accumulate) {
   if (dh != nullptr) {
 #pragma omp parallel for schedule(dynamic, 1) if (B * S * d > 65536)
     for (int64_t b = 0; b < B; b++) {
       float* slab = dh + b * S * d;
-      if (!accumulate) std::memset(slab, 0, static_cast<size_t>(S * d) * sizeof(float));
+      if (!dh_accumulate) std::memset(slab, 0, static_cast<size_t>(S * d) * sizeof(float));
       const int64_t e = end_index[b];
       if (e >= 0) axpy_row(slab + e * d, dscores[b], w, d, /*accumulate=*/true);
     }
@@ -92,13 +92,13 @@ void reward_head_backward(const float* h, const int32_t* end_index, const float*
   if (dw != nullptr) {
     weighted_row_sum(
         B, d, [&](int64_t b) { return end_index[b] < 0 ? nullptr : h + (b * S + end_index[b]) * d; },
-        [&](int64_t b) { return dscores[b]; }, dw, accumulate);
+        [&](int64_t b) { return dscores[b]; }, dw, param_accumulate);
   }
   if (dbias != nullptr) {
     double sum = 0.0;
     for (int64_t b = 0; b < B; b++)
       if (end_index[b] >= 0) sum += dscores[b];
-    dbias[0] = (accumulate ? dbias[0] : 0.0f) + static_cast<float>(sum);
+    dbias[0] = (param_accumulate ? dbias[0] : 0.0f) + static_cast<float>(sum);
   }
 }
 
@@ -113,19 +113,20 @@ void value_head_forward(const float* h, const int32_t* mask, const float* w, flo
 }
 
 // With g_n = dvalues[n], over valid n:
-//   dh[n, j] = g_n · w_j        (masked rows 0; with accumulate, += and masked rows untouched)
-//   dw_j  (+)= Σ_n g_n · h[n, j]
+//   dh[n, j] = g_n · w_j        (masked rows 0; with dh_accumulate, += and masked rows untouched)
+//   dw_j  (+)= Σ_n g_n · h[n, j]                (+= with param_accumulate, as dbias)
 //   dbias (+)= Σ_n g_n
 void value_head_backward(const float* h, const int32_t* mask, const float* w, const float* dvalues,
-                         float* dh, float* dw, float* dbias, int64_t N, int64_t d, bool accumulate) {
+                         float* dh, float* dw, float* dbias, int64_t N, int64_t d, bool dh_accumulate,
+                         bool param_accumulate) {
   auto valid = [&](int64_t n) { return mask == nullptr || mask[n] != 0; };
   if (dh != nullptr) {
 #pragma omp parallel for schedule(dynamic, kRowChunk) if (N * d > 65536)
     for (int64_t n = 0; n < N; n++) {
       float* row = dh + n * d;
       if (valid(n)) {
-        axpy_row(row, dvalues[n], w, d, accumulate);
-      } else if (!accumulate) {
+        axpy_row(row, dvalues[n], w, d, dh_accumulate);
+      } else if (!dh_accumulate) {
         std::memset(row, 0, static_cast<size_t>(d) * sizeof(float));
       }
     }
@@ -133,13 +134,13 @@ void value_head_backward(const float* h, const int32_t* mask, const float* w, co
   if (dw != nullptr) {
     weighted_row_sum(
         N, d, [&](int64_t n) { return valid(n) ? h + n * d : nullptr; },
-        [&](int64_t n) { return dvalues[n]; }, dw, accumulate);
+        [&](int64_t n) { return dvalues[n]; }, dw, param_accumulate);
   }
   if (dbias != nullptr) {
     double sum = 0.0;
     for (int64_t n = 0; n < N; n++)
       if (valid(n)) sum += dvalues[n];
-    dbias[0] = (accumulate ? dbias[0] : 0.0f) + static_cast<float>(sum);
+    dbias[0] = (param_accumulate ? dbias[0] : 0.0f) + static_cast<float>(sum);
   }
 }
 

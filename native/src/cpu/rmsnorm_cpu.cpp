@@ -26,7 +26,7 @@ void rmsnorm_forward(const float* x, const float* w, float eps, float* y, float*
 }
 
 void rmsnorm_backward(const float* x, const float* w, const float* rstd, const float* dy, float* dx,
-                      float* dw, int64_t N, int64_t d, bool accumulate) {
+                      float* dw, int64_t N, int64_t d, bool dx_accumulate, bool dw_accumulate) {
   if (dx) {
 #pragma omp parallel for schedule(static) if (N * d > 32768)
     for (int64_t n = 0; n < N; n++) {
@@ -42,12 +42,12 @@ void rmsnorm_backward(const float* x, const float* w, const float* rstd, const f
 #pragma omp simd
       for (int64_t j = 0; j < d; j++) {
         const float v = r * (gn[j] * w[j] - xn[j] * r * mean);
-        dxn[j] = accumulate ? dxn[j] + v : v;
+        dxn[j] = dx_accumulate ? dxn[j] + v : v;
       }
     }
   }
   if (dw) {
-    column_sum(N, d, dw, accumulate, [&](int64_t n, int64_t j0, int64_t width, float* acc) {
+    column_sum(N, d, dw, dw_accumulate, [&](int64_t n, int64_t j0, int64_t width, float* acc) {
       const float* xn = x + n * d + j0;
       const float* gn = dy + n * d + j0;
       const float r = rstd[n];

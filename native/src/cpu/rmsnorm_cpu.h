@@ -11,9 +11,10 @@ namespace cpu {
 void rmsnorm_forward(const float* x, const float* w, float eps, float* y, float* rstd, int64_t N,
                      int64_t d);
 
-// dx (+)= rstd (g∘w − xhat · mean(g∘w∘xhat)), dw (+)= Σ_n g∘xhat. dx, dw may be null.
+// dx (+)= rstd (g∘w − xhat · mean(g∘w∘xhat)), dw (+)= Σ_n g∘xhat (each added when its flag is
+// set). dx, dw may be null.
 void rmsnorm_backward(const float* x, const float* w, const float* rstd, const float* dy, float* dx,
-                      float* dw, int64_t N, int64_t d, bool accumulate);
+                      float* dw, int64_t N, int64_t d, bool dx_accumulate, bool dw_accumulate);
 
 }  // namespace cpu
 }  // namespace frl

@@ -9,7 +9,7 @@ namespace frl {
 namespace cpu {
 
 void rope(const float* x, const int32_t* positions, float base, bool inverse, float* y, int64_t T, int64_t H,
-          int64_t D) {
+          int64_t D, bool accumulate) {
   const int64_t half = D / 2;
   // θ_i = 1 / base^(2i/D) in fp32, the way HF's LlamaRotaryEmbedding builds inv_freq.
   std::vector<float> theta(static_cast<size_t>(half));
@@ -32,8 +32,9 @@ void rope(const float* x, const int32_t* positions, float base, bool inverse, fl
 #pragma omp simd
         for (int64_t i = 0; i < half; i++) {
           const float x1 = xr[i], x2 = xr[i + half];
-          yr[i] = x1 * c[i] - x2 * s[i];
-          yr[i + half] = x2 * c[i] + x1 * s[i];
+          const float y1 = x1 * c[i] - x2 * s[i], y2 = x2 * c[i] + x1 * s[i];
+          yr[i] = accumulate ? yr[i] + y1 : y1;  // y may be x: both x values are read first
+          yr[i + half] = accumulate ? yr[i + half] + y2 : y2;
         }
       }
     }

@@ -28,5 +28,5 @@ public final class AttentionNative {
 
   public static native int frl_attention_backward(frl_ctx ctx, @Const frl_tensor q, @Const frl_tensor k,
       @Const frl_tensor v, @Const frl_tensor out, @Const frl_tensor lse, @Const frl_tensor dout, int causal,
-      float scale, frl_tensor dq, frl_tensor dk, frl_tensor dv);
+      float scale, frl_tensor dq, frl_tensor dk, frl_tensor dv, int mode);
 }

@@ -63,6 +63,8 @@ public final class FactRlCore {
 
   public static native int frl_built_with_cublas();
 
+  public static native @Cast("const char*") BytePointer frl_cpu_isa();
+
   public static native int frl_cuda_device_count(IntPointer outCount);
 
   public static native int frl_ctx_create(@Cast("frl_backend") int backend, int device, @ByPtrPtr frl_ctx outCtx);

@@ -26,5 +26,5 @@ public final class KlNative {
 
   public static native int frl_token_logprobs_backward(frl_ctx ctx, @Const frl_tensor policyLogits,
       @Const frl_tensor actions, @Const frl_tensor mask, @Const frl_tensor gradLogp, @Const frl_tensor lsePolicy,
-      frl_tensor dlogits, int accumulate);
+      frl_tensor dlogits, int mode);
 }

@@ -24,26 +24,26 @@ public final class LayersNative {
       frl_tensor out);
 
   public static native int frl_embedding_backward(frl_ctx ctx, @Const frl_tensor ids, @Const frl_tensor dout,
-      frl_tensor dtable, int accumulate);
+      frl_tensor dtable, int mode);
 
   public static native int frl_linear_forward(frl_ctx ctx, @Const frl_tensor x, @Const frl_tensor w,
       @Const frl_tensor b, frl_tensor y);
 
   public static native int frl_linear_backward(frl_ctx ctx, @Const frl_tensor x, @Const frl_tensor w,
-      @Const frl_tensor dy, frl_tensor dx, frl_tensor dw, frl_tensor db, int accumulate);
+      @Const frl_tensor dy, frl_tensor dx, frl_tensor dw, frl_tensor db, int dxMode, int dparamMode);
 
   public static native int frl_rmsnorm_forward(frl_ctx ctx, @Const frl_tensor x, @Const frl_tensor w, float eps,
       frl_tensor y, frl_tensor rstd);
 
   public static native int frl_rmsnorm_backward(frl_ctx ctx, @Const frl_tensor x, @Const frl_tensor w,
-      @Const frl_tensor rstd, @Const frl_tensor dy, frl_tensor dx, frl_tensor dw, int accumulate);
+      @Const frl_tensor rstd, @Const frl_tensor dy, frl_tensor dx, frl_tensor dw, int dxMode, int dwMode);
 
   public static native int frl_rope(frl_ctx ctx, @Const frl_tensor x, @Const frl_tensor positions, float base,
-      int inverse, frl_tensor y);
+      int inverse, frl_tensor y, int mode);
 
   public static native int frl_swiglu_forward(frl_ctx ctx, @Const frl_tensor a, @Const frl_tensor b,
       frl_tensor out);
 
   public static native int frl_swiglu_backward(frl_ctx ctx, @Const frl_tensor a, @Const frl_tensor b,
-      @Const frl_tensor dout, frl_tensor da, frl_tensor db);
+      @Const frl_tensor dout, frl_tensor da, frl_tensor db, int mode);
 }

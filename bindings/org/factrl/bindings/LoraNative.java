@@ -25,8 +25,8 @@ public final class LoraNative {
       @Const frl_tensor a, @Const frl_tensor b, float scale, int useAdapter, frl_tensor y, frl_tensor u);
 
   /**
-   * {@code dx = g W + s (g B) A}, {@code dA (+)= s (g B)^T x}, {@code dB (+)= s g^T u}; with useAdapter 0
-   * only {@code dx = g W}. accumulate 1 adds into dA and dB.
+   * {@code dx (+)= g W + s (g B) A}, {@code dA (+)= s (g B)^T x}, {@code dB (+)= s g^T u}; with useAdapter 0
+   * only {@code dx (+)= g W}. accumulate 1 adds into dx, dA and dB; 0 overwrites them.
    */
   public static native int frl_lora_backward(frl_ctx ctx, @Const frl_tensor x, @Const frl_tensor w,
       @Const frl_tensor a, @Const frl_tensor b, float scale, int useAdapter, @Const frl_tensor dy,

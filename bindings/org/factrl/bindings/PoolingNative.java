@@ -28,12 +28,12 @@ public final class PoolingNative {
 
   public static native int frl_reward_head_backward(frl_ctx ctx, @Const frl_tensor h, @Const frl_tensor endIndex,
       @Const frl_tensor w, @Const frl_tensor dscores, frl_tensor dh, frl_tensor dw, frl_tensor dbias,
-      int accumulate);
+      int dhMode, int dparamMode);
 
   public static native int frl_value_head_forward(frl_ctx ctx, @Const frl_tensor h, @Const frl_tensor mask,
       @Const frl_tensor w, @Const frl_tensor bias, frl_tensor values);
 
   public static native int frl_value_head_backward(frl_ctx ctx, @Const frl_tensor h, @Const frl_tensor mask,
       @Const frl_tensor w, @Const frl_tensor dvalues, frl_tensor dh, frl_tensor dw, frl_tensor dbias,
-      int accumulate);
+      int dhMode, int dparamMode);
 }

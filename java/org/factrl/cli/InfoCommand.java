@@ -24,6 +24,7 @@ final class InfoCommand implements Command {
     out.println("  CUDA backend built in: " + (Device.builtWithCuda() ? "yes" : "no")
         + (FactRlCore.frl_built_with_cublas() != 0 ? " (cuBLAS)" : ""));
     out.println("  CUDA devices usable:   " + Device.cudaDeviceCount());
+    out.println("  CPU GEMM kernels:      " + Device.cpuIsa());
     try (Device d = Device.best()) {
       out.println("  default device:        " + d);
     }

@@ -66,6 +66,15 @@ public final class Device implements AutoCloseable {
     return FactRlCore.frl_built_with_cuda() != 0;
   }
 
+  /**
+   * The instruction set the CPU backend's GEMM runs on this machine: {@code "avx512"}, {@code "avx2"}
+   * or {@code "scalar"} (chosen at run time; the environment variable {@code FACTRL_CPU_ISA} can force
+   * a lower one).
+   */
+  public static String cpuIsa() {
+    return FactRlCore.frl_cpu_isa().getString();
+  }
+
   public Backend backend() {
     return backend;
   }
@@ -74,12 +83,21 @@ public final class Device implements AutoCloseable {
     return name;
   }
 
-  /** Waits for queued work (a no-op on the CPU). */
+  /**
+   * Waits for queued work (a no-op on the CPU). On CUDA this (like every host read of a tensor) is
+   * the point where errors that kernels flagged on the device since the last sync point are
+   * reported — e.g. a token id outside the vocabulary: it throws {@link FactRlException} naming the
+   * op and the argument; the CUDA ops themselves never wait for the GPU.
+   */
   public void synchronize() {
     check(FactRlCore.frl_ctx_synchronize(handle()));
   }
 
-  /** Bytes held by this device's live tensors. */
+  /**
+   * Bytes held by this device: every live storage once at its full size (tensors, {@link
+   * ParameterBlob}s, {@link ActivationArena}s' whole capacity; views add nothing), plus memory the
+   * backend keeps in pools.
+   */
   public long bytesInUse() {
     try (LongPointer out = new LongPointer(1)) {
       check(FactRlCore.frl_ctx_bytes_in_use(handle(), out));

@@ -8,23 +8,55 @@ import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.factrl.bindings.FactRlCore;
 import org.factrl.bindings.FactRlCore.frl_tensor;
+import org.factrl.bindings.ViewNative;
 
 /**
- * A dense row-major tensor owned by a {@link Device} (host memory on the CPU, device memory on
- * CUDA). Shapes are fixed at creation. Close it when done; closing twice is harmless.
+ * A tensor of a {@link Device} (host memory on the CPU, device memory on CUDA): a view — storage,
+ * element offset, shape and strides — of memory that it owns ({@link Device#zeros}), or that
+ * another tensor, a {@link ParameterBlob} or an {@link ActivationArena} owns. {@link #reshape},
+ * {@link #narrow} and {@link #rows} make views without copying. Shapes are fixed at creation.
+ *
+ * <p>Ownership (llm.c style, nothing is kept alive by a reference): a view never keeps its storage
+ * alive. Closing a tensor that owns storage while views of it are open throws a
+ * {@link FactRlException} ("tensor has N live views; close them first") and leaves it open; close
+ * the views first. Closing a view is always fine. A blob's named tensors close with the blob
+ * ({@link #close()} on them does nothing). An arena's tensors become invalid at
+ * {@link ActivationArena#reset()}: using one in an op then throws naming the argument.
+ *
+ * <p>Reads and writes ({@link #write}, {@link #toFloatArray}, {@link #fillZero}, {@link #copyFrom})
+ * work on every view in row-major order; ops take contiguous views, and some (the linear layer,
+ * the LoRA matmul on the CPU) take row-contiguous views with a row stride (see their docs); others
+ * throw naming the argument. Close it when done; closing twice is harmless.
  */
 public final class Tensor implements AutoCloseable {
+  /** What a tensor's {@link #close()} does. */
+  enum Kind {
+    /** Owns its storage: close frees it (refused while views are live). */
+    OWNER,
+    /** A view of another tensor's, a blob's or an arena's storage: close frees the handle only. */
+    VIEW,
+    /** A blob's named tensor: the blob closes it. */
+    BLOB_ENTRY
+  }
+
   private final Device device;
   private final DType dtype;
   private final long[] shape;
   private final long numel;
+  private final Kind kind;
   private frl_tensor handle;
+  private String closedBecause = "is closed";
 
   private Tensor(Device device, DType dtype, long[] shape, frl_tensor handle) {
+    this(device, dtype, shape, handle, Kind.OWNER);
+  }
+
+  private Tensor(Device device, DType dtype, long[] shape, frl_tensor handle, Kind kind) {
     this.device = device;
     this.dtype = dtype;
     this.shape = shape;
     this.handle = handle;
+    this.kind = kind;
     long n = 1;
     for (long d : shape) {
       n *= d;
@@ -47,6 +79,110 @@ public final class Tensor implements AutoCloseable {
       check(FactRlCore.frl_tensor_create(device.handle(), dtype.code(), shape.length, dims, t));
     }
     return new Tensor(device, dtype, shape.clone(), t);
+  }
+
+  /** Wraps a native view handle; reads its shape from the engine. */
+  static Tensor wrap(Device device, DType dtype, frl_tensor handle, Kind kind) {
+    try (IntPointer nd = new IntPointer(1); LongPointer dims = new LongPointer(FactRlCore.FRL_MAX_DIMS)) {
+      check(ViewNative.frl_tensor_ndim(handle, nd));
+      check(FactRlCore.frl_tensor_shape(handle, dims));
+      long[] shape = new long[nd.get()];
+      dims.get(shape);
+      return new Tensor(device, dtype, shape, handle, kind);
+    }
+  }
+
+  // ---- views --------------------------------------------------------------------------------
+
+  /**
+   * The same elements in another shape, without a copy; one dimension may be -1 (inferred). This
+   * tensor must be contiguous. Close the view before closing the tensor that owns the storage.
+   */
+  public Tensor reshape(long... newShape) {
+    Native.checkNotNull(newShape, "shape");
+    Native.checkArgument(newShape.length <= FactRlCore.FRL_MAX_DIMS, "shape",
+        "at most %d dimensions, got %d", FactRlCore.FRL_MAX_DIMS, newShape.length);
+    frl_tensor out = new frl_tensor();
+    try (LongPointer dims = new LongPointer(Math.max(1, newShape.length))) {
+      dims.put(newShape, 0, newShape.length);
+      check(ViewNative.frl_tensor_reshape(handle(), newShape.length, dims, out));
+    }
+    return wrap(device, dtype, out, Kind.VIEW);
+  }
+
+  /** Same as {@link #reshape(long...)}. */
+  public Tensor view(long... newShape) {
+    return reshape(newShape);
+  }
+
+  /**
+   * Elements {@code [start, start + length)} of dimension {@code dim}, without a copy. Contiguous
+   * when {@code dim} is 0 (or all outer dimensions are 1); a strided view otherwise.
+   */
+  public Tensor narrow(int dim, long start, long length) {
+    frl_tensor out = new frl_tensor();
+    check(ViewNative.frl_tensor_narrow(handle(), dim, start, length, out));
+    return wrap(device, dtype, out, Kind.VIEW);
+  }
+
+  /** Rows {@code [start, start + count)} of dimension 0 (a contiguous view). */
+  public Tensor rows(long start, long count) {
+    return narrow(0, start, count);
+  }
+
+  /**
+   * The general view: first element at this tensor's first element + {@code elementOffset}, with
+   * the given shape and strides (in elements, >= 0). Bounds-checked against the whole storage.
+   */
+  public Tensor view(long elementOffset, long[] newShape, long[] newStrides) {
+    Native.checkNotNull(newShape, "shape");
+    Native.checkNotNull(newStrides, "strides");
+    Native.checkArgument(newShape.length == newStrides.length, "strides", "has %d entries, shape has %d",
+        newStrides.length, newShape.length);
+    Native.checkArgument(newShape.length <= FactRlCore.FRL_MAX_DIMS, "shape",
+        "at most %d dimensions, got %d", FactRlCore.FRL_MAX_DIMS, newShape.length);
+    frl_tensor out = new frl_tensor();
+    int n = newShape.length;
+    try (LongPointer dims = new LongPointer(Math.max(1, n)); LongPointer st = new LongPointer(Math.max(1, n))) {
+      dims.put(newShape, 0, n);
+      st.put(newStrides, 0, n);
+      check(ViewNative.frl_tensor_view(handle(), elementOffset, n, dims, st, out));
+    }
+    return wrap(device, dtype, out, Kind.VIEW);
+  }
+
+  /** Strides in elements, one per dimension. */
+  public long[] strides() {
+    try (LongPointer out = new LongPointer(FactRlCore.FRL_MAX_DIMS)) {
+      check(ViewNative.frl_tensor_strides(handle(), out));
+      long[] s = new long[shape.length];
+      out.get(s);
+      return s;
+    }
+  }
+
+  /** Offset of the first element from the start of the storage, in elements. */
+  public long storageOffset() {
+    try (LongPointer out = new LongPointer(1)) {
+      check(ViewNative.frl_tensor_offset(handle(), out));
+      return out.get();
+    }
+  }
+
+  /** Whether the elements are dense in row-major order. */
+  public boolean isContiguous() {
+    try (IntPointer out = new IntPointer(1)) {
+      check(ViewNative.frl_tensor_is_contiguous(handle(), out));
+      return out.get() != 0;
+    }
+  }
+
+  /** Open views of this tensor's storage (what closing the storage's owner waits for). */
+  public long liveViews() {
+    try (LongPointer out = new LongPointer(1)) {
+      check(ViewNative.frl_tensor_live_views(handle(), out));
+      return out.get();
+    }
   }
 
   public Device device() {
@@ -186,18 +322,28 @@ public final class Tensor implements AutoCloseable {
   public frl_tensor handle() {
     if (handle == null) {
       throw new FactRlException(FactRlException.Status.ARGUMENT,
-          "tensor " + Arrays.toString(shape) + " is closed");
+          "tensor " + Arrays.toString(shape) + " " + closedBecause);
     }
     return handle;
+  }
+
+  /** Drops the handle without freeing it (its owner freed or will free it); later use says why. */
+  void invalidate(String because) {
+    handle = null;
+    closedBecause = because;
   }
 
   public boolean isClosed() {
     return handle == null;
   }
 
+  /**
+   * Frees the tensor (its storage too when it owns it). Throws {@link FactRlException} and stays
+   * open when it owns storage that open views still use. Does nothing for a blob's named tensor.
+   */
   @Override
   public void close() {
-    if (handle != null) {
+    if (handle != null && kind != Kind.BLOB_ENTRY) {
       check(FactRlCore.frl_tensor_destroy(handle));
       handle = null;
     }

@@ -30,8 +30,9 @@ import org.factrl.engine.Tensor;
  * Padded positions stay 0. With no valid token the output is all zeros; with one valid token the
  * variance is defined as 0 (so the token becomes 0, or stays itself without the shift): never NaN.
  *
- * <p>Outputs are overwritten, never accumulated. On CUDA a GAE call synchronises the stream once
- * (to report a bad mask). All methods are stateless and thread-compatible.
+ * <p>Outputs are overwritten, never accumulated. On CUDA a GAE call does not synchronise: a bad mask
+ * row is flagged on the device and raised at the next {@link org.factrl.engine.Device#synchronize()}
+ * or host read. All methods are stateless and thread-compatible.
  */
 public final class Gae {
   private Gae() {}

@@ -14,7 +14,9 @@ import org.factrl.engine.Tensor;
 /**
  * The fused LoRA matmul of a linear layer with a frozen base weight (DESIGN.md §3).
  *
- * <p>Shapes (all tensors dense, row-major, on one {@link Device}): tokens {@code x [N, K]}, base weight
+ * <p>Shapes (all tensors row-major, on one {@link Device}; contiguous, except that on the CPU
+ * {@code x}, {@code y}, {@code dy} and {@code dx} may be row-contiguous views such as a column slice
+ * {@code buffer.narrow(1, offset, width)}): tokens {@code x [N, K]}, base weight
  * {@code W [M, K]} (nn.Linear layout), adapter {@code A [r, K]}, {@code B [M, r]}, scale {@code s}
  * (see {@link LoraAdapter}); output {@code y [N, M]}; saved activation {@code u [N, r]}.
  *
@@ -25,15 +27,18 @@ import org.factrl.engine.Tensor;
  *              dA = s v^T x,  dB = s g^T u              (W gets no gradient)
  * </pre>
  *
- * <p>What is written: {@code y}, {@code u} and {@code dx} are always overwritten. {@code dA} and
- * {@code dB} are overwritten with {@link GradMode#OVERWRITE} or added into with
- * {@link GradMode#ACCUMULATE} (gradient accumulation over micro-batches). Optional outputs may be
+ * <p>What is written: {@code y} and {@code u} are always overwritten. The gradients {@code dx},
+ * {@code dA} and {@code dB} are overwritten with {@link GradMode#OVERWRITE} or added into with
+ * {@link GradMode#ACCUMULATE} ({@code dx}: the q/k/v or gate/up projections of one input add into one
+ * gradient; {@code dA}/{@code dB}: accumulation over micro-batches). Optional outputs may be
  * {@code null}: {@code u} in the forward (inference; a workspace holds it), {@code dx} (first layer),
  * {@code dA}, {@code dB}; {@code u} is required when {@code dB} is requested.
  *
- * <p>Dtypes: F32 everywhere on the CPU. On CUDA the activations and weights share one dtype, F32
- * (exact SIMT kernels) or BF16 (tensor cores, fp32 accumulation), and {@code dA}/{@code dB} may be F32
- * or that dtype. The CUDA calls are asynchronous on the device's stream.
+ * <p>Dtypes: F32 everywhere on the CPU. On CUDA {@code x}, {@code w} and the activations share one
+ * dtype, F32 (exact SIMT kernels) or BF16 (cuBLASLt or tensor cores, fp32 accumulation); the adapter
+ * ({@code A}, {@code B}) is that dtype or F32 over a BF16 base (f32 master weights, cast to bf16 for
+ * the products), and {@code dA}/{@code dB} may be F32 or the activation dtype. The CUDA calls are
+ * asynchronous on the device's stream.
  *
  * <p>Argument problems throw {@link org.factrl.engine.FactRlException} naming the argument (Java-side
  * checks of nulls, ranks, widths and devices; the native library re-checks everything, dtypes too).
@@ -63,10 +68,10 @@ public final class LoraMatmul {
   }
 
   /**
-   * The backward of {@link #forward}: {@code dx = g W + s (g B) A} (overwritten, skipped when null),
-   * {@code dA = s (g B)^T x} and {@code dB = s g^T u} (each skipped when null, else overwritten or
-   * accumulated per {@code mode}). With a null adapter only {@code dx = g W} is computed and {@code u},
-   * {@code dA}, {@code dB} must be null.
+   * The backward of {@link #forward}: {@code dx = g W + s (g B) A}, {@code dA = s (g B)^T x} and
+   * {@code dB = s g^T u}, each skipped when null, else overwritten or accumulated per {@code mode}.
+   * With a null adapter only {@code dx = g W} is computed and {@code u}, {@code dA}, {@code dB} must
+   * be null.
    */
   public static void backward(Tensor x, Tensor w, LoraAdapter adapter, Tensor dy, Tensor u, Tensor dx,
       Tensor dA, Tensor dB, GradMode mode) {

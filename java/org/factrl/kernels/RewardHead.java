@@ -26,8 +26,9 @@ import org.factrl.engine.Tensor;
  *   <li>{@code endIndex} e: {@code [B]} I32, the position of the last real token of row b, in
  *       {@code [0, S)}. <b>{@code -1} marks an empty (all-padding) row</b>: its score is 0 (not the
  *       bias) and it contributes no gradient anywhere. Any other value outside {@code [0, S)} is
- *       rejected with a {@link FactRlException} naming {@code end_index} and the row (on CUDA this check
- *       reads the B indices back to the host: one small synchronising copy per call). See
+ *       rejected with a {@link FactRlException} naming {@code end_index} and the row (on CUDA the
+ *       indices are checked on the device, with no host sync: the error is raised at the next
+ *       {@link org.factrl.engine.Device#synchronize()} or host read). See
  *       {@link #endIndexFromLengths(int...)} for right-padded batches.
  *   <li>{@link #weight()} w: {@code [d]} F32; {@link #bias()} c: {@code [1]} F32 (trainable).
  *   <li>scores, dScores: {@code [B]} F32. Gradients dWeight {@code [d]}, dBias {@code [1]} F32;
@@ -124,15 +125,27 @@ public final class RewardHead {
    */
   public void backward(Tensor hidden, Tensor endIndex, Tensor dScores, Tensor dHidden, Tensor dWeight,
       Tensor dBias, GradMode mode) {
+    Native.checkNotNull(mode, "mode");
+    backward(hidden, endIndex, dScores, dHidden, mode, dWeight, dBias, mode);
+  }
+
+  /**
+   * As {@link #backward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, GradMode)} with one mode for
+   * dHidden (a decoder gradient other losses may also add to) and one for the head's parameter
+   * gradients dWeight and dBias (summed over micro-batches).
+   */
+  public void backward(Tensor hidden, Tensor endIndex, Tensor dScores, Tensor dHidden, GradMode dHiddenMode,
+      Tensor dWeight, Tensor dBias, GradMode paramMode) {
     long[] bsd = checkHidden(hidden, "hidden", weight);
     checkEndIndex(endIndex, hidden, bsd[0]);
     checkTensor(dScores, "dScores", hidden.device(), DType.F32, bsd[0]);
     checkGradients(hidden, bsd, dHidden, dWeight, dBias);
-    Native.checkNotNull(mode, "mode");
+    Native.checkNotNull(dHiddenMode, "dHiddenMode");
+    Native.checkNotNull(paramMode, "paramMode");
     check(PoolingNative.frl_reward_head_backward(hidden.device().handle(), hidden.handle("hidden"),
         endIndex.handle("endIndex"), weight.handle("weight"), dScores.handle("dScores"),
         handleOrNull(dHidden, "dHidden"), handleOrNull(dWeight, "dWeight"), handleOrNull(dBias, "dBias"),
-        mode.flag()));
+        dHiddenMode.flag(), paramMode.flag()));
   }
 
   @Override

@@ -38,7 +38,9 @@ import org.factrl.engine.Tensor;
  *   LSE_POLICY = logsumexp(zp)                 (pass it to backward to save a pass)
  * </pre>
  * Masked rows give 0 in every output, and their actions are never read. A valid row whose action is
- * outside {@code [0, V)} raises a {@link FactRlException} naming {@code actions} and the row. Very
+ * outside {@code [0, V)} raises a {@link FactRlException} naming {@code actions} and the row (on the
+ * CPU from the call; on CUDA, which never waits for the GPU inside a call, from the next
+ * {@link org.factrl.engine.Device#synchronize()} or host read). Very
  * large logits are safe (the row maximum is subtracted); {@code -inf} logits are allowed as long as a
  * row has one finite logit.
  *

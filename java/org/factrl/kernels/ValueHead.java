@@ -110,15 +110,27 @@ public final class ValueHead {
    */
   public void backward(Tensor hidden, Tensor mask, Tensor dValues, Tensor dHidden, Tensor dWeight, Tensor dBias,
       GradMode mode) {
+    Native.checkNotNull(mode, "mode");
+    backward(hidden, mask, dValues, dHidden, mode, dWeight, dBias, mode);
+  }
+
+  /**
+   * As {@link #backward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, GradMode)} with one mode for
+   * dHidden (a decoder gradient the policy loss may also add to) and one for the head's parameter
+   * gradients dWeight and dBias (summed over micro-batches).
+   */
+  public void backward(Tensor hidden, Tensor mask, Tensor dValues, Tensor dHidden, GradMode dHiddenMode,
+      Tensor dWeight, Tensor dBias, GradMode paramMode) {
     long[] bsd = checkHidden(hidden, "hidden", weight);
     checkMask(mask, hidden, bsd);
     checkTensor(dValues, "dValues", hidden.device(), DType.F32, bsd[0], bsd[1]);
     checkGradients(hidden, bsd, dHidden, dWeight, dBias);
-    Native.checkNotNull(mode, "mode");
+    Native.checkNotNull(dHiddenMode, "dHiddenMode");
+    Native.checkNotNull(paramMode, "paramMode");
     check(PoolingNative.frl_value_head_backward(hidden.device().handle(), hidden.handle("hidden"),
         handleOrNull(mask, "mask"), weight.handle("weight"), dValues.handle("dValues"),
         handleOrNull(dHidden, "dHidden"), handleOrNull(dWeight, "dWeight"), handleOrNull(dBias, "dBias"),
-        mode.flag()));
+        dHiddenMode.flag(), paramMode.flag()));
   }
 
   private static void checkMask(Tensor mask, Tensor hidden, long[] bsd) {

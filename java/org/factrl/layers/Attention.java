@@ -10,6 +10,7 @@ import org.factrl.engine.Device;
 import org.factrl.engine.FactRlException;
 import org.factrl.engine.Native;
 import org.factrl.engine.Tensor;
+import org.factrl.kernels.GradMode;
 
 /**
  * Multi-head scaled dot-product self-attention, forward and backward (DESIGN.md §2): causal in the
@@ -132,13 +133,15 @@ public final class Attention {
    * </pre>
    *
    * <p>Each of {@code dq}, {@code dk}, {@code dv} ({@code [B, S, H, D]}) may be null (not
-   * computed); the others are overwritten.
+   * computed); the others are overwritten ({@link GradMode#OVERWRITE}) or added into
+   * ({@link GradMode#ACCUMULATE}).
    *
    * @throws FactRlException naming the argument when a tensor is null (other than the gradients),
    *     misshapen, not F32 or on another device
    */
   public void backward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dOut, Tensor dq, Tensor dk,
-      Tensor dv) {
+      Tensor dv, GradMode mode) {
+    Native.checkNotNull(mode, "mode");
     long[] bshd = checkQuery(q);
     Device device = q.device();
     checkTensor(k, "k", device, bshd);
@@ -157,7 +160,7 @@ public final class Attention {
     }
     check(AttentionNative.frl_attention_backward(device.handle(), q.handle("q"), k.handle("k"), v.handle("v"),
         out.handle("out"), lse.handle("lse"), dOut.handle("dOut"), flag(), scale, handleOrNull(dq, "dq"),
-        handleOrNull(dk, "dk"), handleOrNull(dv, "dv")));
+        handleOrNull(dk, "dk"), handleOrNull(dv, "dv"), mode.flag()));
   }
 
   @Override

@@ -19,6 +19,12 @@ import org.factrl.kernels.GradMode;
  *
  * <p>{@code x [..., K]}, {@code W [M, K]} (nn.Linear layout), {@code b [M]} or none, {@code y [..., M]};
  * F32 on one CPU device (no CUDA path yet). Immutable; the tensors stay owned by the caller.
+ *
+ * <p>Views: {@code x}, {@code W}, {@code y}, {@code dy}, {@code dx} and {@code dW} may be
+ * row-contiguous views — e.g. {@code buffer.narrow(1, offset, width)}, a column slice of a wider
+ * buffer (q/k/v written side by side) — read in place by the GEMMs; {@code b} and {@code db} must be
+ * contiguous. Other views throw {@link org.factrl.engine.FactRlException} naming the argument, and
+ * an output that overlaps an input or another output in the same storage is rejected.
  */
 public final class Linear {
   private final Tensor weight;
@@ -55,14 +61,28 @@ public final class Linear {
   }
 
   /**
-   * dx, dWeight and dBias may each be null (not computed); the mode says whether they are
+   * dx, dWeight and dBias may each be null (not computed); {@code mode} says whether all three are
    * overwritten or added into. dBias must be null when the layer has no bias.
    */
   public void backward(Tensor x, Tensor dy, Tensor dx, Tensor dWeight, Tensor dBias, GradMode mode) {
     Native.checkNotNull(mode, "mode");
+    backward(x, dy, dx, mode, dWeight, dBias, mode);
+  }
+
+  /**
+   * As {@link #backward(Tensor, Tensor, Tensor, Tensor, Tensor, GradMode)} with one mode for dx and
+   * one for the parameter gradients (dWeight and dBias): q/k/v or gate/up projections add their dx
+   * into one buffer ({@link GradMode#ACCUMULATE} after the first), while weight gradients are
+   * overwritten on a step's first micro-batch and accumulated on the others.
+   */
+  public void backward(Tensor x, Tensor dy, Tensor dx, GradMode dxMode, Tensor dWeight, Tensor dBias,
+      GradMode paramMode) {
+    Native.checkNotNull(dxMode, "dxMode");
+    Native.checkNotNull(paramMode, "paramMode");
     Native.checkArgument(dBias == null || bias != null, "dBias", "given, but the layer has no bias");
     check(LayersNative.frl_linear_backward(weight.device().handle(), required(x, "x"), weight.handle("weight"),
-        required(dy, "dy"), optional(dx, "dx"), optional(dWeight, "dWeight"), optional(dBias, "dBias"), mode.flag()));
+        required(dy, "dy"), optional(dx, "dx"), optional(dWeight, "dWeight"), optional(dBias, "dBias"),
+        dxMode.flag(), paramMode.flag()));
   }
 
   @Override

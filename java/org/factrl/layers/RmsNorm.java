@@ -58,14 +58,27 @@ public final class RmsNorm {
 
   /**
    * Backward with {@code g = dy}, {@code xhat = x · rstd}: {@code dx = rstd·(g∘w − xhat·mean(g∘w∘xhat))},
-   * {@code dw = Σ_n g∘xhat}. dx and dw may be null (not computed); the mode says whether they are
-   * overwritten or added into. dw is summed in a fixed order (reproducible).
+   * {@code dw = Σ_n g∘xhat}. dx and dw may be null (not computed); {@code mode} says whether both
+   * are overwritten or added into. dw is summed in a fixed order (reproducible).
    */
   public void backward(Tensor x, Tensor rstd, Tensor dy, Tensor dx, Tensor dWeight, GradMode mode) {
-    Tensor xs = Native.checkNotNull(x, "x");
     Native.checkNotNull(mode, "mode");
+    backward(x, rstd, dy, dx, mode, dWeight, mode);
+  }
+
+  /**
+   * As {@link #backward(Tensor, Tensor, Tensor, Tensor, Tensor, GradMode)}, with a mode per output:
+   * typically dx {@link GradMode#ACCUMULATE}s into the residual stream's gradient while dWeight is
+   * overwritten on a step's first micro-batch and accumulated on the others.
+   */
+  public void backward(Tensor x, Tensor rstd, Tensor dy, Tensor dx, GradMode dxMode, Tensor dWeight,
+      GradMode dWeightMode) {
+    Tensor xs = Native.checkNotNull(x, "x");
+    Native.checkNotNull(dxMode, "dxMode");
+    Native.checkNotNull(dWeightMode, "dWeightMode");
     check(LayersNative.frl_rmsnorm_backward(xs.device().handle(), xs.handle("x"), weight.handle("weight"),
-        required(rstd, "rstd"), required(dy, "dy"), optional(dx, "dx"), optional(dWeight, "dWeight"), mode.flag()));
+        required(rstd, "rstd"), required(dy, "dy"), optional(dx, "dx"), optional(dWeight, "dWeight"), dxMode.flag(),
+        dWeightMode.flag()));
   }
 
   @Override

@@ -6,6 +6,7 @@ import static org.factrl.layers.Handles.required;
 import org.factrl.bindings.LayersNative;
 import org.factrl.engine.Native;
 import org.factrl.engine.Tensor;
+import org.factrl.kernels.GradMode;
 
 /**
  * Rotary position embedding as LLaMA / Hugging Face apply it to q and k, {@code x [B, S, H, D]} (D
@@ -41,19 +42,23 @@ public final class Rope {
 
   /** {@code y = rope(x, positions)}. */
   public void forward(Tensor x, Tensor positions, Tensor y) {
-    run(x, positions, y, false);
+    run(x, positions, y, false, GradMode.OVERWRITE);
   }
 
-  /** {@code dx = rope(dy, −positions)}, the gradient of {@link #forward}; dx may be dy. */
-  public void backward(Tensor dy, Tensor positions, Tensor dx) {
-    run(dy, positions, dx, true);
+  /**
+   * {@code dx = rope(dy, −positions)}, the gradient of {@link #forward}, written or added into dx per
+   * {@code mode}; dx may be dy.
+   */
+  public void backward(Tensor dy, Tensor positions, Tensor dx, GradMode mode) {
+    Native.checkNotNull(mode, "mode");
+    run(dy, positions, dx, true, mode);
   }
 
-  private void run(Tensor x, Tensor positions, Tensor y, boolean inverse) {
+  private void run(Tensor x, Tensor positions, Tensor y, boolean inverse, GradMode mode) {
     String name = inverse ? "dy" : "x";
     Tensor xs = Native.checkNotNull(x, name);
     check(LayersNative.frl_rope(xs.device().handle(), xs.handle(name), required(positions, "positions"), base,
-        inverse ? 1 : 0, required(y, inverse ? "dx" : "y")));
+        inverse ? 1 : 0, required(y, inverse ? "dx" : "y"), mode.flag()));
   }
 
   @Override

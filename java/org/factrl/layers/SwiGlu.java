@@ -7,6 +7,7 @@ import static org.factrl.layers.Handles.required;
 import org.factrl.bindings.LayersNative;
 import org.factrl.engine.Native;
 import org.factrl.engine.Tensor;
+import org.factrl.kernels.GradMode;
 
 /**
  * The gate of LLaMA's MLP, {@code down(silu(gate(x)) ∘ up(x))}: the elementwise middle on
@@ -26,10 +27,14 @@ public final class SwiGlu {
         required(out, "out")));
   }
 
-  /** Gradients of {@link #forward} for {@code dOut}; da and db may be null (not computed), else overwritten. */
-  public static void backward(Tensor a, Tensor b, Tensor dOut, Tensor da, Tensor db) {
+  /**
+   * Gradients of {@link #forward} for {@code dOut}; da and db may be null (not computed), else
+   * overwritten or added into per {@code mode}.
+   */
+  public static void backward(Tensor a, Tensor b, Tensor dOut, Tensor da, Tensor db, GradMode mode) {
     Tensor as = Native.checkNotNull(a, "a");
+    Native.checkNotNull(mode, "mode");
     check(LayersNative.frl_swiglu_backward(as.device().handle(), as.handle("a"), required(b, "b"),
-        required(dOut, "dout"), optional(da, "da"), optional(db, "db")));
+        required(dOut, "dout"), optional(da, "da"), optional(db, "db"), mode.flag()));
   }
 }

@@ -11,21 +11,25 @@ import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.Options;
 
 /**
- * Runs JMH benchmarks and prints, for every benchmark class, the ratio of each libtorch baseline
- * to our kernel measured in the same run. Convention: in a class, methods named {@code factrlX}
- * and {@code torchX} measure the same work X; the ratio printed is time(torch)/time(factrl)
- * (above 1: we are faster). All benchmarks report average time per operation.
+ * Runs JMH benchmarks and prints, for every benchmark class, the ratio of each baseline (libtorch,
+ * OpenBLAS) to our kernel measured in the same run. Convention: in a class, methods named
+ * {@code factrlX} and {@code torchX} or {@code openblasX} measure the same work X; the ratio printed
+ * is time(baseline)/time(factrl) (above 1: we are faster). All benchmarks report average time per
+ * operation.
  *
  * <p>Arguments are JMH's (e.g. {@code -f 1 -wi 2 -i 3 Lora}).
  */
 public final class BenchMain {
+  /** Method-name prefixes of the baselines a {@code factrlX} method is compared with. */
+  private static final List<String> BASELINES = List.of("torch", "openblas");
+
   private BenchMain() {}
 
   public static void main(String[] args) throws Exception {
     Options options = new CommandLineOptions(args);
     Collection<RunResult> results = new Runner(options).run();
     System.out.println();
-    System.out.println("Ratios (libtorch time / FactRL time, same run; >1 means FactRL is faster):");
+    System.out.println("Ratios (baseline time / FactRL time, same run; >1 means FactRL is faster):");
     for (String line : ratios(results)) {
       System.out.println("  " + line);
     }
@@ -49,11 +53,13 @@ public final class BenchMain {
       if (!method.startsWith("factrl")) {
         continue;
       }
-      String torchKey = key.substring(0, dot + 1) + "torch" + method.substring("factrl".length());
-      Double torch = scores.get(torchKey);
-      if (torch != null) {
-        lines.add(String.format("%-70s factrl %.4g %s, torch %.4g %s, ratio %.2fx", key, e.getValue(),
-            params.get(key), torch, params.get(torchKey), torch / e.getValue()));
+      for (String baseline : BASELINES) {
+        String baseKey = key.substring(0, dot + 1) + baseline + method.substring("factrl".length());
+        Double base = scores.get(baseKey);
+        if (base != null) {
+          lines.add(String.format("%-70s factrl %.4g %s, %s %.4g %s, ratio %.2fx", key, e.getValue(),
+              params.get(key), baseline, base, params.get(baseKey), base / e.getValue()));
+        }
       }
     }
     return lines;

@@ -1,7 +1,14 @@
 package org.factrl.bench;
 
+import static org.bytedeco.openblas.global.openblas.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas.CblasTrans;
+
 import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.openblas.global.openblas;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -29,6 +36,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * Fused LoRA matmul on the CPU: FactRL's K-augmented GEMM beside libtorch (CPU) doing the same math,
  * {@code y = x.matmul(W^T) + s * (x.matmul(A^T)).matmul(B^T)}, forward alone (no grad) and forward +
  * autograd backward (grads of x, A, B; W frozen). fp32, same inputs.
+ *
+ * <p>Also beside the same math as OpenBLAS {@code cblas_sgemm} calls (the fair CPU baseline: this
+ * libtorch build's GEMM is slow), with as many threads as FactRL: forward {@code u = x Aᵀ},
+ * {@code y = x Wᵀ}, {@code y += s u Bᵀ}; backward {@code v = g B}, {@code dx = g W},
+ * {@code dx += s v A}, {@code dA = s vᵀ x}, {@code dB = s gᵀ u}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -55,6 +67,8 @@ public class LoraBench {
   private PointerScope torchScope;
   private org.bytedeco.pytorch.Tensor tx, tw, ta, tb, tdy;
   private Scalar ts;
+
+  private FloatPointer px, pw, pa, pb, pdy, py, pu, pv, pdx, pdA, pdB;
 
   @Setup
   public void setup() {
@@ -83,6 +97,20 @@ public class LoraBench {
     tb = Torch.tensor(bs, true, m, r);
     tdy = Torch.tensor(dys, n, m);
     ts = new Scalar(ALPHA / r);
+
+    Loader.load(openblas.class);
+    openblas.blas_set_num_threads(GemmBench.ompThreads());
+    px = new FloatPointer(xs);
+    pw = new FloatPointer(ws);
+    pa = new FloatPointer(as);
+    pb = new FloatPointer(bs);
+    pdy = new FloatPointer(dys);
+    py = new FloatPointer((long) n * m);
+    pu = new FloatPointer((long) n * r);
+    pv = new FloatPointer((long) n * r);
+    pdx = new FloatPointer((long) n * k);
+    pdA = new FloatPointer((long) r * k);
+    pdB = new FloatPointer((long) m * r);
   }
 
   @TearDown
@@ -92,6 +120,9 @@ public class LoraBench {
     }
     cpu.close();
     torchScope.close();
+    for (FloatPointer p : new FloatPointer[] {px, pw, pa, pb, pdy, py, pu, pv, pdx, pdA, pdB}) {
+      p.close();
+    }
   }
 
   @Benchmark
@@ -124,5 +155,35 @@ public class LoraBench {
           new BoolOptional(), false, false);
       return grads.get(2).data_ptr_float().get(0);
     }
+  }
+
+  @Benchmark
+  public FloatPointer openblasForward() {
+    blasForward();
+    return py;
+  }
+
+  @Benchmark
+  public FloatPointer openblasForwardBackward() {
+    blasForward();
+    float s = ALPHA / r;
+    sgemm(false, false, n, r, m, 1f, pdy, m, pb, r, 0f, pv, r);  // v = g B
+    sgemm(false, false, n, k, m, 1f, pdy, m, pw, k, 0f, pdx, k);  // dx = g W
+    sgemm(false, false, n, k, r, s, pv, r, pa, k, 1f, pdx, k);  // dx += s v A
+    sgemm(true, false, r, k, n, s, pv, r, px, k, 0f, pdA, k);  // dA = s v^T x
+    sgemm(true, false, m, r, n, s, pdy, m, pu, r, 0f, pdB, r);  // dB = s g^T u
+    return pdB;
+  }
+
+  private void blasForward() {
+    sgemm(false, true, n, r, k, 1f, px, k, pa, k, 0f, pu, r);  // u = x A^T
+    sgemm(false, true, n, m, k, 1f, px, k, pw, k, 0f, py, m);  // y = x W^T
+    sgemm(false, true, n, m, r, ALPHA / r, pu, r, pb, r, 1f, py, m);  // y += s u B^T
+  }
+
+  private static void sgemm(boolean ta, boolean tb, int rows, int cols, int depth, float alpha, FloatPointer a,
+      int lda, FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
+    openblas.cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, rows, cols,
+        depth, alpha, a, lda, b, ldb, beta, c, ldc);
   }
 }

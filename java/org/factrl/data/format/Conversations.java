@@ -126,8 +126,35 @@ public final class Conversations {
     if (image == null) {
       throw new InvalidFieldException("image", "use Optional.empty() for a text-only record");
     }
-    if (image.isPresent() && image.get().isBlank()) {
-      throw new InvalidFieldException("image", "must not be empty");
+    if (image.isPresent()) {
+      checkImagePath(image.get(), "image");
+    }
+  }
+
+  /**
+   * An image field names a file relative to the data set's image folder: not blank, no control
+   * character (a NUL made {@code Path.of} throw InvalidPathException far from the record), relative,
+   * and a path this platform can represent. The file itself is checked when it is loaded.
+   */
+  static void checkImagePath(String value, String field) {
+    if (value == null) {
+      throw new InvalidFieldException(field, "missing");
+    }
+    if (value.isBlank()) {
+      throw new InvalidFieldException(field, "must not be empty");
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < 0x20 || c == 0x7f) {
+        throw new InvalidFieldException(field, String.format("control character U+%04X at index %d", (int) c, i));
+      }
+    }
+    try {
+      if (java.nio.file.Path.of(value).isAbsolute()) {
+        throw new InvalidFieldException(field, "must be relative to the image folder, got \"" + value + "\"");
+      }
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new InvalidFieldException(field, "not a usable path: " + e.getReason());
     }
   }
 }

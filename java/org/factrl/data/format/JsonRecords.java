@@ -1,20 +1,19 @@
 package org.factrl.data.format;
 
+import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
-import com.google.gson.Strictness;
-import com.google.gson.stream.JsonReader;
 import java.io.IOException;
-import java.io.StringReader;
 import java.math.BigDecimal;
-import java.nio.charset.CharacterCodingException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,7 +30,7 @@ import org.factrl.engine.FactRlException;
  * POPE, JSON Lines: {@link #readLines}); reading names the file, the record index (0-based position
  * in the array; the 1-based line for JSON Lines) and the field of the first error; writing is UTF-8
  * and atomic. Unknown fields are ignored (real data sets carry
- * extra ones).
+ * extra ones); a field given twice in one object is an error ({@link StrictJson}).
  */
 public final class JsonRecords {
   private static final Gson PRETTY = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
@@ -71,17 +70,16 @@ public final class JsonRecords {
     return PRETTY.toJson(element);
   }
 
-  /** Reads a whole JSON document (strict syntax, UTF-8); errors name the file. */
+  /**
+   * Reads a whole JSON document (strict syntax, UTF-8, each key once per object: {@link StrictJson});
+   * errors name the file and, for a duplicate key, the record and field.
+   */
   public static JsonElement readDocument(Path file) {
     String text = readText(file);
     if (text.isBlank()) {
       throw new FactRlException(file + ": empty file, expected JSON");
     }
-    try {
-      return parseStrict(text);
-    } catch (JsonParseException | IOException | IllegalStateException e) {
-      throw new FactRlException(file + ": not valid JSON: " + e.getMessage(), e);
-    }
+    return StrictJson.parse(text, file.toString());
   }
 
   /**
@@ -97,12 +95,7 @@ public final class JsonRecords {
         continue;
       }
       String where = file + ": line " + (i + 1) + ": ";
-      JsonElement e;
-      try {
-        e = parseStrict(line);
-      } catch (JsonParseException | IOException | IllegalStateException x) {
-        throw new FactRlException(where + "not valid JSON: " + x.getMessage(), x);
-      }
+      JsonElement e = StrictJson.parse(line, file + ": line " + (i + 1));
       if (!e.isJsonObject()) {
         throw new FactRlException(where + "expected a JSON object, got " + kind(e));
       }
@@ -124,30 +117,58 @@ public final class JsonRecords {
     AtomicFiles.writeString(file, text.toString());
   }
 
-  private static String readText(Path file) {
+  /**
+   * The largest file a reader takes: far above any data set we write (200,000 scenes make an SFT
+   * file of about 300 MB), far below what would exhaust the heap as a Java string.
+   */
+  public static final long MAX_FILE_BYTES = 1L << 30;
+
+  /**
+   * {@code file} as UTF-8 text. Only regular files are read: a FIFO or device would block or never
+   * end. Errors name the file.
+   */
+  public static String readText(Path file) {
+    Preconditions.checkNotNull(file, "file");
     try {
-      byte[] bytes = Files.readAllBytes(file);
-      return StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+      if (!Files.exists(file)) {
+        throw new FactRlException(file + ": no such file");
+      }
+      if (!Files.isRegularFile(file)) {
+        throw new FactRlException(file + ": not a regular file" + (Files.isDirectory(file) ? " (a folder)" : ""));
+      }
+      long size = Files.size(file);
+      if (size > MAX_FILE_BYTES) {
+        throw new FactRlException(file + ": too large to read (" + size + " bytes, at most " + MAX_FILE_BYTES + ")");
+      }
+      return utf8(file, Files.readAllBytes(file));
     } catch (NoSuchFileException e) {
       throw new FactRlException(file + ": no such file", e);
-    } catch (CharacterCodingException e) {
-      throw new FactRlException(file + ": not UTF-8 text", e);
     } catch (IOException e) {
       throw new FactRlException(file + ": cannot read: " + e, e);
     }
   }
 
-  private static JsonElement parseStrict(String text) throws IOException {
-    JsonReader reader = new JsonReader(new StringReader(text));
-    reader.setStrictness(Strictness.STRICT);
-    JsonElement root = JsonParser.parseReader(reader);
-    if (reader.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
-      throw new JsonParseException("trailing content after the JSON value");
+  /** Strict UTF-8 decoding; the error names the offset and line of the first bad byte. */
+  private static String utf8(Path file, byte[] bytes) {
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    CharBuffer out = CharBuffer.allocate(bytes.length);
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    CoderResult result = decoder.decode(in, out, true);
+    if (!result.isError()) {
+      result = decoder.flush(out);
     }
-    return root;
+    if (result.isError()) {
+      int at = in.position();
+      int line = 1;
+      for (int i = 0; i < at; i++) {
+        line += bytes[i] == '\n' ? 1 : 0;
+      }
+      throw new FactRlException(String.format("%s: not UTF-8 text: invalid byte 0x%02X at offset %d (line %d)",
+          file, bytes[at] & 0xFF, at, line));
+    }
+    return out.flip().toString();
   }
 
   private static JsonArray readArray(Path file) {

@@ -34,7 +34,7 @@ public record MmhalRecord(
     }
     requireNonNull(questionTopic, "question_topic");
     requireText(imageId, "image_id");
-    requireText(imageSrc, "image_src");
+    Conversations.checkImagePath(imageSrc, "image_src");
     if (imageContent == null) {
       throw new InvalidFieldException("image_content", "missing");
     }

@@ -15,9 +15,7 @@ public record PopeRecord(int questionId, String image, String text, boolean labe
     if (questionId < 0) {
       throw new InvalidFieldException("question_id", "expected an id >= 0, got " + questionId);
     }
-    if (image == null || image.isBlank()) {
-      throw new InvalidFieldException("image", image == null ? "missing" : "must not be empty");
-    }
+    Conversations.checkImagePath(image, "image");
     if (text == null || text.isBlank()) {
       throw new InvalidFieldException("text", text == null ? "missing" : "must not be empty");
     }

@@ -6,8 +6,6 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +19,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.factrl.data.format.JsonRecords;
+import org.factrl.data.format.StrictJson;
 import org.factrl.engine.FactRlException;
 
 /**
@@ -46,7 +46,10 @@ import org.factrl.engine.FactRlException;
  * }</pre>
  *
  * <p>Words are lower case, exactly as listed. Unknown extra fields are ignored (so annotations may
- * carry more). A list file is a JSON array of such records; {@link #writeList} puts one record per
+ * carry more); a field given twice is an error. The syntax is strict JSON, read by the same
+ * {@link StrictJson} as every other format (no comments, single quotes, unquoted keys, raw control
+ * characters or trailing content). {@code image} is a non-empty file name without control
+ * characters. A list file is a JSON array of such records; {@link #writeList} puts one record per
  * line. Reader errors are {@link FactRlException}s naming the file, the record index (list files)
  * and the field, e.g. {@code annotations.json: record 3: field 'objects[1].colour': unknown colour
  * 'pink' (expected red, green, blue, yellow, purple or orange)}.
@@ -101,22 +104,25 @@ public final class SceneJson {
 
   /** Reads a file holding one scene record. */
   public static Scene read(Path file) {
-    return parse(readText(file), file.toString());
+    return fromJson(JsonRecords.readDocument(file), new Where(file.toString(), -1));
   }
 
   /** Reads a list file (a JSON array of scene records). */
   public static ImmutableList<Scene> readList(Path file) {
-    return parseList(readText(file), file.toString());
+    return fromList(JsonRecords.readDocument(file), file.toString());
   }
 
   /** Parses one scene record; {@code source} names the input in errors. */
   public static Scene parse(String json, String source) {
-    return fromJson(parseTree(json, source), new Where(source, -1));
+    return fromJson(StrictJson.parse(json, source), new Where(source, -1));
   }
 
   /** Parses a JSON array of scene records; {@code source} names the input in errors. */
   public static ImmutableList<Scene> parseList(String json, String source) {
-    JsonElement tree = parseTree(json, source);
+    return fromList(StrictJson.parse(json, source), source);
+  }
+
+  private static ImmutableList<Scene> fromList(JsonElement tree, String source) {
     if (!tree.isJsonArray()) {
       throw new FactRlException(source + ": expected a JSON array of scene records, got " + kind(tree));
     }
@@ -148,10 +154,10 @@ public final class SceneJson {
     }
     JsonObject o = record.getAsJsonObject();
     String id = string(o, "id", "id", where);
-    if (id.isEmpty()) {
+    if (id.isBlank()) {
       throw where.error("id", "must not be empty");
     }
-    String image = string(o, "image", "image", where);
+    String image = imageName(string(o, "image", "image", where), where);
     Environment environment = word(o, "environment", "environment", where, "environment",
         Words::environment, Environment.values(), Environment::word);
     JsonElement objectsElement = o.get("objects");
@@ -190,15 +196,6 @@ public final class SceneJson {
     return new Scene(id, image, environment, objects);
   }
 
-  private static JsonElement parseTree(String json, String source) {
-    try {
-      return JsonParser.parseString(json);
-    } catch (JsonParseException e) {
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
-      throw new FactRlException(source + ": malformed JSON: " + cause.getMessage(), e);
-    }
-  }
-
   private static String string(JsonObject o, String name, String field, Where where) {
     JsonElement e = o.get(name);
     if (e == null) {
@@ -208,6 +205,22 @@ public final class SceneJson {
       throw where.error(field, "expected a string, got " + kind(e));
     }
     return e.getAsString();
+  }
+
+  /**
+   * The image file name: not blank, and no control character (a NUL would fail only later, when
+   * the path is made, and far from the record that holds it).
+   */
+  private static String imageName(String image, Where where) {
+    if (image.isBlank()) {
+      throw where.error("image", "must not be empty");
+    }
+    for (int i = 0; i < image.length(); i++) {
+      if (Character.isISOControl(image.charAt(i))) {
+        throw where.error("image", String.format("control character U+%04X at index %d", (int) image.charAt(i), i));
+      }
+    }
+    return image;
   }
 
   private static <T> T word(JsonObject o, String name, String field, Where where, String what,
@@ -256,14 +269,6 @@ public final class SceneJson {
     }
     JsonPrimitive p = e.getAsJsonPrimitive();
     return p.isString() ? "the string '" + p.getAsString() + "'" : p.isNumber() ? "the number " + p : "the boolean " + p;
-  }
-
-  private static String readText(Path file) {
-    try {
-      return Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new FactRlException(file + ": cannot read: " + e, e);
-    }
   }
 
   private static void writeText(Path file, String text) {

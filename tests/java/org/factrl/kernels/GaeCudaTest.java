@@ -83,9 +83,12 @@ class GaeCudaTest {
           Tensor bad = gpu.fromInts(badMask(3, 300, 2, 150), 3, 300);
           Tensor a = gpu.zeros(DType.F32, 3, 300);
           Tensor ret = gpu.zeros(DType.F32, 3, 300)) {
-        FactRlException e = assertThrows(FactRlException.class,
-            () -> Gae.compute(r, v, bad, GaeOptions.defaults(), a, ret));
-        assertTrue(e.getMessage().contains("'mask'") && e.getMessage().contains("row 2"), e.getMessage());
+        // No host sync in the call: the device error flag fails the next sync point, naming the op.
+        Gae.compute(r, v, bad, GaeOptions.defaults(), a, ret);
+        FactRlException e = assertThrows(FactRlException.class, gpu::synchronize);
+        assertTrue(e.getMessage().contains("frl_gae") && e.getMessage().contains("'mask'")
+            && e.getMessage().contains("row 2") && e.getMessage().contains("position 150"), e.getMessage());
+        gpu.synchronize();  // reported once, then cleared
       }
     }
   }

@@ -74,6 +74,11 @@ class LoraMatmulTest {
       return new Case(this, round(cpu, x), round(cpu, w), round(cpu, a), round(cpu, b), round(cpu, dy));
     }
 
+    /** x, W, dy rounded to bf16, the adapter A, B kept in f32 (mixed precision: f32 master weights). */
+    Case activationsRoundedToBf16(Device cpu) {
+      return new Case(this, round(cpu, x), round(cpu, w), a, b, round(cpu, dy));
+    }
+
     private static float[] round(Device cpu, float[] v) {
       try (Tensor t = cpu.fromFloats(DType.BF16, v, v.length)) {
         return t.toFloatArray();
@@ -234,6 +239,53 @@ class LoraMatmulTest {
       assertCloseL(ref[3], dA.toFloatArray(), c.n, "dA overwritten");
       assertCloseL(wantB, dB.toFloatArray(), 2 * c.n, "dB untouched when null");
     }
+  }
+
+  /**
+   * ACCUMULATE adds into dx as well (q/k/v projections of one x share one dx): dx, dA and dB start
+   * from random G0 and must end at G0 + the libtorch gradient (not 2x our own result); with the
+   * adapter off, dx = G0 + dy W. Tolerance: assertCloseL with the reduction length (M + r for dx, N
+   * for dA/dB) plus the O(1) G0, whose float rounding adds at most 1 ulp.
+   */
+  @Test
+  void accumulateAddsIntoDxAgainstTorch() {
+    Case c = new Case(12, 19, 41, 23, 4, 0.6f);
+    float[][] ref = torchReference(c, true);
+    float[][] refOff = torchReference(c, false);
+    float[] dx0 = Numerics.uniform(21, c.n * c.k, 2f);
+    float[] dA0 = Numerics.uniform(22, c.r * c.k, 2f);
+    float[] dB0 = Numerics.uniform(23, c.m * c.r, 2f);
+    try (Device cpu = Device.cpu();
+        Tensor x = cpu.fromFloats(c.x, c.n, c.k);
+        Tensor w = cpu.fromFloats(c.w, c.m, c.k);
+        Tensor a = cpu.fromFloats(c.a, c.r, c.k);
+        Tensor b = cpu.fromFloats(c.b, c.m, c.r);
+        Tensor dy = cpu.fromFloats(c.dy, c.n, c.m);
+        Tensor y = cpu.zeros(DType.F32, c.n, c.m);
+        Tensor u = cpu.zeros(DType.F32, c.n, c.r);
+        Tensor dx = cpu.fromFloats(dx0, c.n, c.k);
+        Tensor dxOff = cpu.fromFloats(dx0, c.n, c.k);
+        Tensor dA = cpu.fromFloats(dA0, c.r, c.k);
+        Tensor dB = cpu.fromFloats(dB0, c.m, c.r)) {
+      LoraAdapter adapter = LoraAdapter.of(a, b, c.s);
+      LoraMatmul.forward(x, w, adapter, y, u);
+      LoraMatmul.backward(x, w, adapter, dy, u, dx, dA, dB, GradMode.ACCUMULATE);
+      assertCloseL(plus(dx0, ref[2]), dx.toFloatArray(), c.m + c.r, "dx accumulated");
+      assertCloseL(plus(dA0, ref[3]), dA.toFloatArray(), c.n, "dA accumulated");
+      assertCloseL(plus(dB0, ref[4]), dB.toFloatArray(), c.n, "dB accumulated");
+      LoraMatmul.backward(x, w, null, dy, null, dxOff, null, null, GradMode.ACCUMULATE);
+      assertCloseL(plus(dx0, refOff[2]), dxOff.toFloatArray(), c.m, "dx accumulated (adapter off)");
+      LoraMatmul.backward(x, w, adapter, dy, u, dx, null, null, GradMode.OVERWRITE);
+      assertCloseL(ref[2], dx.toFloatArray(), c.m + c.r, "dx overwritten");
+    }
+  }
+
+  private static float[] plus(float[] p, float[] q) {
+    float[] out = new float[p.length];
+    for (int i = 0; i < p.length; i++) {
+      out[i] = p[i] + q[i];
+    }
+    return out;
   }
 
   @Test
@@ -426,6 +478,11 @@ class LoraMatmulTest {
         Case rounded = c.roundedToBf16(cpu);
         float[][] refRounded = run(cpu, DType.F32, rounded);
         float[][] bf16 = run(gpu, DType.BF16, rounded);
+        // f32 adapter over a bf16 base (rounded to bf16 on the GPU for the products), and ACCUMULATE
+        // into a pre-filled dx / dA / dB: the CPU reference gets the same starting gradients.
+        Case mixed = c.activationsRoundedToBf16(cpu);
+        float[][] refMixed = run(cpu, DType.F32, DType.F32, mixed, GradMode.ACCUMULATE);
+        float[][] gpuMixed = run(gpu, DType.BF16, DType.F32, mixed, GradMode.ACCUMULATE);
         String[] names = {"y", "u", "dx", "dA", "dB"};
         int[] red = {c.k + c.r, c.k, c.m + c.r, c.n, c.n};
         for (int i = 0; i < names.length; i++) {
@@ -438,6 +495,12 @@ class LoraMatmulTest {
             scale = Math.max(scale, Math.abs(v));
           }
           Numerics.assertClose(refRounded[i], bf16[i], 1.5e-2 * scale + 1e-6, 0, "cuda bf16 " + what);
+          double mixedScale = 0;
+          for (float v : refMixed[i]) {
+            mixedScale = Math.max(mixedScale, Math.abs(v));
+          }
+          Numerics.assertClose(refMixed[i], gpuMixed[i], 1.5e-2 * mixedScale + 1e-6, 0,
+              "cuda bf16 base + f32 adapter, accumulate " + what);
         }
       }
     }
@@ -445,26 +508,47 @@ class LoraMatmulTest {
 
   /** y, u, dx, dA, dB on a device in a dtype (dA, dB in F32), inputs from the case. */
   private static float[][] run(Device d, DType dtype, Case c) {
+    return run(d, dtype, dtype, c, GradMode.OVERWRITE);
+  }
+
+  /**
+   * The same with the adapter in {@code adapterDtype}; with ACCUMULATE the gradients start from
+   * fixed pseudo-random values (dx rounded to {@code dtype}'s storage by its tensor).
+   */
+  private static float[][] run(Device d, DType dtype, DType adapterDtype, Case c, GradMode mode) {
     List<Tensor> all = new ArrayList<>();
     try {
       Tensor x = track(all, d.fromFloats(dtype, c.x, c.n, c.k));
       Tensor w = track(all, d.fromFloats(dtype, c.w, c.m, c.k));
-      Tensor a = track(all, d.fromFloats(dtype, c.a, c.r, c.k));
-      Tensor b = track(all, d.fromFloats(dtype, c.b, c.m, c.r));
+      Tensor a = track(all, d.fromFloats(adapterDtype, c.a, c.r, c.k));
+      Tensor b = track(all, d.fromFloats(adapterDtype, c.b, c.m, c.r));
       Tensor dy = track(all, d.fromFloats(dtype, c.dy, c.n, c.m));
       Tensor y = track(all, d.zeros(dtype, c.n, c.m));
       Tensor u = track(all, d.zeros(dtype, c.n, c.r));
-      Tensor dx = track(all, d.zeros(dtype, c.n, c.k));
-      Tensor dA = track(all, d.zeros(DType.F32, c.r, c.k));
-      Tensor dB = track(all, d.zeros(DType.F32, c.m, c.r));
+      boolean acc = mode == GradMode.ACCUMULATE;
+      Tensor dx = track(all, acc ? d.fromFloats(dtype, bf16Exact(31, c.n * c.k), c.n, c.k)
+          : d.zeros(dtype, c.n, c.k));
+      Tensor dA = track(all, acc ? d.fromFloats(bf16Exact(32, c.r * c.k), c.r, c.k)
+          : d.zeros(DType.F32, c.r, c.k));
+      Tensor dB = track(all, acc ? d.fromFloats(bf16Exact(33, c.m * c.r), c.m, c.r)
+          : d.zeros(DType.F32, c.m, c.r));
       LoraAdapter adapter = LoraAdapter.of(a, b, c.s);
       LoraMatmul.forward(x, w, adapter, y, u);
-      LoraMatmul.backward(x, w, adapter, dy, u, dx, dA, dB, GradMode.OVERWRITE);
+      LoraMatmul.backward(x, w, adapter, dy, u, dx, dA, dB, mode);
       return new float[][] {y.toFloatArray(), u.toFloatArray(), dx.toFloatArray(), dA.toFloatArray(),
           dB.toFloatArray()};
     } finally {
       all.forEach(Tensor::close);
     }
+  }
+
+  /** Uniform values in [-1, 1) with 8 mantissa bits: exact in bf16 and f32 alike. */
+  private static float[] bf16Exact(long seed, int n) {
+    float[] v = Numerics.uniform(seed, n, 1f);
+    for (int i = 0; i < n; i++) {
+      v[i] = Math.round(v[i] * 128f) / 128f;
+    }
+    return v;
   }
 
   private static Tensor track(List<Tensor> all, Tensor t) {

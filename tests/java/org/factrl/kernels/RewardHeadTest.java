@@ -240,6 +240,24 @@ class RewardHeadTest {
         wantDw[j] += k.dw[j];
       }
       assertClose(wantDw, dw.toFloatArray(), 2e-5, 1e-5, "dw accumulated twice");
+      // A mode per output: dh overwritten (0 off the pooled positions), dw / dbias added to G0, and back.
+      float[] wantDw1 = dw0.clone();
+      for (int j = 0; j < k.d; j++) {
+        wantDw1[j] += k.dw[j];
+      }
+      dh.write(dh0);
+      dw.write(dw0);
+      dc.write(new float[] {-0.5f});
+      head.backward(h, e, g, dh, GradMode.OVERWRITE, dw, dc, GradMode.ACCUMULATE);
+      assertClose(k.dh, dh.toFloatArray(), 1e-6, 1e-6, "dh overwritten");
+      assertClose(wantDw1, dw.toFloatArray(), 1e-5, 1e-5, "dw = G0 + oracle");
+      assertClose(new float[] {k.dbias - 0.5f}, dc.toFloatArray(), 1e-5, 0, "dbias = G0 + oracle");
+      dh.write(dh0);
+      dw.write(dw0);
+      head.backward(h, e, g, dh, GradMode.ACCUMULATE, dw, dc, GradMode.OVERWRITE);
+      assertClose(wantDh, dh.toFloatArray(), 1e-6, 1e-6, "dh = G0 + oracle");
+      assertClose(k.dw, dw.toFloatArray(), 1e-5, 1e-5, "dw overwritten");
+      assertClose(new float[] {k.dbias}, dc.toFloatArray(), 1e-5, 0, "dbias overwritten");
     }
   }
 
@@ -357,11 +375,13 @@ class RewardHeadTest {
       assertNativeNames("'scores'", PoolingNative.frl_reward_head_forward(ctx, h.handle(), e.handle(),
           w.handle(), c.handle(), sOther.handle()));
       assertNativeNames("'dscores'", PoolingNative.frl_reward_head_backward(ctx, h.handle(), e.handle(),
-          w.handle(), null, null, null, null, 0));
-      assertNativeNames("'accumulate'", PoolingNative.frl_reward_head_backward(ctx, h.handle(), e.handle(),
-          w.handle(), s.handle(), null, null, null, 2));
+          w.handle(), null, null, null, null, 0, 0));
+      assertNativeNames("'dh_mode'", PoolingNative.frl_reward_head_backward(ctx, h.handle(), e.handle(),
+          w.handle(), s.handle(), null, null, null, 2, 0));
+      assertNativeNames("'dparam_mode'", PoolingNative.frl_reward_head_backward(ctx, h.handle(), e.handle(),
+          w.handle(), s.handle(), null, null, null, 0, -1));
       assertNativeNames("'dw'", PoolingNative.frl_reward_head_backward(ctx, h.handle(), e.handle(),
-          w.handle(), s.handle(), null, w5.handle(), null, 0));
+          w.handle(), s.handle(), null, w5.handle(), null, 0, 0));
     }
   }
 

@@ -86,12 +86,16 @@ class TokenLogProbsGpuTest {
         Tensor at = gpu.fromInts(new int[] {0, 40, 1}, 3);
         Tensor g = gpu.zeros(DType.F32, 3);
         Tensor dz = gpu.zeros(DType.F32, 3, 40)) {
-      FactRlException e = org.junit.jupiter.api.Assertions.assertThrows(FactRlException.class,
-          () -> TokenLogProbs.compute(p, null, at, null, Quantity.LOGP_POLICY).close());
-      assertTrue(e.getMessage().contains("'actions'") && e.getMessage().contains("row 1"), e.getMessage());
-      e = org.junit.jupiter.api.Assertions.assertThrows(FactRlException.class,
-          () -> TokenLogProbs.backward(p, at, null, g, null, dz, GradMode.ACCUMULATE));
-      assertTrue(e.getMessage().contains("row 1"), e.getMessage());
+      // No host sync in the calls: the device error flag fails the next sync point, naming the op.
+      TokenLogProbs.compute(p, null, at, null, Quantity.LOGP_POLICY).close();
+      FactRlException e = org.junit.jupiter.api.Assertions.assertThrows(FactRlException.class, gpu::synchronize);
+      assertTrue(e.getMessage().contains("frl_token_logprobs: argument 'actions'") && e.getMessage().contains("row 1"),
+          e.getMessage());
+      gpu.synchronize();  // reported once, then cleared
+      TokenLogProbs.backward(p, at, null, g, null, dz, GradMode.ACCUMULATE);
+      e = org.junit.jupiter.api.Assertions.assertThrows(FactRlException.class, gpu::synchronize);
+      assertTrue(e.getMessage().contains("frl_token_logprobs_backward") && e.getMessage().contains("row 1"),
+          e.getMessage());
     }
   }
 }

@@ -213,6 +213,22 @@ class ValueHeadTest {
       }
       assertClose(wantDw, dw.toFloatArray(), 1e-5, 1e-5, "dw accumulated");
       assertClose(new float[] {k.dbias + 2f}, dc.toFloatArray(), 1e-5, 0, "dbias accumulated");
+      // A mode per output: dh overwritten (0 at masked positions), the head's gradients added to G0.
+      ValueHead head = ValueHead.of(w, c);
+      dh.write(dh0);
+      dw.write(dw0);
+      dc.write(new float[] {2f});
+      head.backward(h, m, g, dh, GradMode.OVERWRITE, dw, dc, GradMode.ACCUMULATE);
+      assertClose(k.dh, dh.toFloatArray(), 1e-6, 1e-6, "dh overwritten");
+      assertClose(wantDw, dw.toFloatArray(), 1e-5, 1e-5, "dw = G0 + oracle");
+      assertClose(new float[] {k.dbias + 2f}, dc.toFloatArray(), 1e-5, 0, "dbias = G0 + oracle");
+      dh.write(dh0);
+      dw.write(dw0);
+      dc.write(new float[] {2f});
+      head.backward(h, m, g, dh, GradMode.ACCUMULATE, dw, dc, GradMode.OVERWRITE);
+      assertClose(wantDh, dh.toFloatArray(), 1e-6, 1e-6, "dh = G0 + oracle");
+      assertClose(k.dw, dw.toFloatArray(), 1e-5, 1e-5, "dw overwritten");
+      assertClose(new float[] {k.dbias}, dc.toFloatArray(), 1e-5, 0, "dbias overwritten");
     }
   }
 
@@ -276,11 +292,11 @@ class ValueHeadTest {
       assertNativeNames("'values'", PoolingNative.frl_value_head_forward(ctx, h.handle(), m.handle(), w.handle(),
           c.handle(), null));
       assertNativeNames("'dvalues'", PoolingNative.frl_value_head_backward(ctx, h.handle(), m.handle(),
-          w.handle(), h.handle(), null, null, null, 0));
+          w.handle(), h.handle(), null, null, null, 0, 0));
       assertNativeNames("'dh'", PoolingNative.frl_value_head_backward(ctx, h.handle(), m.handle(), w.handle(),
-          v.handle(), dh.handle(), null, null, 0));
+          v.handle(), dh.handle(), null, null, 0, 0));
       assertNativeNames("another context", PoolingNative.frl_value_head_backward(ctx, h.handle(), null,
-          w.handle(), v.handle(), hOther.handle(), null, null, 0));
+          w.handle(), v.handle(), hOther.handle(), null, null, 0, 0));
     }
   }
 

@@ -1,6 +1,7 @@
 package org.factrl.layers;
 
 import static org.factrl.testing.Numerics.assertClose;
+import static org.factrl.testing.Numerics.plus;
 import static org.factrl.testing.Numerics.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,7 +9,21 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.global.torch;
@@ -18,6 +33,7 @@ import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.FactRlException;
 import org.factrl.engine.Tensor;
+import org.factrl.kernels.GradMode;
 import org.factrl.testing.Torch;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -34,6 +50,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <p>Tolerances (our fp32 vs the float64 oracle; inputs uniform in [-1, 1), S up to 64, D up to 64):
  * out, lse, dq, dk, dv atol 2e-6 + rtol 1e-5. Scores are length-D fp32 dot products and outputs
  * fp32 sums over at most S keys; the worst error measured on these cases is 8e-7 (dv, S = 64).
+ *
+ * <p>Thread count and SIMD path are changed for real in child JVMs (OMP_NUM_THREADS=1 and 3: the
+ * same bits as this JVM; FACTRL_CPU_ISA=avx2 and scalar: the tolerances above against the oracle).
  *
  * <p>Large logits (q and k scaled ×100: scores up to ~10^4, far past exp's overflow at 88): every
  * value must be finite; out and lse match to atol 1e-5 + rtol 1e-6 (lse is ~10^4, off by up to
@@ -60,6 +79,11 @@ class AttentionTest {
     float[] out, lse, dq, dk, dv;
 
     Case(long seed, int b, int s, int h, int d, boolean causal, float qkScale) {
+      this(seed, b, s, h, d, causal, qkScale, true);
+    }
+
+    /** The inputs, and the oracle's answers unless withOracle is false (child processes load no libtorch). */
+    Case(long seed, int b, int s, int h, int d, boolean causal, float qkScale, boolean withOracle) {
       this.b = b;
       this.s = s;
       this.h = h;
@@ -71,7 +95,9 @@ class AttentionTest {
       k = uniform(seed + 1, n, qkScale);
       v = uniform(seed + 2, n, 1f);
       dout = uniform(seed + 3, n, 1f);
-      oracle();
+      if (withOracle) {
+        oracle();
+      }
     }
 
     Attention layer() {
@@ -120,6 +146,17 @@ class AttentionTest {
 
   /** Our forward and backward on the CPU; returns {out, lse, dq, dk, dv}. Outputs start as garbage. */
   private static float[][] run(Device dev, Case c) {
+    return run(dev, c, GradMode.OVERWRITE);
+  }
+
+  /** The prefilled contents of dq, dk, dv in {@link #run}: G0 of the accumulate test. */
+  private static float[][] prefill(Case c) {
+    int n = c.b * c.s * c.h * c.d;
+    return new float[][] {uniform(97, n, 5f), uniform(96, n, 5f), uniform(95, n, 5f)};
+  }
+
+  private static float[][] run(Device dev, Case c, GradMode mode) {
+    float[][] g0 = prefill(c);
     long[] bshd = {c.b, c.s, c.h, c.d};
     int n = c.b * c.s * c.h * c.d;
     try (Tensor q = dev.fromFloats(c.q, bshd);
@@ -128,12 +165,12 @@ class AttentionTest {
         Tensor dout = dev.fromFloats(c.dout, bshd);
         Tensor out = dev.fromFloats(uniform(99, n, 5f), bshd);
         Tensor lse = dev.fromFloats(uniform(98, c.b * c.h * c.s, 5f), c.b, c.h, c.s);
-        Tensor dq = dev.fromFloats(uniform(97, n, 5f), bshd);
-        Tensor dk = dev.fromFloats(uniform(96, n, 5f), bshd);
-        Tensor dv = dev.fromFloats(uniform(95, n, 5f), bshd)) {
+        Tensor dq = dev.fromFloats(g0[0], bshd);
+        Tensor dk = dev.fromFloats(g0[1], bshd);
+        Tensor dv = dev.fromFloats(g0[2], bshd)) {
       Attention attention = c.layer();
       attention.forward(q, k, v, out, lse);
-      attention.backward(q, k, v, out, lse, dout, dq, dk, dv);
+      attention.backward(q, k, v, out, lse, dout, dq, dk, dv, mode);
       return new float[][] {
         out.toFloatArray(), lse.toFloatArray(), dq.toFloatArray(), dk.toFloatArray(), dv.toFloatArray()
       };
@@ -186,6 +223,20 @@ class AttentionTest {
     }
   }
 
+  @ParameterizedTest(name = "B={0} S={1} H={2} D={3} causal={4}")
+  @CsvSource({"1,1,1,1,true", "2,7,3,5,true", "2,7,3,5,false", "1,33,4,16,false"})
+  void accumulateAddsTheOracleGradientToWhatTheOutputsHeld(int b, int s, int h, int d, boolean causal) {
+    Case c = new Case(1000L * b + 100L * s + 10L * h + d, b, s, h, d, causal, 1f);
+    try (Device cpu = Device.cpu()) {
+      float[][] ours = run(cpu, c, GradMode.ACCUMULATE);
+      float[][] g0 = prefill(c);
+      float[][] want = oracleOf(c);
+      for (int i = 2; i < NAMES.length; i++) {  // |G0| <= 5: one more rounding of that size
+        assertClose(plus(g0[i - 2], want[i]), ours[i], ATOL + 1e-6, RTOL, NAMES[i] + " = G0 + oracle");
+      }
+    }
+  }
+
   @Test
   void handComputedCausalCase() {
     // B = H = 1, S = 2, D = 1, scale 1. Row 0 sees key 0 only: out = v0, lse = q0·k0 = 0.
@@ -204,7 +255,7 @@ class AttentionTest {
       causal.forward(q, k, v, out, lse);
       assertClose(new float[] {4f, 7f}, out.toFloatArray(), 1e-6, 1e-6, "out");
       assertClose(new float[] {0f, (float) Math.log(4)}, lse.toFloatArray(), 1e-6, 1e-6, "lse");
-      causal.backward(q, k, v, out, lse, dout, dq, null, dv);
+      causal.backward(q, k, v, out, lse, dout, dq, null, dv, GradMode.OVERWRITE);
       // dv_0 = P00 + P10 = 1 + 1/4, dv_1 = P11 = 3/4.
       assertClose(new float[] {1.25f, 0.75f}, dv.toFloatArray(), 1e-6, 1e-6, "dv");
       // Row 0 has one key: dS = 0, dq_0 = 0. Row 1: D = 7, dS = P ∘ (v − 7) = (1/4·(−3), 3/4·1),
@@ -233,14 +284,14 @@ class AttentionTest {
       attention.forward(q, k, v, out, lse);
       attention.forward(q, k, v, outNoLse, null);
       assertArrayEquals(out.toFloatArray(), outNoLse.toFloatArray(), "out without lse");
-      attention.backward(q, k, v, out, lse, dout, dq, dk, dv);
-      attention.backward(q, k, v, out, lse, dout, one, null, null);
+      attention.backward(q, k, v, out, lse, dout, dq, dk, dv, GradMode.OVERWRITE);
+      attention.backward(q, k, v, out, lse, dout, one, null, null, GradMode.OVERWRITE);
       assertArrayEquals(dq.toFloatArray(), one.toFloatArray(), "dq alone");
-      attention.backward(q, k, v, out, lse, dout, null, one, null);
+      attention.backward(q, k, v, out, lse, dout, null, one, null, GradMode.OVERWRITE);
       assertArrayEquals(dk.toFloatArray(), one.toFloatArray(), "dk alone");
-      attention.backward(q, k, v, out, lse, dout, null, null, one);
+      attention.backward(q, k, v, out, lse, dout, null, null, one, GradMode.OVERWRITE);
       assertArrayEquals(dv.toFloatArray(), one.toFloatArray(), "dv alone");
-      attention.backward(q, k, v, out, lse, dout, null, null, null);  // nothing to compute: no error
+      attention.backward(q, k, v, out, lse, dout, null, null, null, GradMode.OVERWRITE);  // nothing to compute: no error
     }
   }
 
@@ -274,7 +325,7 @@ class AttentionTest {
         Tensor dq = cpu.zeros(DType.F32, bshd)) {
       for (Attention attention : new Attention[] {Attention.of(true, 1f), Attention.of(false, 1f)}) {
         attention.forward(q, k, v, out, lse);
-        attention.backward(q, k, v, out, lse, out, dq, null, null);
+        attention.backward(q, k, v, out, lse, out, dq, null, null, GradMode.OVERWRITE);
         // With D = 0 every score is 0: lse is the log of the number of keys each query sees.
         float[] want = new float[b * h * s];
         for (int row = 0; row < want.length; row++) {
@@ -330,16 +381,16 @@ class AttentionTest {
       assertNames("'v'", () -> a.forward(x, x, xOther, x, lse));
       assertNames("'out'", () -> a.forward(x, x, x, null, lse));
       assertNames("'lse'", () -> a.forward(x, x, x, x, lseSwapped));
-      assertNames("'lse'", () -> a.backward(x, x, x, x, null, x, x, x, x));
-      assertNames("'dOut'", () -> a.backward(x, x, x, x, lse, null, x, x, x));
-      assertNames("'dOut'", () -> a.backward(x, x, x, x, lse, xI32, x, x, x));
-      assertNames("'dq'", () -> a.backward(x, x, x, x, lse, x, xLong, null, null));
-      assertNames("'dk'", () -> a.backward(x, x, x, x, lse, x, null, x3d, null));
-      assertNames("'dv'", () -> a.backward(x, x, x, x, lse, x, null, null, xOther));
+      assertNames("'lse'", () -> a.backward(x, x, x, x, null, x, x, x, x, GradMode.OVERWRITE));
+      assertNames("'dOut'", () -> a.backward(x, x, x, x, lse, null, x, x, x, GradMode.OVERWRITE));
+      assertNames("'dOut'", () -> a.backward(x, x, x, x, lse, xI32, x, x, x, GradMode.OVERWRITE));
+      assertNames("'dq'", () -> a.backward(x, x, x, x, lse, x, xLong, null, null, GradMode.OVERWRITE));
+      assertNames("'dk'", () -> a.backward(x, x, x, x, lse, x, null, x3d, null, GradMode.OVERWRITE));
+      assertNames("'dv'", () -> a.backward(x, x, x, x, lse, x, null, null, xOther, GradMode.OVERWRITE));
       // outputs must not alias inputs: the kernels read q, k, v (and dout) while writing
       try (Tensor q = cpu.zeros(DType.F32, 2, 3, 4, 5); Tensor out = cpu.zeros(DType.F32, 2, 3, 4, 5)) {
         assertNames("'out' must not be the same tensor as 'q'", () -> a.forward(q, x, x, q, lse));
-        assertNames("'dk' must not be the same tensor as 'k'", () -> a.backward(q, x, x, out, lse, out, null, x, null));
+        assertNames("'dk' must not be the same tensor as 'k'", () -> a.backward(q, x, x, out, lse, out, null, x, null, GradMode.OVERWRITE));
       }
     }
   }
@@ -373,19 +424,19 @@ class AttentionTest {
       assertNativeNames("'scale'", AttentionNative.frl_attention_forward(ctx, t, t, t, 0,
           Float.NEGATIVE_INFINITY, t, l));
       assertNativeNames("'lse'", AttentionNative.frl_attention_backward(ctx, t, t, t, t, null, t, 1, 0.5f, t,
-          t, t));
+          t, t, 0));
       assertNativeNames("'dout'", AttentionNative.frl_attention_backward(ctx, t, t, t, t, l, null, 1, 0.5f,
-          t, t, t));
+          t, t, t, 0));
       assertNativeNames("'dq'", AttentionNative.frl_attention_backward(ctx, t, t, t, t, l, t, 1, 0.5f,
-          xLong.handle(), null, null));
+          xLong.handle(), null, null, 0));
       assertNativeNames("'dk'", AttentionNative.frl_attention_backward(ctx, t, t, t, t, l, t, 1, 0.5f, null,
-          xI32.handle(), null));
+          xI32.handle(), null, 0));
       assertNativeNames("'dv'", AttentionNative.frl_attention_backward(ctx, t, t, t, t, l, t, 1, 0.5f, null,
-          null, xOther.handle()));
+          null, xOther.handle(), 0));
       assertNativeNames("'scale'", AttentionNative.frl_attention_backward(ctx, t, t, t, t, l, t, 1,
-          Float.POSITIVE_INFINITY, null, null, null));
+          Float.POSITIVE_INFINITY, null, null, null, 0));
       assertNativeNames("frl_attention_backward", AttentionNative.frl_attention_backward(ctx, t, t, t, t, l, t,
-          -1, 0.5f, null, null, null));
+          -1, 0.5f, null, null, null, 0));
     }
   }
 
@@ -393,6 +444,101 @@ class AttentionTest {
     assertTrue(status != FactRlCore.FRL_OK, "expected a failing status");
     String message = FactRlCore.frl_last_error().getString();
     assertTrue(message.contains(argument), () -> "native message should name " + argument + ": " + message);
+  }
+
+  // ---- thread count and ISA path, really changed: in child JVMs ------------------------------------
+
+  /**
+   * The case the child processes compute: several query tiles and key blocks (64 each), a partial
+   * last block, D not a multiple of 16 (packed operands), causal.
+   */
+  private static Case childCase(boolean withOracle) {
+    return new Case(23, 2, 150, 3, 40, true, 1f, withOracle);
+  }
+
+  /**
+   * Entry point of a child JVM: computes {@link #childCase} with this process's OMP_NUM_THREADS and
+   * FACTRL_CPU_ISA and writes {out, lse, dq, dk, dv} as raw floats to the file args[0].
+   */
+  public static final class Child {
+    public static void main(String[] args) throws IOException {
+      float[][] results;
+      try (Device cpu = Device.cpu()) {
+        System.out.println("device: " + cpu.name());  // "cpu (N threads)": the parent checks N
+        results = run(cpu, childCase(false));
+      }
+      try (DataOutputStream o = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(args[0])))) {
+        for (float[] r : results) {
+          o.writeInt(r.length);
+          for (float x : r) {
+            o.writeFloat(x);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs {@link Child} in a new JVM with extra environment variables; returns its results and checks
+   * that its log contains {@code expectedLog}.
+   */
+  private static float[][] runChild(Map<String, String> env, String expectedLog) throws Exception {
+    Path file = Files.createTempFile("factrl-attention-", ".bin");
+    try {
+      List<String> command = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", System.getProperty("java.class.path")));
+      String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
+      if (cache != null) {
+        command.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
+      }
+      command.add(Child.class.getName());
+      command.add(file.toString());
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.environment().putAll(env);
+      Process process = builder.start();
+      String log = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(process.waitFor(300, TimeUnit.SECONDS), "child JVM did not finish: " + log);
+      assertEquals(0, process.exitValue(), () -> "child JVM " + env + " failed: " + log);
+      assertTrue(log.contains(expectedLog), () -> "child JVM " + env + " log lacks " + expectedLog + ": " + log);
+      float[][] results = new float[NAMES.length][];
+      try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+        for (int i = 0; i < results.length; i++) {
+          results[i] = new float[in.readInt()];
+          for (int j = 0; j < results[i].length; j++) {
+            results[i][j] = in.readFloat();
+          }
+        }
+      }
+      return results;
+    } finally {
+      Files.deleteIfExists(file);
+    }
+  }
+
+  @Test
+  void sameBitsForOtherThreadCountsAndOracleAccuracyOnEveryIsaPath() throws Exception {
+    Case c = childCase(true);
+    float[][] here;
+    try (Device cpu = Device.cpu()) {
+      here = run(cpu, c);
+    }
+    // This JVM uses OpenMP's default thread count (the cores); the children 1 and 3 threads. Every
+    // output element is summed by one task in a fixed order: the bits must not change.
+    for (String threads : new String[] {"1", "3"}) {
+      float[][] child = runChild(Map.of("OMP_NUM_THREADS", threads), "(" + threads + " threads)");
+      for (int i = 0; i < NAMES.length; i++) {
+        assertArrayEquals(here[i], child[i], NAMES[i] + " with OMP_NUM_THREADS=" + threads);
+      }
+    }
+    // The lower SIMD paths (taken where the CPU has nothing better) round differently but must meet
+    // the same tolerance against the oracle.
+    float[][] want = oracleOf(c);
+    for (String isa : new String[] {"avx2", "scalar"}) {
+      float[][] child = runChild(Map.of("FACTRL_CPU_ISA", isa), "device: cpu");
+      for (int i = 0; i < NAMES.length; i++) {
+        assertClose(want[i], child[i], ATOL, RTOL, NAMES[i] + " with FACTRL_CPU_ISA=" + isa);
+      }
+    }
   }
 
   // ---- CUDA: not implemented yet (runs only where a GPU is present) ----------------------------------
@@ -407,7 +553,7 @@ class AttentionTest {
       FactRlException fwd = assertThrows(FactRlException.class, () -> a.forward(x, x, x, x, lse));
       assertEquals(FactRlException.Status.UNAVAILABLE, fwd.status());
       assertTrue(fwd.getMessage().contains("not implemented on the CUDA backend"), fwd.getMessage());
-      FactRlException bwd = assertThrows(FactRlException.class, () -> a.backward(x, x, x, x, lse, x, x, x, x));
+      FactRlException bwd = assertThrows(FactRlException.class, () -> a.backward(x, x, x, x, lse, x, x, x, x, GradMode.OVERWRITE));
       assertEquals(FactRlException.Status.UNAVAILABLE, bwd.status());
     }
   }

@@ -2,6 +2,7 @@ package org.factrl.layers;
 
 import static org.factrl.layers.RmsNormTest.assertMessage;
 import static org.factrl.testing.Numerics.assertClose;
+import static org.factrl.testing.Numerics.plus;
 import static org.factrl.testing.Numerics.uniform;
 
 import org.bytedeco.javacpp.PointerScope;
@@ -65,11 +66,29 @@ class LinearTest {
       if (withBias) {
         assertClose(db, dbt.toFloatArray(), 1e-5 * Math.sqrt(n), 1e-4, "db");
       }
+      // Modes per output, against G0 + the oracle: dx accumulates while dW / db are overwritten, then
+      // the other way round (the tolerance grows by the prefill's size, |G0| <= 5: one more rounding).
+      float[] g0x = uniform(4, n * k, 5f), g0w = uniform(5, m * k, 5f), g0b = uniform(6, m, 5f);
+      dxt.write(g0x);
+      dwt.write(g0w);
+      dbt.write(g0b);
+      layer.backward(xt, gt, dxt, GradMode.ACCUMULATE, dwt, withBias ? dbt : null, GradMode.OVERWRITE);
+      assertClose(plus(g0x, dx), dxt.toFloatArray(), 1e-5 * Math.sqrt(m) + 1e-6, 1e-4, "dx accumulated");
+      assertClose(dw, dwt.toFloatArray(), 1e-5 * Math.sqrt(n), 1e-4, "dW overwritten");
+      dxt.write(g0x);
+      dwt.write(g0w);
+      dbt.write(g0b);
+      layer.backward(xt, gt, dxt, GradMode.OVERWRITE, dwt, withBias ? dbt : null, GradMode.ACCUMULATE);
+      assertClose(dx, dxt.toFloatArray(), 1e-5 * Math.sqrt(m), 1e-4, "dx overwritten");
+      assertClose(plus(g0w, dw), dwt.toFloatArray(), 1e-5 * Math.sqrt(n) + 1e-6, 1e-4, "dW accumulated");
+      if (withBias) {
+        assertClose(plus(g0b, db), dbt.toFloatArray(), 1e-5 * Math.sqrt(n) + 1e-6, 1e-4, "db accumulated");
+      }
     }
   }
 
   @Test
-  void threeDimensionalInputAndAccumulate() {
+  void threeDimensionalInputIsItsRows() {
     int b = 2, s = 3, k = 4, m = 5;
     float[] x = uniform(10, b * s * k, 1f);
     float[] w = uniform(11, m * k, 1f);
@@ -87,18 +106,14 @@ class LinearTest {
       layer.forward(xt, y3);
       layer.forward(x2, y2);
       assertClose(y2.toFloatArray(), y3.toFloatArray(), 0, 0, "3-D input is its rows");
-      layer.backward(xt, g3, dx, dw, null, GradMode.OVERWRITE);
-      float[] dx1 = dx.toFloatArray(), dw1 = dw.toFloatArray();
-      layer.backward(xt, g3, dx, dw, null, GradMode.ACCUMULATE);
-      float[] dx2 = dx1.clone(), dw2 = dw1.clone();
-      for (int i = 0; i < dx2.length; i++) {
-        dx2[i] *= 2;
+      try (Tensor g2 = cpu.fromFloats(g, b * s, m);
+          Tensor dx2 = cpu.zeros(DType.F32, b * s, k);
+          Tensor dw2 = cpu.zeros(DType.F32, m, k)) {
+        layer.backward(xt, g3, dx, dw, null, GradMode.OVERWRITE);
+        layer.backward(x2, g2, dx2, dw2, null, GradMode.OVERWRITE);
+        assertClose(dx2.toFloatArray(), dx.toFloatArray(), 0, 0, "dx of 3-D input is its rows'");
+        assertClose(dw2.toFloatArray(), dw.toFloatArray(), 0, 0, "dW of 3-D input is its rows'");
       }
-      for (int i = 0; i < dw2.length; i++) {
-        dw2[i] *= 2;
-      }
-      assertClose(dx2, dx.toFloatArray(), 1e-6, 1e-6, "dx accumulated");
-      assertClose(dw2, dw.toFloatArray(), 1e-6, 1e-6, "dW accumulated");
     }
   }
 

@@ -1,6 +1,7 @@
 package org.factrl.layers;
 
 import static org.factrl.testing.Numerics.assertClose;
+import static org.factrl.testing.Numerics.plus;
 import static org.factrl.testing.Numerics.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -93,11 +94,14 @@ class RmsNormTest {
   }
 
   @Test
-  void accumulateAddsToBothGradients() {
+  void eachGradientOverwritesOrAddsToG0PerItsMode() {
     int n = 5, d = 6;
     float[] x = uniform(1, n * d, 1f);
     float[] w = uniform(2, d, 1f);
     float[] g = uniform(3, n * d, 1f);
+    float[][] want = oracle(x, w, g, n, d, 1e-6f);
+    float[] g0x = uniform(4, n * d, 3f);
+    float[] g0w = uniform(5, d, 3f);
     try (Device cpu = Device.cpu();
         Tensor xt = cpu.fromFloats(x, n, d);
         Tensor wt = cpu.fromFloats(w, d);
@@ -108,16 +112,22 @@ class RmsNormTest {
         Tensor dw = cpu.zeros(DType.F32, d)) {
       RmsNorm norm = RmsNorm.of(wt, 1e-6f);
       norm.forward(xt, y, rstd);
-      norm.backward(xt, rstd, gt, dx, dw, GradMode.OVERWRITE);
-      float[] dx1 = dx.toFloatArray(), dw1 = dw.toFloatArray();
+      // Tolerances as in matchesTorchAutograd, plus one rounding of |G0| <= 3.
+      dx.write(g0x);
+      dw.write(g0w);
+      norm.backward(xt, rstd, gt, dx, GradMode.ACCUMULATE, dw, GradMode.OVERWRITE);
+      assertClose(plus(g0x, want[2]), dx.toFloatArray(), 2e-5, 1e-4, "dx = G0 + oracle");
+      assertClose(want[3], dw.toFloatArray(), 1e-5 * n, 1e-4, "dw = oracle");
+      dx.write(g0x);
+      dw.write(g0w);
+      norm.backward(xt, rstd, gt, dx, GradMode.OVERWRITE, dw, GradMode.ACCUMULATE);
+      assertClose(want[2], dx.toFloatArray(), 1e-5, 1e-4, "dx = oracle");
+      assertClose(plus(g0w, want[3]), dw.toFloatArray(), 1e-5 * n + 1e-6, 1e-4, "dw = G0 + oracle");
+      dx.write(g0x);
+      dw.write(g0w);
       norm.backward(xt, rstd, gt, dx, dw, GradMode.ACCUMULATE);
-      float[] dx2 = dx.toFloatArray(), dw2 = dw.toFloatArray();
-      for (int i = 0; i < dx1.length; i++) {
-        assertEquals(2 * dx1[i], dx2[i], 1e-6, "dx[" + i + "]");
-      }
-      for (int i = 0; i < d; i++) {
-        assertEquals(2 * dw1[i], dw2[i], 1e-6, "dw[" + i + "]");
-      }
+      assertClose(plus(g0x, want[2]), dx.toFloatArray(), 2e-5, 1e-4, "dx = G0 + oracle (one mode)");
+      assertClose(plus(g0w, want[3]), dw.toFloatArray(), 1e-5 * n + 1e-6, 1e-4, "dw = G0 + oracle (one mode)");
     }
   }
 

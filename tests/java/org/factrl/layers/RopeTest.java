@@ -2,6 +2,7 @@ package org.factrl.layers;
 
 import static org.factrl.layers.RmsNormTest.assertMessage;
 import static org.factrl.testing.Numerics.assertClose;
+import static org.factrl.testing.Numerics.plus;
 import static org.factrl.testing.Numerics.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
@@ -13,6 +14,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.Tensor;
+import org.factrl.kernels.GradMode;
 import org.factrl.testing.Torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -72,9 +74,13 @@ class RopeTest {
         Tensor dx = cpu.zeros(DType.F32, b, s, h, d)) {
       Rope rope = Rope.withBase(base);
       rope.forward(xt, pt, y);
-      rope.backward(gt, pt, dx);
+      rope.backward(gt, pt, dx, GradMode.OVERWRITE);
       assertClose(want[0], y.toFloatArray(), 2e-5, 1e-5, "y");
       assertClose(want[1], dx.toFloatArray(), 2e-5, 1e-5, "dx");
+      float[] g0 = uniform(b * 100L + s * 10L + d + 2, b * s * h * d, 3f);
+      dx.write(g0);
+      rope.backward(gt, pt, dx, GradMode.ACCUMULATE);
+      assertClose(plus(g0, want[1]), dx.toFloatArray(), 3e-5, 1e-5, "dx = G0 + oracle");
     }
   }
 
@@ -90,7 +96,7 @@ class RopeTest {
       rope.forward(xt, zeros, y);
       assertArrayEquals(x, y.toFloatArray(), "position 0 rotates by 0");
       rope.forward(xt, pos, xt);
-      rope.backward(xt, pos, xt);
+      rope.backward(xt, pos, xt, GradMode.OVERWRITE);
       assertArrayEquals(x, xt.toFloatArray(), 1e-6f, "R(-φ) R(φ) = I");
     }
   }
@@ -129,7 +135,7 @@ class RopeTest {
       assertMessage(() -> rope.forward(x, posFloat, x), "'positions'");
       assertMessage(() -> rope.forward(x, negative, x), "positions[0][1] = -3");
       assertMessage(() -> rope.forward(x, pos, odd), "'y'");
-      assertMessage(() -> rope.backward(x, pos, null), "'dx'");
+      assertMessage(() -> rope.backward(x, pos, null, GradMode.OVERWRITE), "'dx'");
     }
   }
 }

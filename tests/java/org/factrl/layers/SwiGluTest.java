@@ -2,6 +2,7 @@ package org.factrl.layers;
 
 import static org.factrl.layers.RmsNormTest.assertMessage;
 import static org.factrl.testing.Numerics.assertClose;
+import static org.factrl.testing.Numerics.plus;
 import static org.factrl.testing.Numerics.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,6 +12,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.factrl.engine.DType;
 import org.factrl.engine.Device;
 import org.factrl.engine.Tensor;
+import org.factrl.kernels.GradMode;
 import org.factrl.testing.Torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -46,10 +48,17 @@ class SwiGluTest {
         Tensor dat = cpu.zeros(DType.F32, n, f);
         Tensor dbt = cpu.zeros(DType.F32, n, f)) {
       SwiGlu.forward(at, bt, ot);
-      SwiGlu.backward(at, bt, gt, dat, dbt);
+      SwiGlu.backward(at, bt, gt, dat, dbt, GradMode.OVERWRITE);
       assertClose(out, ot.toFloatArray(), 1e-6, 1e-5, "out");
       assertClose(da, dat.toFloatArray(), 1e-6, 1e-5, "da");
       assertClose(db, dbt.toFloatArray(), 1e-6, 1e-5, "db");
+      float[] g0a = uniform(n * 7L + f + 3, n * f, 4f);
+      float[] g0b = uniform(n * 7L + f + 4, n * f, 4f);
+      dat.write(g0a);
+      dbt.write(g0b);
+      SwiGlu.backward(at, bt, gt, dat, dbt, GradMode.ACCUMULATE);
+      assertClose(plus(g0a, da), dat.toFloatArray(), 2e-6, 1e-5, "da = G0 + oracle");
+      assertClose(plus(g0b, db), dbt.toFloatArray(), 2e-6, 1e-5, "db = G0 + oracle");
     }
   }
 
@@ -61,7 +70,7 @@ class SwiGluTest {
         Tensor bt = cpu.fromFloats(new float[] {1, 1, 1, 1, 1}, 5);
         Tensor g = cpu.fromFloats(new float[] {1, 1, 1, 1, 1}, 5);
         Tensor da = cpu.zeros(DType.F32, 5)) {
-      SwiGlu.backward(at, bt, g, da, null);
+      SwiGlu.backward(at, bt, g, da, null, GradMode.OVERWRITE);
       float[] d = da.toFloatArray();
       assertArrayEquals(new float[] {0f, 0f, 0.5f, 1f, 1f}, d, 1e-6f);
       SwiGlu.forward(at, bt, bt);  // out aliases b
@@ -81,14 +90,14 @@ class SwiGluTest {
         Tensor wrong = cpu.zeros(DType.F32, 3, 2);
         Tensor ints = cpu.zeros(DType.I32, 2, 3)) {
       assertMessage(() -> SwiGlu.forward(null, b, a), "'a'");
-      assertMessage(() -> SwiGlu.backward(a, b, b, a, null), "'da' must not be the same tensor as 'a'");
-      assertMessage(() -> SwiGlu.backward(a, b, a, null, b), "'db' must not be the same tensor as 'b'");
+      assertMessage(() -> SwiGlu.backward(a, b, b, a, null, GradMode.OVERWRITE), "'da' must not be the same tensor as 'a'");
+      assertMessage(() -> SwiGlu.backward(a, b, a, null, b, GradMode.OVERWRITE), "'db' must not be the same tensor as 'b'");
       assertMessage(() -> SwiGlu.forward(a, wrong, a), "'b' has shape [3, 2]");
       assertMessage(() -> SwiGlu.forward(a, b, null), "'out'");
       assertMessage(() -> SwiGlu.forward(a, ints, b), "'b'");
-      assertMessage(() -> SwiGlu.backward(a, b, wrong, a, b), "'dout'");
-      assertMessage(() -> SwiGlu.backward(a, b, a, wrong, null), "'da'");
-      assertMessage(() -> SwiGlu.backward(a, b, a, null, wrong), "'db'");
+      assertMessage(() -> SwiGlu.backward(a, b, wrong, a, b, GradMode.OVERWRITE), "'dout'");
+      assertMessage(() -> SwiGlu.backward(a, b, a, wrong, null, GradMode.OVERWRITE), "'da'");
+      assertMessage(() -> SwiGlu.backward(a, b, a, null, wrong, GradMode.OVERWRITE), "'db'");
     }
   }
 }

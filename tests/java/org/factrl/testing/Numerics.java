@@ -49,6 +49,16 @@ public final class Numerics {
     }
   }
 
+  /** a + b elementwise (fp32, as a prefilled gradient plus the oracle's gradient). */
+  public static float[] plus(float[] a, float[] b) {
+    assertEquals(a.length, b.length, "plus: length");
+    float[] out = new float[a.length];
+    for (int i = 0; i < a.length; i++) {
+      out[i] = a[i] + b[i];
+    }
+    return out;
+  }
+
   /** Largest absolute difference. */
   public static double maxAbsDiff(float[] a, float[] b) {
     double m = 0;

@@ -66,7 +66,33 @@ class JsonRecordsTest {
     Path file = dir.resolve("latin1.json");
     Files.write(file, new byte[] {'[', '"', (byte) 0xE9, '"', ']'});
     String m = assertThrows(FactRlException.class, () -> LlavaConversationCodec.read(file)).getMessage();
-    assertEquals(file + ": not UTF-8 text", m);
+    assertEquals(file + ": not UTF-8 text: invalid byte 0xE9 at offset 2 (line 1)", m);
+  }
+
+  @Test
+  void onlyRegularFilesAreRead() throws Exception {
+    // a folder, and a FIFO (reading one would block until a writer came)
+    String m = assertThrows(FactRlException.class, () -> LlavaConversationCodec.read(dir)).getMessage();
+    assertEquals(dir + ": not a regular file (a folder)", m);
+    Path fifo = dir.resolve("fifo.json");
+    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo unavailable");
+    assertEquals(fifo + ": not a regular file",
+        assertThrows(FactRlException.class, () -> LlavaConversationCodec.read(fifo)).getMessage());
+  }
+
+  @Test
+  void syntaxErrorsGiveNoProgrammerAdvice() throws IOException {
+    String m = readError("[{\"id\": 'a'}]");
+    assertEquals(dir.resolve("data.json") + ": not valid JSON: malformed JSON at line 1 column 10 path $[0].id", m);
+  }
+
+  @Test
+  void invalidUtf8NamesTheLine() throws IOException {
+    Path file = dir.resolve("bad.json");
+    Files.write(file, new byte[] {'[', '\n', '"', 'a', '"', ',', '\n', '"', (byte) 0xE2, (byte) 0x82, '"', ']'});
+    String m = assertThrows(FactRlException.class, () -> PopeCodec.read(file)).getMessage();
+    assertEquals(file + ": not UTF-8 text: invalid byte 0xE2 at offset 8 (line 3)", m);
   }
 
   @Test

@@ -46,6 +46,8 @@ class PopeCodecTest {
       "id out of range    | {\"question_id\": 1e3000000000, \"image\": \"a.jpg\", \"text\": \"Is there a cat?\", \"label\": \"no\"} | field 'question_id': expected an integer",
       "negative id        | {\"question_id\": -1, \"image\": \"a.jpg\", \"text\": \"Is there a cat?\", \"label\": \"no\"} | field 'question_id': expected an id >= 0",
       "empty image        | {\"question_id\": 3, \"image\": \" \", \"text\": \"Is there a cat?\", \"label\": \"no\"}     | field 'image': must not be empty",
+      "NUL in image       | {\"question_id\": 3, \"image\": \"a\\u0000b.jpg\", \"text\": \"Is there a cat?\", \"label\": \"no\"} | field 'image': control character U+0000 at index 1",
+      "absolute image     | {\"question_id\": 3, \"image\": \"/dev/zero\", \"text\": \"Is there a cat?\", \"label\": \"no\"} | field 'image': must be relative to the image folder",
       "not an object      | [1, 2]                                                                                  | expected a JSON object, got array",
       "broken JSON        | {\"question_id\": 3,                                                                    | not valid JSON",
   })

@@ -107,14 +107,91 @@ class SceneJsonTest {
     FactRlException notArray = assertThrows(FactRlException.class, () -> SceneJson.parseList(ok, "list.json"));
     assertEquals("list.json: expected a JSON array of scene records, got an object", notArray.getMessage());
     FactRlException syntax = assertThrows(FactRlException.class, () -> SceneJson.parseList("[" + ok, "list.json"));
-    assertTrue(syntax.getMessage().startsWith("list.json: malformed JSON: "), syntax.getMessage());
+    assertTrue(syntax.getMessage().startsWith("list.json: not valid JSON: "), syntax.getMessage());
   }
 
   @Test
   void missingFileIsNamed() {
     Path missing = dir.resolve("nope.json");
     FactRlException e = assertThrows(FactRlException.class, () -> SceneJson.readList(missing));
-    assertTrue(e.getMessage().startsWith(missing + ": cannot read"), e.getMessage());
+    assertEquals(missing + ": no such file", e.getMessage());
+  }
+
+  /** Issue 8, class 3: the annotation reader is as strict as every other reader (same StrictJson). */
+  @Test
+  void lenientSyntaxIsRejected() {
+    String ok = "{\"id\": \"s\", \"image\": \"s.png\", \"environment\": \"beach\", \"objects\": [" + GOOD_OBJECT + "]}";
+    SceneJson.parse(ok, "a.json");
+    String[] lenient = {
+        ok.replace("\"environment\": \"beach\"", "'environment': 'beach'"),     // single quotes
+        ok.replace("\"environment\"", "/* c */ \"environment\""),               // block comment
+        ok.replace("\"environment\": \"beach\",", "\"environment\": \"beach\", // c\n"), // line comment
+        ok.replace("\"environment\"", "environment"),                           // unquoted key
+        ok.replace("\"beach\"", "beach"),                                       // unquoted string
+        ok.replace("\"s.png\"", "\"s\u0001.png\""),                           // raw control character
+        ok.replace("\"s.png\"", "\"s\t.png\""),                               // raw tab
+        ok + " {}",                                                             // trailing garbage
+        ok + " x",
+        ok.replace("0.25", "NaN"),
+        ok.replace("}]}", "},]}"),                                              // trailing comma
+        ok.replace("\"id\": \"s\",", "\"id\" = \"s\";"),
+    };
+    for (String json : lenient) {
+      FactRlException e = assertThrows(FactRlException.class, () -> SceneJson.parse(json, "a.json"), json);
+      assertTrue(e.getMessage().startsWith("a.json: not valid JSON: "), e.getMessage());
+    }
+  }
+
+  @Test
+  void duplicateKeysNameRecordAndField() throws Exception {
+    ImmutableList<Scene> scenes = SceneGenerator.withSeed(14).scenes(0, 3);
+    String[] lines = SceneJson.toJsonString(scenes).split("\n");
+    lines[2] = lines[2].replaceFirst("\"colour\":", "\"colour\":\"red\",\"colour\":");
+    Path file = dir.resolve("annotations.json");
+    Files.writeString(file, String.join("\n", lines));
+    FactRlException e = assertThrows(FactRlException.class, () -> SceneJson.readList(file));
+    assertEquals(file + ": record 1: field 'objects[0].colour': duplicate key (a field may appear once per object)",
+        e.getMessage());
+    assertError("{\"id\": \"s\", \"id\": \"t\"}", "a.json: field 'id': duplicate key (a field may appear once per object)");
+  }
+
+  @Test
+  void imageMustBeAFileName() {
+    String rest = "\"environment\": \"beach\", \"objects\": [" + GOOD_OBJECT + "]}";
+    assertError("{\"id\": \"s\", \"image\": \"\", " + rest, "a.json: field 'image': must not be empty");
+    assertError("{\"id\": \"s\", \"image\": \"  \", " + rest, "a.json: field 'image': must not be empty");
+    assertError("{\"id\": \"s\", \"image\": \"a\\u0000.png\", " + rest,
+        "a.json: field 'image': control character U+0000 at index 1");
+    assertError("{\"id\": \"s\", " + rest, "a.json: field 'image': missing");
+    assertError("{\"id\": \"s\", \"image\": 3, " + rest, "a.json: field 'image': expected a string, got the number 3");
+    assertError("{\"id\": \" \", \"image\": \"s.png\", " + rest, "a.json: field 'id': must not be empty");
+  }
+
+  @Test
+  void wrongTypesAreNamed() {
+    String head = "{\"id\": \"s\", \"image\": \"s.png\", ";
+    assertError(head + "\"environment\": null, \"objects\": [" + GOOD_OBJECT + "]}",
+        "a.json: field 'environment': expected a string, got null");
+    assertError(head + "\"environment\": [\"beach\"], \"objects\": [" + GOOD_OBJECT + "]}",
+        "a.json: field 'environment': expected a string, got an array");
+    assertError(head + "\"environment\": \"beach\", \"objects\": null}", "a.json: field 'objects': expected an array, got null");
+    assertError(head + "\"environment\": \"beach\", \"objects\": [" + GOOD_OBJECT.replace("0.25", "true") + "]}",
+        "a.json: field 'objects[0].x': expected a number, got the boolean true");
+    assertError(head + "\"environment\": \"beach\", \"objects\": [" + GOOD_OBJECT.replace("\"id\": 0", "\"id\": 1e400") + "]}",
+        "a.json: field 'objects[0].id': expected an integer >= 0, got 1e400");
+    assertError(head + "\"environment\": \"beach\", \"objects\": [" + GOOD_OBJECT.replace("\"id\": 0", "\"id\": 4294967296") + "]}",
+        "a.json: field 'objects[0].id': expected an integer >= 0, got 4294967296");
+    assertError("\"scene\"", "a.json: expected a JSON object (a scene record), got the string 'scene'");
+  }
+
+  @Test
+  void badFilesAreNamed() throws Exception {
+    Path latin1 = dir.resolve("latin1.json");
+    Files.write(latin1, new byte[] {'[', '"', (byte) 0xE9, '"', ']'});
+    assertEquals(latin1 + ": not UTF-8 text: invalid byte 0xE9 at offset 2 (line 1)", assertThrows(FactRlException.class, () -> SceneJson.readList(latin1)).getMessage());
+    Path empty = Files.createFile(dir.resolve("empty.json"));
+    assertEquals(empty + ": empty file, expected JSON", assertThrows(FactRlException.class, () -> SceneJson.read(empty)).getMessage());
+    assertEquals(dir + ": not a regular file (a folder)", assertThrows(FactRlException.class, () -> SceneJson.readList(dir)).getMessage());
   }
 
   private static void assertError(String json, String message) {

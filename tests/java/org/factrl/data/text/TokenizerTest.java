@@ -173,6 +173,80 @@ class TokenizerTest {
     assertNamed(dir.resolve("missing.json"));
   }
 
+  /** Issue 8, class 5: the file is checked before the HF library reads it. */
+  @Test
+  void invalidVocabulariesNameFileAndField() throws IOException {
+    String full = Files.readString(dir.resolve("tokenizer.json"));
+    int redId = tok.requireTokenId("red");
+    String red = "\"red\": " + redId;
+    assertTrue(full.contains(red), "the writer's vocabulary entry for 'red'");
+    assertInvalid(full.replace(red, "\"red\": 4294967296"), "field 'model.vocab[\"red\"]': expected an integer id in [0, "
+        + Tokenizer.MAX_TOKEN_ID + "], got 4294967296");
+    assertInvalid(full.replace(red, "\"red\": 2147483647"), "field 'model.vocab[\"red\"]': expected an integer id");
+    assertInvalid(full.replace(red, "\"red\": -1"), "field 'model.vocab[\"red\"]': expected an integer id");
+    assertInvalid(full.replace(red, "\"red\": 5.5"), "field 'model.vocab[\"red\"]': expected an integer id");
+    assertInvalid(full.replace(red, "\"red\": 1e999999999"), "field 'model.vocab[\"red\"]': expected an integer id");
+    assertInvalid(full.replace(red, "\"red\": \"7\""), "field 'model.vocab[\"red\"]': expected an integer id in [0, "
+        + Tokenizer.MAX_TOKEN_ID + "], got a string");
+    assertInvalid(full.replace(red, "\"red\": 0"), "field 'model.vocab[\"red\"]': id 0 is also the id of \"<unk>\"");
+    assertInvalid(full.replace(red, red + ", \"red\": " + redId), "field 'model.vocab.red': duplicate key");
+    assertInvalid(full.replaceFirst("\"model\": \\{", "\"model\": {}, \"model\": {"), "field 'model': duplicate key");
+    assertInvalid("{\"version\": \"1.0\"}", "field 'model': missing");
+    assertInvalid("[]", "expected a JSON object (a tokenizer.json), got an array");
+    assertInvalid("{\"model\": {\"type\": \"BPE\"}}", "field 'model.vocab': missing");
+    assertInvalid("{\"model\": {\"vocab\": [[\"a\", 0.0], [\"a\", 0.0]]}}", "field 'model.vocab[1]': piece \"a\" is already model.vocab[0]");
+    assertInvalid("{\"model\": {\"vocab\": [[\"a\"]]}}", "field 'model.vocab[0]': expected [piece, score]");
+    String words = "{\"model\": {\"type\": \"WordLevel\", \"vocab\": {\"a\": 0, \"b\": 1}, \"unk_token\": \"a\"}, \"added_tokens\": ";
+    assertInvalid(words + "[{\"id\": 1, \"content\": \"c\"}]}", "field 'added_tokens[0].id': id 1 is also the id of \"b\"");
+    assertInvalid(words + "[{\"id\": 2, \"content\": \"b\"}]}", "field 'added_tokens[0].id': \"b\" has id 2 here but 1 in model.vocab");
+    assertInvalid(words + "[{\"id\": 2, \"content\": \"c\"}, {\"id\": 3, \"content\": \"c\"}]}",
+        "field 'added_tokens[1].content': \"c\" is added twice");
+    assertInvalid(words + "[{\"content\": \"c\"}]}", "field 'added_tokens[0].id': missing");
+    assertInvalid(words + "[{\"id\": 2, \"content\": \"\"}]}", "field 'added_tokens[0].content': expected a non-empty string");
+    assertInvalid(words + "{}}", "field 'added_tokens': expected an array, got an object");
+  }
+
+  private static void assertInvalid(String content, String message) throws IOException {
+    Path file = dir.resolve("invalid.json");
+    Files.writeString(file, content);
+    FactRlException e = assertThrows(FactRlException.class, () -> Tokenizer.load(file));
+    assertTrue(e.getMessage().startsWith(file + ": ") && e.getMessage().contains(message),
+        () -> "expected '" + message + "' in: " + e.getMessage());
+  }
+
+  @Test
+  void largestIdGivesAnIntVocabSize() throws IOException {
+    Path file = dir.resolve("sparse.json");
+    Files.writeString(file, "{\"model\": {\"type\": \"WordLevel\", \"vocab\": {\"a\": 0, \"b\": "
+        + Tokenizer.MAX_TOKEN_ID + "}, \"unk_token\": \"a\"}}");
+    try (Tokenizer t = Tokenizer.load(file)) {
+      assertEquals(Integer.MAX_VALUE, t.vocabSize());
+    }
+  }
+
+  @Test
+  void nullArgumentsNameTheParameter() {
+    assertEquals("text", assertThrows(NullPointerException.class, () -> tok.encode(null)).getMessage());
+    assertEquals("text", assertThrows(NullPointerException.class, () -> tok.encode(null, false)).getMessage());
+    assertEquals("ids", assertThrows(NullPointerException.class, () -> tok.decode(null)).getMessage());
+    assertEquals("token", assertThrows(NullPointerException.class, () -> tok.tokenId(null)).getMessage());
+    assertEquals("tokenizerJson", assertThrows(NullPointerException.class, () -> Tokenizer.load(null)).getMessage());
+  }
+
+  @Test
+  void useAfterCloseIsOurIllegalStateException() {
+    Tokenizer t = Tokenizer.load(dir.resolve("tokenizer.json"));
+    int[] ids = t.encode("red");
+    t.close();
+    t.close(); // idempotent
+    String closed = dir.resolve("tokenizer.json") + ": tokenizer is closed";
+    assertEquals(closed, assertThrows(IllegalStateException.class, () -> t.encode("red")).getMessage());
+    assertEquals(closed, assertThrows(IllegalStateException.class, () -> t.decode(ids)).getMessage());
+    assertEquals(closed, assertThrows(IllegalStateException.class, t::vocabSize).getMessage());
+    assertEquals(closed, assertThrows(IllegalStateException.class, () -> t.tokenId("red")).getMessage());
+    assertEquals(dir.resolve("tokenizer.json"), t.file());
+  }
+
   private static void assertNamed(Path file) {
     FactRlException e = assertThrows(FactRlException.class, () -> Tokenizer.load(file), file.toString());
     assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
