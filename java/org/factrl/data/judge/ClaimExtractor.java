@@ -91,7 +91,8 @@ public final class ClaimExtractor {
       "right", "up", "down", "tucked", "nestled", "perched", "way", "off", "out", "sitting",
       "resting", "lying", "standing", "floating", "drawn", "shown", "placed", "squarely",
       "roughly", "approximately", "near", "almost", "nearly", "pretty", "well", "still", "only",
-      "really", "actually", "indeed", "certainly", "obviously", "apparently", "here", "there");
+      "really", "actually", "indeed", "certainly", "obviously", "apparently", "here", "there",
+      "predominantly", "mainly", "largely", "primarily", "mostly", "chiefly", "overwhelmingly");
   private static final ImmutableSet<String> NEGATORS = ImmutableSet.of("not", "no", "never",
       "without", "nor", "neither", "nothing", "none", "absent", "missing", "nowhere", "lacks",
       "lacking");
@@ -658,7 +659,7 @@ public final class ClaimExtractor {
 
   private static final ImmutableSet<String> REGION_PREPOSITIONS = ImmutableSet.of("in", "at",
       "on", "near", "towards", "toward", "to", "along", "across", "by", "within", "into",
-      "around");
+      "around", "occupies", "occupy", "dominates", "dominate", "fills", "fill", "hugs", "hug");
   private static final ImmutableSet<String> REGION_NOUNS = ImmutableSet.of("corner", "side",
       "part", "half", "area", "region", "section", "portion", "edge", "third", "end", "zone",
       "quadrant", "sector", "corners", "sides", "parts");
@@ -752,6 +753,12 @@ public final class ClaimExtractor {
       } else if (t.get(j).equals("of")) {
         return 0; // "to the left of the star", "on top of the square", "in the middle of them"
       }
+    }
+    if (r == Region.CENTRE && j < n && (t.get(j).equals("horizontally")
+        || t.get(j).equals("vertically"))) {
+      // "in the middle horizontally": only that axis
+      r = t.get(j).equals("horizontally") ? Region.MIDDLE_COLUMN : Region.MIDDLE_ROW;
+      j++;
     }
     Item it = new Item(Kind.REGION, String.join(" ", t.subList(i, j)));
     it.region = r;
@@ -874,7 +881,8 @@ public final class ClaimExtractor {
       } else if (INDEFINITE.contains(w)) {
         determiner = true;
         j++;
-      } else if ((w.equals("no") || w.equals("zero")) && isNpStart(next)) {
+      } else if ((w.equals("no") || w.equals("zero") || w.equals("neither"))
+          && isNpStart(next)) {
         np.negated = true;
         determiner = true;
         j++;
@@ -980,7 +988,8 @@ public final class ClaimExtractor {
     if (!head && !modifier) {
       String w = j < t.size() ? t.get(j) : "";
       String next = j + 1 < t.size() ? t.get(j + 1) : "";
-      boolean quantified = np.all || np.most || np.negated;
+      boolean quantified = np.all || np.most || np.negated
+          || np.number > 0 && j > i && t.get(j - 1).equals("of"); // "three of them"
       // "none of them", "each of these", "both are large", "the majority are small": a
       // quantified pronoun, resolved like "they"
       if (quantified && j > i && (w.equals("them") || w.equals("these") || w.equals("those")
@@ -1924,6 +1933,13 @@ public final class ClaimExtractor {
       }
       if (it.kind != Kind.NP) {
         listNegated = false;
+        continue;
+      }
+      if (it.np.pronoun && it.np.number > 0 && !it.np.used && !it.np.other && !it.np.negated
+          && !it.np.desc.isEmpty()) {
+        // "Sure is, three of them actually.": a count of the object talked about
+        out.add(negated ? Claim.count(it.np.desc, it.np.number).negate()
+            : Claim.count(it.np.desc, it.np.number));
         continue;
       }
       if (it.np.used || it.np.other || it.np.pronoun || it.np.headless

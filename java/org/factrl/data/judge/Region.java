@@ -12,7 +12,8 @@ import org.factrl.data.shapes.SceneObject;
  *       bottom y &gt; 2/3, vertical middle otherwise;
  *   <li>"in the middle / centre": both middles; "top-left corner" (also "upper left", "top left"):
  *       top third and left third, and so on for the other corners; "top centre": top third and
- *       horizontal middle; "the left third": x &lt; 1/3 (and so on);
+ *       horizontal middle; "the left third": x &lt; 1/3 (and so on); "in the middle
+ *       horizontally / vertically": that axis's middle only;
  *   <li>halves: "on the left / right (side)": x &lt; 0.5 / x &gt; 0.5; "at the top / bottom", "in
  *       the upper / lower half": y &lt; 0.5 / y &gt; 0.5.
  * </ul>
@@ -32,6 +33,8 @@ public enum Region {
   RIGHT_THIRD("in the right third", 2.0 / 3, 1, 0, 1),
   TOP_THIRD("in the top third", 0, 1, 0, 1.0 / 3),
   BOTTOM_THIRD("in the bottom third", 0, 1, 2.0 / 3, 1),
+  MIDDLE_COLUMN("in the middle horizontally", 1.0 / 3, 2.0 / 3, 0, 1),
+  MIDDLE_ROW("in the middle vertically", 0, 1, 1.0 / 3, 2.0 / 3),
   LEFT_SIDE("on the left side", 0, 0.5, 0, 1),
   RIGHT_SIDE("on the right side", 0.5, 1, 0, 1),
   TOP_HALF("at the top", 0, 1, 0, 0.5),

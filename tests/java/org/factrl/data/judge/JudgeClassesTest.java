@@ -74,6 +74,8 @@ class JudgeClassesTest {
         {"", "Only the square is red.", "H"},
         {"", "None of the shapes are green.", "T"},
         {"", "None of the shapes are red.", "H"},
+        {"", "Neither circle is blue.", "T"},
+        {"", "Neither circle is red.", "H"},
         {"", "The shapes are all the same colour.", "H"},
         {"What is the most common colour?", "Red.", "T"},
         {"What is the most common colour?", "Blue.", "H"},
@@ -95,6 +97,9 @@ class JudgeClassesTest {
         {"Where is the star?", "In the bottom right corner.", "T"},
         {"Where is the star?", "Top left.", "H"},
         {"", "The circles are at the top of the picture and the square is at the bottom.", "T"},
+        {"Where is the square?",
+            "near the bottom of the picture, roughly in the middle horizontally", "T"},
+        {"Where is the star?", "near the bottom, roughly in the middle horizontally", "H"},
     });
     // the tolerance band: 0.05 either side of a boundary satisfies both sides
     Scene edge = new Scene("edge", "edge.png", Environment.ROOM, List.of(
