@@ -468,12 +468,21 @@ public final class ExactJudge {
           if (has(first, ClaimKind.MOST_COMMON)) {
             return;
           }
+          for (Claim c : first) {
+            if (c.subject() != null && c.subject().hasNoun()
+                && q.focus() != QuestionContext.Focus.SHAPE) {
+              // a sentence about an object ("There is a purple dog."), not "Purple."; for the
+              // most common shape the noun is the answer ("Circles are the most common.")
+              return;
+            }
+          }
           Claim.Aspect aspect = q.focus() == QuestionContext.Focus.COLOUR ? Claim.Aspect.COLOUR
               : q.focus() == QuestionContext.Focus.SIZE ? Claim.Aspect.SIZE : Claim.Aspect.SHAPE;
           for (String w : words) {
             Descriptor attr = attributeWord(q.focus(), w);
             if (attr != null) {
-              claims.removeIf(c -> first.contains(c));
+              claims.removeIf(c -> first.contains(c) && c.kind() == ClaimKind.OBJECT
+                  && !c.subject().hasNoun()); // "Green." is the answer, not a green object
               claims.add(0, Claim.mostCommon(topic == null ? Descriptor.ANY : topic, aspect,
                   attr));
               return;

@@ -79,6 +79,7 @@ class JudgeClassesTest {
         {"", "The shapes are all the same colour.", "H"},
         {"What is the most common colour?", "Red.", "T"},
         {"What is the most common colour?", "Blue.", "H"},
+        {"What is the most common colour?", "There is a red dog in the corner.", "H"},
         {"", "The most common colour is red.", "T"},
         {"Are they all the same colour?", "No.", "T"},
         {"Are they all the same colour?", "Yes.", "H"},
