@@ -23,7 +23,7 @@ final class ClaimChecker {
    */
   static Descriptor missing(Scene scene, Claim c) {
     switch (c.kind()) {
-      case OBJECT, ATTRIBUTE, RELATION -> {
+      case OBJECT, ATTRIBUTE, RELATION, POSITION, ALL, MOST -> {
         if (c.subject().count(scene) == 0) {
           return c.subject();
         }
@@ -51,7 +51,24 @@ final class ClaimChecker {
     return null;
   }
 
+  /**
+   * Decides {@code c}. A claim resting on a vague word ({@link Vague}: "teal", "rectangle",
+   * "medium") is not checkable when an object the word could fairly describe makes it true, and a
+   * hallucination only when none does; a denial with a vague word is never checkable.
+   */
   static ClaimVerdict check(Scene scene, Claim c) {
+    ClaimVerdict v = checkExact(scene, c);
+    if (!c.isVague() || v.verdict() == Verdict.UNVERIFIABLE) {
+      return v;
+    }
+    if (v.verdict() == Verdict.CORRECT || c.negated()) {
+      return new ClaimVerdict(c, Verdict.UNVERIFIABLE, "'" + c.vagueWord()
+          + "' is not one of the world's words; not checkable");
+    }
+    return v;
+  }
+
+  private static ClaimVerdict checkExact(Scene scene, Claim c) {
     return switch (c.kind()) {
       case OBJECT -> c.subject().count(scene) > 0 ? ok(c)
           : bad(c, "no " + c.subject().phrase() + " in the scene");
@@ -75,7 +92,104 @@ final class ClaimChecker {
           : bad(c, c.negated() ? "the environment is " + c.environment().phrase()
               : "the environment is " + scene.environment().phrase() + ", not "
                   + c.environment().phrase());
+      case POSITION -> position(scene, c);
+      case ALL, MOST -> quantified(scene, c);
+      case MOST_COMMON -> mostCommon(scene, c);
+      case SAME -> same(scene, c);
     };
+  }
+
+  /** Charitable like the rest: some matching object in (or, denied, out of) the region. */
+  private static ClaimVerdict position(Scene scene, Claim c) {
+    List<SceneObject> subjects = c.subject().select(scene);
+    if (subjects.isEmpty()) {
+      return bad(c, "no " + c.subject().phrase() + " in the scene");
+    }
+    // Denied ("the star is not in the corner", "no star is in the corner"): none is surely in it.
+    SceneObject o = subjects.get(0);
+    if (c.negated()) {
+      for (SceneObject s : subjects) {
+        if (c.region().surelyContains(s)) {
+          o = s;
+          break;
+        }
+      }
+      if (!c.region().surelyContains(o)) {
+        return ok(c);
+      }
+    } else {
+      for (SceneObject s : subjects) {
+        if (c.region().mayContain(s)) {
+          return ok(c);
+        }
+      }
+    }
+    return bad(c, String.format(java.util.Locale.ROOT, "the %s is %s%s (centre %.2f, %.2f)",
+        c.subject().phrase(), c.negated() ? "" : "not ", c.region().phrase(), o.x(), o.y()));
+  }
+
+  /** ALL: every subject object has the attribute; MOST: more than half do. */
+  private static ClaimVerdict quantified(Scene scene, Claim c) {
+    List<SceneObject> subjects = c.subject().select(scene);
+    if (subjects.isEmpty()) {
+      return bad(c, "no " + c.subject().phrase() + " in the scene");
+    }
+    int with = 0;
+    for (SceneObject o : subjects) {
+      if (c.attribute().matches(o)) {
+        with++;
+      }
+    }
+    boolean holds = c.kind() == ClaimKind.ALL ? with == subjects.size() : 2 * with > subjects.size();
+    return holds != c.negated() ? ok(c) : bad(c, with + " of " + subjects.size() + " "
+        + c.subject().phrase(true) + " are " + Claim.plural(c.attribute()));
+  }
+
+  private static Object value(SceneObject o, Claim.Aspect a) {
+    return switch (a) {
+      case COLOUR -> o.colour();
+      case SHAPE -> o.shape();
+      case SIZE -> o.size();
+    };
+  }
+
+  /** The attribute's value is tied for the most objects among the subject's. */
+  private static ClaimVerdict mostCommon(Scene scene, Claim c) {
+    List<SceneObject> subjects = c.subject().select(scene);
+    if (subjects.isEmpty()) {
+      return bad(c, "no " + c.subject().phrase() + " in the scene");
+    }
+    java.util.Map<Object, Integer> counts = new java.util.HashMap<>();
+    for (SceneObject o : subjects) {
+      counts.merge(value(o, c.aspect()), 1, Integer::sum);
+    }
+    int best = java.util.Collections.max(counts.values());
+    int mine = 0;
+    for (SceneObject o : subjects) {
+      if (c.attribute().matches(o)) {
+        mine = counts.get(value(o, c.aspect()));
+        break;
+      }
+    }
+    boolean holds = mine == best;
+    return holds != c.negated() ? ok(c) : bad(c, "counts among the " + c.subject().phrase(true)
+        + ": " + counts);
+  }
+
+  private static ClaimVerdict same(Scene scene, Claim c) {
+    List<SceneObject> subjects = c.subject().select(scene);
+    if (subjects.size() < 2) {
+      return new ClaimVerdict(c, Verdict.UNVERIFIABLE, "fewer than two "
+          + c.subject().phrase(true) + " to compare");
+    }
+    java.util.Set<Object> values = new java.util.HashSet<>();
+    for (SceneObject o : subjects) {
+      values.add(value(o, c.aspect()));
+    }
+    boolean holds = values.size() == 1;
+    return holds != c.negated() ? ok(c) : bad(c, "the " + c.subject().phrase(true) + " are "
+        + (holds ? "all " : "not all ") + "the same " + c.aspect().name().toLowerCase(
+            java.util.Locale.ROOT) + ": " + values);
   }
 
   private static ClaimVerdict attribute(Scene scene, Claim c) {

@@ -75,16 +75,35 @@ public final class ClaimExtractor {
       "be", "looks", "look", "appears", "appear", "seems", "seem", "remains", "remain", "sits",
       "sit", "lies", "lie", "stands", "stand", "has", "have", "contains", "contain", "shows",
       "show", "depicts", "depict", "features", "feature", "includes", "include", "see", "sees",
-      "can", "could", "do", "does", "did", "notice", "observe", "count", "spot");
+      "can", "could", "do", "does", "did", "notice", "observe", "count", "spot", "rests",
+      "rest", "floats", "float", "hovers", "hover", "occupies", "occupy", "fills", "fill",
+      "dominates", "dominate", "sitting", "resting", "lying", "standing", "floating", "placed",
+      "shown", "drawn", "painted", "rendered", "displayed", "pictured", "depicted", "exists",
+      "exist", "holds", "hold", "displays", "display", "presents", "present", "made", "set",
+      "share", "shares", "outnumber", "outnumbers");
   /** Words skipped between a subject and its verb or relation ("is located directly above"). */
   private static final ImmutableSet<String> ADVERBS = ImmutableSet.of("directly", "just",
       "slightly", "located", "positioned", "placed", "situated", "found", "seen", "also", "both",
       "all", "somewhat", "far", "further", "immediately", "exactly", "clearly", "visible", "a",
       "bit", "little", "is", "are", "be", "can", "could", "was", "were", "sits", "sit", "lies",
       "lie", "stands", "stand", "appears", "appear", "seems", "seem", "to", "colour", "color",
-      "size", "shape", "mostly", "entirely", "completely", "quite", "very", "definitely");
+      "size", "shape", "mostly", "entirely", "completely", "quite", "very", "definitely",
+      "right", "up", "down", "tucked", "nestled", "perched", "way", "off", "out", "sitting",
+      "resting", "lying", "standing", "floating", "drawn", "shown", "placed", "squarely",
+      "roughly", "approximately", "near", "almost", "nearly", "pretty", "well", "still", "only",
+      "really", "actually", "indeed", "certainly", "obviously", "apparently", "here", "there",
+      "predominantly", "mainly", "largely", "primarily", "mostly", "chiefly", "overwhelmingly");
   private static final ImmutableSet<String> NEGATORS = ImmutableSet.of("not", "no", "never",
-      "without", "nor", "neither", "nothing", "none");
+      "without", "nor", "neither", "nothing", "none", "absent", "missing", "nowhere", "lacks",
+      "lacking");
+  private static final java.util.regex.Pattern COMPARATIVE_ONE = java.util.regex.Pattern.compile(
+      "\\b(?:smaller|larger|bigger|tinier|greater|smallest|largest|biggest|tiniest|left|right"
+          + "|top|bottom|upper|lower|higher|leftmost|rightmost|other)\\b");
+
+  /** What follows "not" when it denies existence ("the dog is not there"). */
+  private static final ImmutableSet<String> ABSENCE_WORDS = ImmutableSet.of("there", "here",
+      "present", "visible", "shown", "seen", "found", "pictured", "included", "depicted",
+      "around", "anywhere", "in", "part");
   private static final ImmutableSet<String> BOUNDARIES = ImmutableSet.of("but", "while",
       "whereas", "although", "though", "however", "except", "besides");
   private static final ImmutableSet<String> FILLERS = ImmutableSet.of("bright", "light", "pale",
@@ -102,7 +121,14 @@ public final class ClaimExtractor {
       .put("i'm", "i am").put("it's", "it is").put("there's", "there is")
       .put("that's", "that is").put("what's", "what is").put("here's", "here is")
       .put("they're", "they are").put("we're", "we are").put("you're", "you are")
-      .put("i've", "i have").put("i'd", "i would").put("i'll", "i will").buildOrThrow();
+      .put("i've", "i have").put("i'd", "i would").put("i'll", "i will")
+      // typed without the apostrophe
+      .put("isnt", "is not").put("arent", "are not").put("dont", "do not")
+      .put("doesnt", "does not").put("didnt", "did not").put("cant", "can not")
+      .put("wasnt", "was not").put("werent", "were not").put("hasnt", "has not")
+      .put("havent", "have not").put("wont", "will not").put("couldnt", "could not")
+      .put("im", "i am").put("theres", "there is").put("thats", "that is")
+      .buildOrThrow();
 
   private static final ImmutableList<Pattern<Relation>> RELATIONS = relationPatterns();
   private static final ImmutableList<Pattern<Comparison>> SIZE_COMPARISONS = ImmutableList.of(
@@ -153,7 +179,7 @@ public final class ClaimExtractor {
   }
 
   /** What a run of tokens is, after chunking. */
-  private enum Kind { NP, REL, SIZE_CMP, COUNT_CMP, THAN, NEG, VERB, CONJ, BOUNDARY, WHICH, ENV,
+  private enum Kind { NP, REL, REGION, SAME, SIZE_CMP, COUNT_CMP, THAN, NEG, VERB, CONJ, BOUNDARY, WHICH, ENV,
     IMAGE, NUMBER, THERE, WORD }
 
   /** A noun phrase. */
@@ -166,6 +192,14 @@ public final class ClaimExtractor {
     boolean headless;
     boolean definite;
     boolean used;
+    /** "all / every / each / both" before the phrase. */
+    boolean all;
+    /** "most / the majority of" before the phrase. */
+    boolean most;
+    /** "only" before the phrase (without a number: nothing else is like it). */
+    boolean only;
+    /** Headed by "one(s)": "the red one", "a small one" name the object talked about. */
+    boolean one;
   }
 
   private static final class Item {
@@ -174,6 +208,9 @@ public final class ClaimExtractor {
     Np np;
     Relation rel;
     boolean relNeedsObject;
+    Region region;
+    Claim.Aspect aspect;
+    boolean different;
     Comparison cmp;
     Environment env;
     int number;
@@ -224,6 +261,27 @@ public final class ClaimExtractor {
     return ImmutableList.copyOf(out);
   }
 
+  /** Claims of one statement's tokens (as {@link #statements} gives them). */
+  ImmutableList<Claim> extractTokens(List<String> tokens, List<Descriptor> topics) {
+    Set<Claim> out = new LinkedHashSet<>();
+    extractSentence(tokens, new State(topics), out);
+    return ImmutableList.copyOf(out);
+  }
+
+  /** Lower-case tokens of a text's statements (questions left out), hedges removed. */
+  static List<List<String>> statements(String text) {
+    List<List<String>> out = new ArrayList<>();
+    for (Sentence s : sentences(text)) {
+      if (!s.question) {
+        List<String> t = AnswerText.stripHedges(s.tokens);
+        if (!t.isEmpty()) {
+          out.add(t);
+        }
+      }
+    }
+    return out;
+  }
+
   /**
    * A yes/no question read as the statement it asks about: "Is the circle red?" → the circle is
    * red; "Are there three stars?" → there are three stars; "Do you see a dog?" → you see a dog.
@@ -232,7 +290,12 @@ public final class ClaimExtractor {
     Set<Claim> out = new LinkedHashSet<>();
     State state = new State(ImmutableList.of());
     for (Sentence s : sentences(question)) {
-      extractSentence(declarative(s.tokens), state, out);
+      List<String> t = s.tokens;
+      if (t.size() > 1 && (t.get(0).equals("do") || t.get(0).equals("does"))
+          && (t.contains("outnumber") || t.contains("outnumbers"))) {
+        t = t.subList(1, t.size());
+      }
+      extractSentence(declarative(t), state, out);
     }
     return ImmutableList.copyOf(out);
   }
@@ -251,6 +314,17 @@ public final class ClaimExtractor {
           if (it.np.desc.isEmpty()) {
             generic = true;
           } else {
+            out.add(it.np.desc);
+          }
+        }
+      }
+    }
+    if (out.isEmpty() && !(" " + text.toLowerCase(java.util.Locale.ROOT) + " ").contains(" or ")) {
+      // "Which shape is purple?": the object asked about is the purple one ("large or small"
+      // offers alternatives instead)
+      for (Sentence s : sentences(text)) {
+        for (Item it : chunk(s.tokens)) {
+          if (it.kind == Kind.NP && it.np.headless && !it.np.other && it.np.desc.hasAttribute()) {
             out.add(it.np.desc);
           }
         }
@@ -299,8 +373,8 @@ public final class ClaimExtractor {
       char c = i < lower.length() ? lower.charAt(i) : '\n';
       boolean decimalPoint = c == '.' && i > 0 && i + 1 < lower.length()
           && Character.isDigit(lower.charAt(i - 1)) && Character.isDigit(lower.charAt(i + 1));
-      if ((c == '.' || c == '!' || c == '?' || c == ';' || c == ':' || c == '\n')
-          && !decimalPoint) {
+      if ((c == '.' || c == '!' || c == '?' || c == ';' || c == ':' || c == '\n'
+          || c == '\u2014' || c == '\u2013' || c == '(' || c == ')') && !decimalPoint) {
         List<String> toks = tokenize(cur);
         if (!toks.isEmpty()) {
           out.add(new Sentence(toks, c == '?'));
@@ -379,13 +453,13 @@ public final class ClaimExtractor {
       int j = 0;
       List<Item> scratch = new ArrayList<>();
       while (j < out.size()) {
-        int n = nounPhrase(out, j, scratch);
+        int n = nounPhrase(out, j, scratch, null);
         if (n == 0) {
           break;
         }
         j += n;
         if (j + 1 < out.size() && (out.get(j).equals("and") || out.get(j).equals(","))
-            && nounPhrase(out, j + 1, new ArrayList<>()) > 0) {
+            && nounPhrase(out, j + 1, new ArrayList<>(), null) > 0) {
           j++;
         } else {
           break;
@@ -405,14 +479,17 @@ public final class ClaimExtractor {
 
   private List<Item> chunk(List<String> t) {
     List<Item> items = new ArrayList<>();
+    boolean[] outside = NounDetector.outsideNouns(t, ClaimExtractor::knownWord);
     int i = 0;
     while (i < t.size()) {
       String w = t.get(i);
       int n;
-      if ((n = matchPattern(t, i, items)) > 0
+      if ((n = region(t, i, items)) > 0
+          || (n = matchPattern(t, i, items)) > 0
+          || (n = sameAspect(t, i, items)) > 0
           || (n = countComparison(t, i, items)) > 0
           || (n = environment(t, i, items)) > 0
-          || (n = nounPhrase(t, i, items)) > 0) {
+          || (n = nounPhrase(t, i, items, outside)) > 0) {
         i += n;
         continue;
       }
@@ -445,7 +522,46 @@ public final class ClaimExtractor {
       i++;
     }
     inheritElidedHeads(items);
+    attachRegions(items);
     return items;
+  }
+
+  /**
+   * "the circle in the top-left corner", "one in the middle": a place right after a noun phrase
+   * narrows the phrase (the object there), unless a verb comes first ("the circle is in ...").
+   */
+  private static void attachRegions(List<Item> items) {
+    for (int k = 1; k < items.size(); k++) {
+      Item it = items.get(k);
+      Item prev = items.get(k - 1);
+      if (it.kind == Kind.REGION && prev.kind == Kind.NP && !prev.np.pronoun
+          && !prev.np.other && (prev.np.desc.hasNoun() || prev.np.one
+          || prev.np.desc.hasAttribute() || prev.np.desc.isEmpty())
+          && prev.np.desc.region() == null) {
+        prev.np.desc = prev.np.desc.withRegion(it.region);
+        items.remove(k);
+        k--;
+      }
+    }
+  }
+
+  /** "X outnumber Y" → "there are more X than Y" (a count comparison the clauses read). */
+  private static List<String> rewriteOutnumber(List<String> t) {
+    int k = t.indexOf("outnumber");
+    if (k < 0) {
+      k = t.indexOf("outnumbers");
+    }
+    if (k <= 0 || k + 1 >= t.size()) {
+      return t;
+    }
+    List<String> out = new ArrayList<>();
+    out.add("there");
+    out.add("are");
+    out.add("more");
+    out.addAll(t.subList(0, k));
+    out.add("than");
+    out.addAll(t.subList(k + 1, t.size()));
+    return out;
   }
 
   /** Patterns by first word, longest first, so each token tries only its own few. */
@@ -480,6 +596,174 @@ public final class ClaimExtractor {
       }
     }
     return 0;
+  }
+
+  private static Claim.Aspect aspect(String w) {
+    return switch (w) {
+      case "colour", "color", "colours", "colors", "hue", "hues" -> Claim.Aspect.COLOUR;
+      case "shape", "shapes", "form", "forms", "type", "types", "kind", "kinds" ->
+          Claim.Aspect.SHAPE;
+      case "size", "sizes" -> Claim.Aspect.SIZE;
+      default -> null;
+    };
+  }
+
+  /**
+   * "(all) the same colour / shape / size", "one colour", "identical in size", "different
+   * colours": whether the subject's objects share one value.
+   */
+  private static int sameAspect(List<String> t, int i, List<Item> items) {
+    int n = t.size();
+    int j = i;
+    if (j < n && t.get(j).equals("all")) {
+      j++;
+    }
+    boolean different;
+    if (j + 1 < n && t.get(j).equals("the") && t.get(j + 1).equals("same")) {
+      different = false;
+      j += 2;
+    } else if (j < n && (t.get(j).equals("same") || t.get(j).equals("identical")
+        || t.get(j).equals("matching") || t.get(j).equals("uniform"))) {
+      different = false;
+      j++;
+    } else if (j + 1 < n && (t.get(j).equals("one") || t.get(j).equals("a"))
+        && (t.get(j + 1).equals("single") || aspect(t.get(j + 1)) != null)
+        && (j > i || i > 0 && (t.get(i - 1).equals("share") || t.get(i - 1).equals("shares")
+            || t.get(i - 1).equals("have") || t.get(i - 1).equals("has")
+            || t.get(i - 1).equals("are") || t.get(i - 1).equals("is")))) {
+      different = false;
+      j += t.get(j + 1).equals("single") ? 2 : 1;
+    } else if (j < n && (t.get(j).equals("different") || t.get(j).equals("differing")
+        || t.get(j).equals("various") || t.get(j).equals("distinct") || t.get(j).equals("varied")
+        || t.get(j).equals("mixed") || t.get(j).equals("multiple"))) {
+      different = true;
+      j++;
+    } else {
+      return 0;
+    }
+    if (j < n && t.get(j).equals("in")) {
+      j++;
+    }
+    if (j >= n || aspect(t.get(j)) == null) {
+      return 0;
+    }
+    if (different && !t.get(j).endsWith("s")) {
+      return 0; // "a different colour" compares with something unnamed
+    }
+    Item it = new Item(Kind.SAME, String.join(" ", t.subList(i, j + 1)));
+    it.aspect = aspect(t.get(j));
+    it.different = different;
+    items.add(it);
+    return j + 1 - i;
+  }
+
+  private static final ImmutableSet<String> REGION_PREPOSITIONS = ImmutableSet.of("in", "at",
+      "on", "near", "towards", "toward", "to", "along", "across", "by", "within", "into",
+      "around", "occupies", "occupy", "dominates", "dominate", "fills", "fill", "hugs", "hug");
+  private static final ImmutableSet<String> REGION_NOUNS = ImmutableSet.of("corner", "side",
+      "part", "half", "area", "region", "section", "portion", "edge", "third", "end", "zone",
+      "quadrant", "sector", "corners", "sides", "parts");
+  private static final ImmutableSet<String> TOP_WORDS = ImmutableSet.of("top", "upper");
+  private static final ImmutableSet<String> BOTTOM_WORDS = ImmutableSet.of("bottom", "lower");
+  private static final ImmutableSet<String> MIDDLE_WORDS = ImmutableSet.of("middle", "centre",
+      "center", "central", "centered", "centred");
+
+  /**
+   * A place in the picture ({@link Region}): "[in|at|on|near|towards] [the] [very|far] (top|upper|
+   * bottom|lower|left|right|middle|centre …)+ [hand] [corner|side|half|third|part|area|edge …] [of
+   * the image]". A preposition is needed except at the start of a sentence ("Top left."), and a
+   * side followed by "of" and an object is a relation ("on the left of the star"), not a place.
+   */
+  private static int region(List<String> t, int i, List<Item> items) {
+    int j = i;
+    int n = t.size();
+    boolean prep = REGION_PREPOSITIONS.contains(t.get(j));
+    if (prep) {
+      j++;
+    } else if (i != 0) {
+      return 0;
+    }
+    if (j < n && (t.get(j).equals("the") || t.get(j).equals("its") || t.get(j).equals("their"))) {
+      j++;
+    }
+    while (j < n && (t.get(j).equals("very") || t.get(j).equals("far") || t.get(j).equals("extreme")
+        || t.get(j).equals("exact"))) {
+      j++;
+    }
+    if (j >= n) {
+      return 0;
+    }
+    String v = t.get(j);
+    String w = j + 1 < n ? t.get(j + 1) : "";
+    boolean vTop = TOP_WORDS.contains(v);
+    boolean vBottom = BOTTOM_WORDS.contains(v);
+    boolean wSide = w.equals("left") || w.equals("right");
+    Region r;
+    int len;
+    if ((vTop || vBottom) && wSide) {
+      r = vTop ? (w.equals("left") ? Region.TOP_LEFT : Region.TOP_RIGHT)
+          : (w.equals("left") ? Region.BOTTOM_LEFT : Region.BOTTOM_RIGHT);
+      len = 2;
+    } else if ((v.equals("left") || v.equals("right"))
+        && (TOP_WORDS.contains(w) || BOTTOM_WORDS.contains(w))) {
+      r = TOP_WORDS.contains(w) ? (v.equals("left") ? Region.TOP_LEFT : Region.TOP_RIGHT)
+          : (v.equals("left") ? Region.BOTTOM_LEFT : Region.BOTTOM_RIGHT);
+      len = 2;
+    } else if ((vTop || vBottom) && MIDDLE_WORDS.contains(w)) {
+      r = vTop ? Region.TOP_CENTRE : Region.BOTTOM_CENTRE;
+      len = 2;
+    } else if (MIDDLE_WORDS.contains(v) && wSide) {
+      r = w.equals("left") ? Region.LEFT_SIDE : Region.RIGHT_SIDE;
+      len = 2;
+    } else if (MIDDLE_WORDS.contains(v) && (v.equals("middle") || v.equals("centre")
+        || v.equals("center"))) {
+      r = Region.CENTRE;
+      len = 1;
+    } else if (vTop || vBottom) {
+      r = w.equals("third") ? (vTop ? Region.TOP_THIRD : Region.BOTTOM_THIRD)
+          : (vTop ? Region.TOP_HALF : Region.BOTTOM_HALF);
+      len = 1;
+    } else if (v.equals("left") || v.equals("right")) {
+      r = w.equals("third") ? (v.equals("left") ? Region.LEFT_THIRD : Region.RIGHT_THIRD)
+          : (v.equals("left") ? Region.LEFT_SIDE : Region.RIGHT_SIDE);
+      len = 1;
+      if (!prep && !(j > i)) {
+        // "Left." alone is a fragment; "left of the star" is a relation
+        if (w.equals("of")) {
+          return 0;
+        }
+      }
+    } else {
+      return 0;
+    }
+    j += len;
+    if (j < n && t.get(j).equals("hand")) {
+      j++;
+    }
+    if (j < n && REGION_NOUNS.contains(t.get(j))) {
+      j++;
+    }
+    if (j < n && (t.get(j).equals("of") || t.get(j).equals("in"))) {
+      int k = j + 1;
+      if (k < n && (t.get(k).equals("the") || t.get(k).equals("this") || t.get(k).equals("our"))) {
+        k++;
+      }
+      if (k < n && Vocabulary.IMAGE_NOUNS.contains(t.get(k))) {
+        j = k + 1;
+      } else if (t.get(j).equals("of")) {
+        return 0; // "to the left of the star", "on top of the square", "in the middle of them"
+      }
+    }
+    if (r == Region.CENTRE && j < n && (t.get(j).equals("horizontally")
+        || t.get(j).equals("vertically"))) {
+      // "in the middle horizontally": only that axis
+      r = t.get(j).equals("horizontally") ? Region.MIDDLE_COLUMN : Region.MIDDLE_ROW;
+      j++;
+    }
+    Item it = new Item(Kind.REGION, String.join(" ", t.subList(i, j)));
+    it.region = r;
+    items.add(it);
+    return j - i;
   }
 
   /** "more", "fewer", "less", "as many", "the same number of" when a "than"/"as"/"and" follows. */
@@ -540,8 +824,12 @@ public final class ClaimExtractor {
     return 1;
   }
 
-  /** Parses a noun phrase at {@code i}; returns the tokens used (0 when none). */
-  private static int nounPhrase(List<String> t, int i, List<Item> items) {
+  /**
+   * Parses a noun phrase at {@code i}; returns the tokens used (0 when none). {@code outside}
+   * (may be null) marks the tokens {@link NounDetector} found to be nouns for things outside the
+   * shapes world: they head a phrase like a foreign noun.
+   */
+  private static int nounPhrase(List<String> t, int i, List<Item> items, boolean[] outside) {
     int j = i;
     Np np = new Np();
     boolean determiner = false;
@@ -550,6 +838,7 @@ public final class ClaimExtractor {
     Size size = null;
     String foreignNoun = null;
     String foreignColour = null;
+    Vague vague = null;
     boolean head = false;
     boolean modifier = false;
     boolean conflict = false;
@@ -559,7 +848,19 @@ public final class ClaimExtractor {
       String next = j + 1 < t.size() ? t.get(j + 1) : "";
       if (w.equals("only") || w.equals("exactly") || w.equals("just") || w.equals("precisely")
           || w.equals("all") || w.equals("both") || w.equals("each") || w.equals("every")
-          || w.equals("of") && determiner) {
+          || w.equals("of") && (determiner || np.all || np.most)) {
+        np.all |= w.equals("all") || w.equals("both") || w.equals("each") || w.equals("every");
+        np.only |= w.equals("only") && !determiner;
+        j++;
+      } else if ((w.equals("most") && (next.equals("of") || isNpStart(next)))
+          || (w.equals("majority") && next.equals("of"))) {
+        np.most = true;
+        j++;
+      } else if (w.equals("the") && next.equals("majority")) {
+        np.most = true;
+        j += 2;
+      } else if (w.equals("most") && VERBS.contains(next)) {
+        np.most = true;
         j++;
       } else if ((w.equals("a") || w.equals("the")) && next.equals("total")
           && j + 2 < t.size() && t.get(j + 2).equals("of")) {
@@ -580,14 +881,18 @@ public final class ClaimExtractor {
       } else if (INDEFINITE.contains(w)) {
         determiner = true;
         j++;
-      } else if ((w.equals("no") || w.equals("zero")) && isNpStart(next)) {
+      } else if ((w.equals("no") || w.equals("zero") || w.equals("neither"))
+          && isNpStart(next)) {
         np.negated = true;
         determiner = true;
         j++;
-      } else if (w.equals("none") && next.equals("of")) {
+      } else if ((w.equals("none") || w.equals("neither")) && next.equals("of")) {
         np.negated = true;
         determiner = true;
         j += 2;
+      } else if ((w.equals("none") || w.equals("neither")) && VERBS.contains(next)) {
+        np.negated = true; // "none is red"
+        j++;
       } else if (OTHER_WORDS.contains(w) && (isNpStart(next) || OTHER_WORDS.contains(next))) {
         np.other = true;
         determiner = true;
@@ -616,6 +921,26 @@ public final class ClaimExtractor {
       } else if (Vocabulary.FOREIGN_COLOURS.contains(w)) {
         foreignColour = w;
         modifier = true;
+      } else if (Vocabulary.VAGUE_COLOURS.containsKey(w) && vague == null) {
+        vague = Vocabulary.VAGUE_COLOURS.get(w);
+        modifier = true;
+      } else if (Vocabulary.VAGUE_SIZES.containsKey(w) && vague == null && !next.equals("of")) {
+        vague = Vocabulary.VAGUE_SIZES.get(w);
+        modifier = true;
+      } else if (Vocabulary.VAGUE_SHAPES.containsKey(w) && (vague == null || !vague.aboutShape())) {
+        // a vague colour or size and a vague shape cannot share one record: the shape wins
+        vague = Vocabulary.VAGUE_SHAPES.get(w);
+        head = true;
+        j += next.equals("shaped") || next.equals("like") ? 2 : 1;
+        break;
+      } else if ((w.equals("plus") || w.equals("x")) && (next.equals("sign")
+          || next.equals("symbol") || next.equals("shape") || next.equals("shaped")
+          || next.equals("mark") || next.equals("signs") || next.equals("shapes"))) {
+        shape = ShapeKind.CROSS;
+        head = true;
+        np.headless = false;
+        j += 2;
+        break;
       } else if (Vocabulary.SIZES.containsKey(w) && !next.equals("than")
           && !(w.equals("little") && !isNpStart(next))) {
         size = Vocabulary.SIZES.get(w);
@@ -647,6 +972,12 @@ public final class ClaimExtractor {
       } else if (Vocabulary.GENERIC_NOUNS.contains(w)
           || ((w.equals("one") || w.equals("ones")) && (modifier || np.definite))) {
         head = true;
+        np.one = w.equals("one") || w.equals("ones");
+        j++;
+        break;
+      } else if (outside != null && outside[j]) {
+        foreignNoun = NounDetector.singular(w);
+        head = true;
         j++;
         break;
       } else {
@@ -655,6 +986,23 @@ public final class ClaimExtractor {
       j++;
     }
     if (!head && !modifier) {
+      String w = j < t.size() ? t.get(j) : "";
+      String next = j + 1 < t.size() ? t.get(j + 1) : "";
+      boolean quantified = np.all || np.most || np.negated
+          || np.number > 0 && j > i && t.get(j - 1).equals("of"); // "three of them"
+      // "none of them", "each of these", "both are large", "the majority are small": a
+      // quantified pronoun, resolved like "they"
+      if (quantified && j > i && (w.equals("them") || w.equals("these") || w.equals("those")
+          || w.equals("they") || VERBS.contains(w) || w.isEmpty())) {
+        np.pronoun = true;
+        np.desc = Descriptor.ANY;
+        int end = w.equals("them") || w.equals("these") || w.equals("those")
+            || w.equals("they") ? j + 1 : j;
+        Item it = new Item(Kind.NP, String.join(" ", t.subList(i, end)));
+        it.np = np;
+        items.add(it);
+        return end - i;
+      }
       // A lone pronoun is a phrase of its own.
       if (j == i && (t.get(i).equals("it") || t.get(i).equals("they")
           || t.get(i).equals("them"))) {
@@ -678,15 +1026,29 @@ public final class ClaimExtractor {
       foreignColour = null;
     }
     np.headless = !head;
-    np.desc = new Descriptor(shape, colour, size, foreignNoun, foreignColour);
+    if (vague != null && (vague.aboutShape() ? shape != null || foreignNoun != null
+        : !vague.colours().isEmpty() && (colour != null || foreignColour != null))) {
+      vague = null; // an exact word beside it says more
+    }
+    np.desc = new Descriptor(shape, colour, size, foreignNoun, foreignColour, vague);
     Item it = new Item(Kind.NP, String.join(" ", t.subList(i, j)));
     it.np = np;
     items.add(it);
     return j - i;
   }
 
+  /** Whether the judge's own vocabulary reads {@code w} (so the noun detector leaves it alone). */
+  static boolean knownWord(String w) {
+    return isNpStart(w) || Vocabulary.SCENERY.contains(w) || Vocabulary.IMAGE_NOUNS.contains(w)
+        || Vocabulary.ENVIRONMENT_WORDS.containsKey(w) || VERBS.contains(w)
+        || ADVERBS.contains(w) || NEGATORS.contains(w) || BOUNDARIES.contains(w)
+        || Vocabulary.PLURAL_GENERIC_NOUNS.contains(w);
+  }
+
   private static boolean isNpStart(String w) {
-    return Vocabulary.COLOURS.containsKey(w) || Vocabulary.FOREIGN_COLOURS.contains(w)
+    return Vocabulary.COLOURS.containsKey(w) || Vocabulary.VAGUE_COLOURS.containsKey(w)
+        || Vocabulary.VAGUE_SIZES.containsKey(w) || Vocabulary.VAGUE_SHAPES.containsKey(w)
+        || Vocabulary.FOREIGN_COLOURS.contains(w)
         || Vocabulary.SIZES.containsKey(w) || Vocabulary.SHAPES.containsKey(w)
         || Vocabulary.FOREIGN_NOUNS.containsKey(w) || Vocabulary.GENERIC_NOUNS.contains(w)
         || Vocabulary.number(w) >= 0 || FILLERS.contains(w) || OTHER_WORDS.contains(w)
@@ -729,7 +1091,7 @@ public final class ClaimExtractor {
         if (h.hasNoun() || (h.isEmpty() || !h.hasAttribute())) {
           Descriptor d = it.np.desc;
           it.np.desc = new Descriptor(h.shape(), d.colour(), d.size(), h.foreignNoun(),
-              d.foreignColour());
+              d.foreignColour(), d.vague() != null ? d.vague() : h.vague());
           it.np.headless = false;
         }
       }
@@ -750,8 +1112,69 @@ public final class ClaimExtractor {
     }
   }
 
+  private static final java.util.regex.Pattern MOST_COMMON_FIRST = java.util.regex.Pattern.compile(
+      "(?:^| )(?:the )?(?:most (?:common|frequent|prevalent|popular|represented)|predominant"
+          + "|dominant|prevailing) (colour|color|shape|size)\\b[a-z ,]*? (?:is|are|would be|seems"
+          + " to be) (?:a |an |the )?([a-z]+)");
+  private static final java.util.regex.Pattern MOST_COMMON_LAST = java.util.regex.Pattern.compile(
+      "(?:^| )(?:the )?([a-z]+) (?:ones |shapes |objects )?(?:is|are) the (?:most (?:common|"
+          + "frequent|prevalent|popular|represented)|predominant|dominant) (colour|color|shape"
+          + "|size)");
+
+  private static final java.util.regex.Pattern MOST_OFTEN = java.util.regex.Pattern.compile(
+      "(?:^| )([a-z]+) (?:ones |shapes |objects )?(?:appears?|occurs?|shows? up|is used|comes? up"
+          + "|is seen|wins|dominates|leads)(?: the)? most(?: often| frequently| commonly)?\\b");
+
+  /** "The most common colour is blue", "blue is the dominant colour". */
+  private static Claim mostCommonStatement(List<String> t) {
+    String joined = String.join(" ", t);
+    java.util.regex.Matcher m = MOST_COMMON_FIRST.matcher(joined);
+    String aspectWord;
+    String value;
+    if (m.find()) {
+      aspectWord = m.group(1);
+      value = m.group(2);
+    } else if ((m = MOST_COMMON_LAST.matcher(joined)).find()) {
+      aspectWord = m.group(2);
+      value = m.group(1);
+    } else if ((m = MOST_OFTEN.matcher(joined)).find() && valueWord(m.group(1)) != null) {
+      value = m.group(1);
+      aspectWord = Vocabulary.COLOURS.containsKey(value) ? "colour"
+          : Vocabulary.SIZES.containsKey(value) ? "size" : "shape";
+    } else {
+      return null;
+    }
+    Descriptor d = valueWord(value);
+    return d == null ? null : Claim.mostCommon(Descriptor.ANY, aspect(aspectWord), d);
+  }
+
+  /** A single colour, size or shape word as a descriptor ("blue", "large", "circles"). */
+  static Descriptor valueWord(String w) {
+    if (Vocabulary.COLOURS.containsKey(w)) {
+      return Descriptor.of(null, Vocabulary.COLOURS.get(w), null);
+    }
+    if (Vocabulary.SIZES.containsKey(w)) {
+      return Descriptor.of(null, null, Vocabulary.SIZES.get(w));
+    }
+    if (Vocabulary.SHAPES.containsKey(w)) {
+      return Descriptor.of(Vocabulary.SHAPES.get(w), null, null);
+    }
+    if (Vocabulary.FOREIGN_COLOURS.contains(w)) {
+      return new Descriptor(null, null, null, null, w);
+    }
+    if (Vocabulary.VAGUE_COLOURS.containsKey(w)) {
+      return Descriptor.ANY.withVague(Vocabulary.VAGUE_COLOURS.get(w));
+    }
+    return null;
+  }
+
   private void extractSentence(List<String> tokens, State state, Set<Claim> out) {
-    List<Item> items = chunk(stripInterjection(tokens));
+    Claim common = mostCommonStatement(AnswerText.stripHedges(tokens));
+    if (common != null) {
+      out.add(common);
+      return;
+    }
+    List<Item> items = chunk(rewriteOutnumber(stripInterjection(AnswerText.stripHedges(tokens))));
     for (List<Item> clause : clauses(items)) {
       extractClause(clause, state, out);
     }
@@ -830,12 +1253,32 @@ public final class ClaimExtractor {
     // before the clause's first verb only count for pronouns before that verb.
     Descriptor lastBefore = state.last;
     Descriptor beforeClause = state.last;
+    Descriptor lastAny = null;
     boolean afterVerb = false;
     for (Item it : c) {
       if (!afterVerb && (it.kind == Kind.VERB || it.kind == Kind.REL
           || it.kind == Kind.SIZE_CMP)) {
         afterVerb = true;
         lastBefore = beforeClause;
+      }
+      if (it.kind == Kind.NP && it.np.one && COMPARATIVE_ONE.matcher(it.word).find()) {
+        it.np.other = true; // "the smaller one": the comparison says it, not an object claim
+      } else if (it.kind == Kind.NP && it.np.one && !it.np.desc.hasNoun()
+          && (lastAny != null ? lastAny : lastBefore) != null
+          && (lastAny != null ? lastAny : lastBefore).hasNoun()) {
+        // "Is there a purple triangle?" "Yes, a small one."; "the large red circle is left of
+        // the small one": the nearest object named, with this phrase's own words winning
+        Descriptor base = lastAny != null ? lastAny : lastBefore;
+        Descriptor d = it.np.desc;
+        it.np.desc = new Descriptor(base.shape(),
+            d.colour() != null || d.foreignColour() != null ? d.colour() : base.colour(),
+            d.size() != null ? d.size() : base.size(), base.foreignNoun(),
+            d.colour() != null || d.foreignColour() != null ? d.foreignColour()
+                : base.foreignColour(), d.vague(), d.region());
+      }
+      if (it.kind == Kind.NP && !it.np.pronoun && !it.np.one && !it.np.headless
+          && !it.np.other && !it.np.negated && it.np.desc.hasNoun()) {
+        lastAny = it.np.desc;
       }
       if (it.kind == Kind.NP && it.np.pronoun) {
         if (lastBefore == null) {
@@ -865,8 +1308,10 @@ public final class ClaimExtractor {
       Item it = c.get(k);
       switch (it.kind) {
         case REL -> relation(c, k, state, out, subjects);
+        case REGION -> position(c, k, state, out, subjects);
+        case SAME -> same(c, k, out);
         case SIZE_CMP -> sizeComparison(c, k, state, out, subjects);
-        case COUNT_CMP -> countComparison(c, k, out);
+        case COUNT_CMP -> countComparison(c, k, state, out);
         default -> { }
       }
     }
@@ -876,10 +1321,15 @@ public final class ClaimExtractor {
       }
     }
     existence(c, out);
+    quantifiedApposition(c, out);
     environment(c, out);
+    boolean seenNeg = false;
     for (Item it : c) {
-      if (it.kind == Kind.NP && !it.np.pronoun && !it.np.headless && !it.np.other) {
-        state.last = it.np.desc;
+      seenNeg |= it.kind == Kind.NEG;
+      // a denied object cannot be what a later "it" means ("There is no shell. It is ...")
+      if (it.kind == Kind.NP && !it.np.pronoun && !it.np.headless && !it.np.other
+          && !it.np.negated && !seenNeg && it.np.number <= 1 && !it.np.desc.isEmpty()) {
+        state.last = it.np.desc; // "four objects" is not what a later "it" means
       }
     }
     if (!subjects.isEmpty()) {
@@ -892,6 +1342,7 @@ public final class ClaimExtractor {
     Group g = new Group();
     int j = k - 1;
     while (j >= 0 && (c.get(j).kind == Kind.NEG || c.get(j).kind == Kind.VERB
+        || (c.get(j).kind == Kind.REGION && j > 0 && c.get(j - 1).kind == Kind.NP)
         || (c.get(j).kind == Kind.WORD && ADVERBS.contains(c.get(j).word))
         || (c.get(j).kind == Kind.CONJ && c.get(j).word.equals(",") && j > 0
             && c.get(j - 1).kind != Kind.NP))) {
@@ -1041,6 +1492,12 @@ public final class ClaimExtractor {
     if (!rel.relNeedsObject && obj.usable()) {
       return; // "on the left, a circle": ambiguous; do not guess
     }
+    if (o.size() == 1 && s.size() == 1 && o.get(0).equals(s.get(0)) && state.topics.size() >= 2
+        && state.topics.contains(s.get(0))) {
+      // "How is the triangle placed with respect to the square?" "Over it.": "it" is the square
+      o = List.of(s.get(0).equals(state.topics.get(0)) ? state.topics.get(1)
+          : state.topics.get(0));
+    }
     subj.markUsed();
     obj.markUsed();
     for (Descriptor a : s) {
@@ -1050,6 +1507,115 @@ public final class ClaimExtractor {
           out.add(negated ? claim.negate() : claim);
         }
       }
+    }
+    subjects.clear();
+    subjects.addAll(s);
+  }
+
+  /** "six crosses, all of them orange", "the circles, both red". */
+  private static void quantifiedApposition(List<Item> c, Set<Claim> out) {
+    for (int k = 0; k + 1 < c.size(); k++) {
+      Item q = c.get(k);
+      Item attr = c.get(k + 1);
+      if (q.kind == Kind.NP && q.np.pronoun && (q.np.all || q.np.most || q.np.negated)
+          && !q.np.used && attr.kind == Kind.NP && attr.np.headless && !attr.np.used
+          && attr.np.desc.hasAttribute() && q.np.desc != null && !q.np.other) {
+        Claim claim = q.np.negated ? Claim.absent(q.np.desc.merge(attr.np.desc) == null
+            ? attr.np.desc : q.np.desc.merge(attr.np.desc))
+            : q.np.all ? Claim.all(q.np.desc, attr.np.desc) : Claim.most(q.np.desc, attr.np.desc);
+        out.add(claim);
+        q.np.used = true;
+        attr.np.used = true;
+      }
+    }
+  }
+
+  /** "The shapes are all the same colour", "the circle and the star are the same size". */
+  private void same(List<Item> c, int k, Set<Claim> out) {
+    Item it = c.get(k);
+    Group subj = groupBefore(c, k);
+    boolean negated = subj.negated ^ it.different;
+    List<Claim> claims = new ArrayList<>();
+    if (subj.usable() && subj.items.size() == 2) {
+      if (it.aspect == Claim.Aspect.SIZE) {
+        claims.add(Claim.comparison(subj.items.get(0).np.desc, Comparison.SAME_SIZE,
+            subj.items.get(1).np.desc));
+      } else {
+        return; // "the star and the square are the same colour": not expressible, not guessed
+      }
+    } else if (subj.usable() && subj.items.size() == 1) {
+      claims.add(Claim.same(subj.items.get(0).np.desc, it.aspect));
+    } else {
+      claims.add(Claim.same(Descriptor.ANY, it.aspect));
+    }
+    subj.markUsed();
+    for (Claim claim : claims) {
+      out.add(negated ? claim.negate() : claim);
+    }
+  }
+
+  /** "X is in the top-left corner", "In the middle is X", "Top left." (a question's topic). */
+  private void position(List<Item> c, int k, State state, Set<Claim> out,
+      List<Descriptor> subjects) {
+    Region region = c.get(k).region;
+    Group subj = groupBefore(c, k);
+    boolean negated = subj.negated;
+    List<Descriptor> s;
+    boolean markSubject = true;
+    if (subj.usable()) {
+      s = subj.descriptors();
+    } else if (subj.end < 0 || onlyFillerBefore(c, k)) {
+      Group inv = groupAfter(c, skipInverted(c, k + 1));
+      if (inv.usable()) {
+        s = inv.descriptors();
+        subj = inv;
+      } else if (!subjects.isEmpty()) {
+        s = new ArrayList<>(subjects);
+      } else if (!state.lastSubject.isEmpty()) {
+        s = state.lastSubject;
+      } else if (!state.topics.isEmpty()) {
+        s = List.of(state.topics.get(0));
+      } else {
+        return;
+      }
+    } else if (!subjects.isEmpty()) {
+      s = new ArrayList<>(subjects); // "the star is red and in the corner"
+      markSubject = false;
+    } else if (state.last != null) {
+      // "Yes, there is one in the corner.", "Actually, more precisely, at the bottom."
+      s = List.of(state.last);
+      markSubject = false;
+    } else {
+      return;
+    }
+    for (Item it : subj.items) {
+      negated |= it.np.negated; // "no star is in the corner"
+    }
+    if (markSubject) {
+      for (Item it : subj.items) {
+        if (it.np.number <= 0) {
+          it.np.used = true; // "two circles are on the left" still counts two circles
+        }
+      }
+    }
+    Relation side = switch (region) {
+      case LEFT_SIDE -> Relation.LEFT_OF;
+      case RIGHT_SIDE -> Relation.RIGHT_OF;
+      case TOP_HALF -> Relation.ABOVE;
+      case BOTTOM_HALF -> Relation.BELOW;
+      default -> null;
+    };
+    for (Descriptor a : s) {
+      Claim claim;
+      if (side != null && state.topics.size() >= 2 && state.topics.contains(a)) {
+        // "Is the circle left of the square?" "Yes, it is on the left.": the relation asked about
+        Descriptor other = a.equals(state.topics.get(1)) ? state.topics.get(0)
+            : state.topics.get(1);
+        claim = Claim.relation(a, side, other);
+      } else {
+        claim = Claim.position(a, region);
+      }
+      out.add(negated ? claim.negate() : claim);
     }
     subjects.clear();
     subjects.addAll(s);
@@ -1104,7 +1670,7 @@ public final class ClaimExtractor {
     subjects.addAll(s);
   }
 
-  private void countComparison(List<Item> c, int k, Set<Claim> out) {
+  private void countComparison(List<Item> c, int k, State state, Set<Claim> out) {
     Group a = groupAfter(c, k + 1);
     if (a.items.isEmpty() || a.end >= c.size()) {
       return;
@@ -1131,7 +1697,13 @@ public final class ClaimExtractor {
     }
     a.markUsed();
     b.markUsed();
-    Claim claim = Claim.comparison(a.items.get(0).np.desc, c.get(k).cmp, b.items.get(0).np.desc);
+    Descriptor da = a.items.get(0).np.desc;
+    Descriptor db = b.items.get(0).np.desc;
+    if (da.equals(db) && state.topics.size() >= 2) {
+      // "No, the diamonds outnumber them": "them" is the other thing the question named
+      db = da.equals(state.topics.get(0)) ? state.topics.get(1) : state.topics.get(0);
+    }
+    Claim claim = Claim.comparison(da, c.get(k).cmp, db);
     out.add(negated ? claim.negate() : claim);
   }
 
@@ -1223,7 +1795,18 @@ public final class ClaimExtractor {
     for (Item p : pred) {
       p.np.used = true;
     }
-    // Merge compatible adjectives ("small and red"); a conflicting one starts a new attribute.
+    boolean mostly = false;
+    boolean allAfter = false;
+    for (int q = k + 1; q < c.size() && c.get(q).kind == Kind.WORD; q++) {
+      String w = c.get(q).word;
+      mostly |= w.equals("mostly") || w.equals("mainly") || w.equals("predominantly")
+          || w.equals("largely") || w.equals("primarily");
+      allAfter |= w.equals("all") || w.equals("both") || w.equals("each") || w.equals("every");
+    }
+    if (k > 0 && c.get(k - 1).kind == Kind.WORD && (c.get(k - 1).word.equals("all")
+        || c.get(k - 1).word.equals("both") || c.get(k - 1).word.equals("each"))) {
+      allAfter = true; // "they all are red"
+    }
     List<Descriptor> attrs = new ArrayList<>();
     Descriptor cur = null;
     for (Item p : pred) {
@@ -1237,9 +1820,41 @@ public final class ClaimExtractor {
       }
     }
     attrs.add(cur);
-    for (Descriptor a : s) {
+    if (subj.usable() && subj.items.size() == 1 && subj.items.get(0).np.pronoun
+        && subj.items.get(0).np.all && state.topics.size() >= 2) {
+      // "Are the circle and the triangle the same size?" "Yes, both are large."
+      Np q = subj.items.get(0).np;
+      subj.items.clear();
+      s = new ArrayList<>(state.topics);
+      for (Descriptor t : s) {
+        for (Descriptor attr : attrs) {
+          Claim claim = Claim.all(t, attr);
+          out.add(negated ? claim.negate() : claim);
+        }
+      }
+      subjects.clear();
+      subjects.addAll(s);
+      q.used = true;
+      return;
+    }
+    for (int n = 0; n < s.size(); n++) {
+      Descriptor a = s.get(n);
+      Np np = n < subj.items.size() && subj.usable() ? subj.items.get(n).np : null;
       for (Descriptor attr : attrs) {
-        Claim claim = Claim.attribute(a, attr);
+        Claim claim;
+        Descriptor both = a.merge(attr);
+        if (np != null && np.only && np.number > 0 && both != null) {
+          claim = Claim.count(both, np.number); // "only one object is purple"
+        } else if (np != null && np.only && np.number < 0) {
+          // "only the star is yellow": every yellow object is a star
+          claim = Claim.all(attr, a);
+        } else if (np != null && np.all || allAfter) {
+          claim = Claim.all(a, attr); // "every shape is blue", "both circles are red"
+        } else if (np != null && np.most || mostly) {
+          claim = Claim.most(a, attr); // "most shapes are blue", "the shapes are mostly blue"
+        } else {
+          claim = Claim.attribute(a, attr);
+        }
         out.add(negated ? claim.negate() : claim);
       }
     }
@@ -1265,8 +1880,48 @@ public final class ClaimExtractor {
     out.add(negated ? claim.negate() : claim);
   }
 
+  private static int k0(List<Item> c, Item it) {
+    return c.indexOf(it);
+  }
+
   private static void existence(List<Item> c, Set<Claim> out) {
-    boolean negated = false;
+    // "seven or eight objects": both counts are claimed, so a wrong option is a hallucination
+    for (int k = 0; k + 2 < c.size(); k++) {
+      if (c.get(k).kind == Kind.NUMBER && c.get(k + 1).kind == Kind.CONJ
+          && c.get(k + 1).word.equals("or") && c.get(k + 2).kind == Kind.NP
+          && c.get(k + 2).np.number > 0 && !c.get(k + 2).np.negated
+          && (k == 0 || c.get(k - 1).kind != Kind.NEG)) {
+        Descriptor d = c.get(k + 2).np.desc;
+        if (!c.get(k + 2).np.headless && !c.get(k + 2).np.other) {
+          out.add(c.get(k).number == 0 ? Claim.absent(d) : Claim.count(d, c.get(k).number));
+        }
+      }
+    }
+    // "The star is absent.", "A dog is not there.": a negation after the verb that follows the
+    // last noun phrase denies the phrases before it.
+    int lastNp = -1;
+    for (int k = 0; k < c.size(); k++) {
+      if (c.get(k).kind == Kind.NP) {
+        lastNp = k;
+      }
+    }
+    boolean trailing = false;
+    boolean verb = false;
+    for (int k = lastNp + 1; lastNp >= 0 && k < c.size(); k++) {
+      verb |= c.get(k).kind == Kind.VERB;
+      if (c.get(k).kind == Kind.NEG && verb) {
+        String w = c.get(k).word;
+        String next = k + 1 < c.size() ? c.get(k + 1).word : "";
+        trailing |= w.equals("absent") || w.equals("missing") || w.equals("nowhere")
+            || w.equals("not") && ABSENCE_WORDS.contains(next);
+      }
+      if (c.get(k).kind == Kind.REL || c.get(k).kind == Kind.SIZE_CMP
+          || c.get(k).kind == Kind.ENV) {
+        trailing = false;
+        break;
+      }
+    }
+    boolean negated = trailing;
     boolean listNegated = false; // "no triangles or stars"
     for (Item it : c) {
       if (it.kind == Kind.NEG) {
@@ -1280,8 +1935,16 @@ public final class ClaimExtractor {
         listNegated = false;
         continue;
       }
-      if (it.np.used || it.np.other || it.np.pronoun || it.np.headless) {
+      if (it.np.pronoun && it.np.number > 0 && !it.np.used && !it.np.other && !it.np.negated
+          && !it.np.desc.isEmpty()) {
+        // "Sure is, three of them actually.": a count of the object talked about
+        out.add(negated ? Claim.count(it.np.desc, it.np.number).negate()
+            : Claim.count(it.np.desc, it.np.number));
         continue;
+      }
+      if (it.np.used || it.np.other || it.np.pronoun || it.np.headless
+          || trailing && it.np.desc.isEmpty()) {
+        continue; // "that one is absent": the phrase it refers to, not "no object at all"
       }
       Np np = it.np;
       Descriptor d = np.desc;
@@ -1293,6 +1956,11 @@ public final class ClaimExtractor {
         out.add(neg ? Claim.count(d, np.number).negate() : Claim.count(d, np.number));
       } else if (d.hasNoun() || d.hasAttribute()) {
         out.add(Claim.present(d));
+        boolean listed = k0(c, it) + 2 < c.size() && c.get(k0(c, it) + 1).kind == Kind.CONJ
+            && c.get(k0(c, it) + 2).kind == Kind.NP;
+        if (np.only && !neg && !d.isForeign() && !listed) {
+          out.add(Claim.all(Descriptor.ANY, d)); // "there are only circles"
+        }
       }
     }
   }

@@ -15,5 +15,15 @@ public enum ClaimKind {
   /** The scene's environment ("the scene is set on a beach"). */
   ENVIRONMENT,
   /** No object matches a descriptor ("there is no green triangle"). */
-  NEGATED
+  NEGATED,
+  /** An object matching the subject is in a region of the picture ("in the top-left corner"). */
+  POSITION,
+  /** Every object matching the subject has an attribute ("all the shapes are blue"). */
+  ALL,
+  /** More than half of the objects matching the subject have an attribute. */
+  MOST,
+  /** An attribute's value is the most common among the subject's objects ("mostly red"). */
+  MOST_COMMON,
+  /** The subject's objects share one colour, shape or size ("they are all the same colour"). */
+  SAME
 }

@@ -30,7 +30,7 @@ import org.factrl.data.shapes.Size;
 public final class CorruptionBootstrap {
   /** Foreign nouns an inserted object may use, a sample of {@link Vocabulary#FOREIGN_NOUNS}. */
   private static final ImmutableList<String> INSERTED_FOREIGN = ImmutableList.of("dog", "hexagon",
-      "car", "tree", "ball", "house", "cat", "rectangle");
+      "car", "tree", "ball", "house", "cat", "hexagon");
 
   private final long seed;
   private final int maxRelations;

@@ -16,8 +16,40 @@ import org.factrl.data.shapes.Size;
  * either matches nothing, so asserting it present is a hallucination.
  */
 public record Descriptor(ShapeKind shape, Colour colour, Size size, String foreignNoun,
-    String foreignColour) {
+    String foreignColour, Vague vague, Region region) {
   public static final Descriptor ANY = new Descriptor(null, null, null, null, null);
+
+  /** A descriptor without a vague word. */
+  public Descriptor(ShapeKind shape, Colour colour, Size size, String foreignNoun,
+      String foreignColour) {
+    this(shape, colour, size, foreignNoun, foreignColour, null, null);
+  }
+
+  /** A descriptor with a vague word and no place. */
+  public Descriptor(ShapeKind shape, Colour colour, Size size, String foreignNoun,
+      String foreignColour, Vague vague) {
+    this(shape, colour, size, foreignNoun, foreignColour, vague, null);
+  }
+
+  /** The same description, of the objects in {@code r} ("the circle in the top-left corner"). */
+  public Descriptor withRegion(Region r) {
+    return new Descriptor(shape, colour, size, foreignNoun, foreignColour, vague, r);
+  }
+
+  /** The same description with a vague word ("teal", "rectangle") as well. */
+  public Descriptor withVague(Vague v) {
+    return new Descriptor(shape, colour, size, foreignNoun, foreignColour, v, region);
+  }
+
+  /** Without its vague word: the part the judge can check exactly. */
+  public Descriptor exact() {
+    return vague == null ? this
+        : new Descriptor(shape, colour, size, foreignNoun, foreignColour, null, region);
+  }
+
+  public boolean isVague() {
+    return vague != null;
+  }
 
   public Descriptor {
     Preconditions.checkArgument(shape == null || foreignNoun == null,
@@ -44,11 +76,12 @@ public record Descriptor(ShapeKind shape, Colour colour, Size size, String forei
 
   /** True when this names a noun (a shape or a foreign noun), not only attributes. */
   public boolean hasNoun() {
-    return shape != null || foreignNoun != null;
+    return shape != null || foreignNoun != null || vague != null && vague.aboutShape();
   }
 
   public boolean hasAttribute() {
-    return colour != null || foreignColour != null || size != null;
+    return colour != null || foreignColour != null || size != null
+        || vague != null && !vague.aboutShape();
   }
 
   /** True when it names something outside the shapes world, so no object can match. */
@@ -58,7 +91,8 @@ public record Descriptor(ShapeKind shape, Colour colour, Size size, String forei
 
   public boolean matches(SceneObject o) {
     return !isForeign() && (shape == null || o.shape() == shape)
-        && (colour == null || o.colour() == colour) && (size == null || o.size() == size);
+        && (colour == null || o.colour() == colour) && (size == null || o.size() == size)
+        && (vague == null || vague.fits(o)) && (region == null || region.mayContain(o));
   }
 
   /** Objects of the scene this describes, in scene order. */
@@ -73,7 +107,7 @@ public record Descriptor(ShapeKind shape, Colour colour, Size size, String forei
   }
 
   public int count(Scene scene) {
-    return isForeign() ? 0 : scene.count(shape, colour, size);
+    return select(scene).size();
   }
 
   /**
@@ -82,7 +116,8 @@ public record Descriptor(ShapeKind shape, Colour colour, Size size, String forei
   public Descriptor merge(Descriptor other) {
     if (conflicts(shape, other.shape) || conflicts(colour, other.colour)
         || conflicts(size, other.size) || conflicts(foreignNoun, other.foreignNoun)
-        || conflicts(foreignColour, other.foreignColour)) {
+        || conflicts(foreignColour, other.foreignColour) || conflicts(vague, other.vague)
+        || conflicts(region, other.region)) {
       return null;
     }
     ShapeKind s = shape != null ? shape : other.shape;
@@ -93,7 +128,8 @@ public record Descriptor(ShapeKind shape, Colour colour, Size size, String forei
     if ((s != null && fn != null) || (c != null && fc != null)) {
       return null;
     }
-    return new Descriptor(s, c, z, fn, fc);
+    return new Descriptor(s, c, z, fn, fc, vague != null ? vague : other.vague,
+        region != null ? region : other.region);
   }
 
   private static boolean conflicts(Object a, Object b) {
@@ -111,12 +147,20 @@ public record Descriptor(ShapeKind shape, Colour colour, Size size, String forei
     } else if (foreignColour != null) {
       b.append(foreignColour).append(' ');
     }
+    if (vague != null && !vague.aboutShape()) {
+      b.append(vague.word()).append(' ');
+    }
     if (shape != null) {
       b.append(plural ? shape.plural() : shape.singular());
     } else if (foreignNoun != null) {
       b.append(plural ? Vocabulary.pluralOf(foreignNoun) : foreignNoun);
+    } else if (vague != null && vague.aboutShape()) {
+      b.append(vague.word());
     } else {
       b.append(plural ? "objects" : "object");
+    }
+    if (region != null) {
+      b.append(' ').append(region.phrase());
     }
     return b.toString();
   }

@@ -22,7 +22,11 @@ public final class PopeScorer {
   private static final ImmutableSet<String> NO_WORDS = ImmutableSet.of("no", "nope", "not",
       "false", "incorrect", "never", "none", "nah");
   private static final ImmutableSet<String> NEGATIONS = ImmutableSet.of("no", "not", "never",
-      "none", "nothing", "without", "nor", "neither", "absent");
+      "none", "nothing", "without", "nor", "neither", "absent", "missing", "nowhere", "lacks",
+      "lack");
+  /** Openers with no yes/no meaning ("Well, yes."). */
+  private static final ImmutableSet<String> FILLER_WORDS = ImmutableSet.of("well", "so", "um",
+      "uh", "hmm", "ok", "okay", "oh", "ah", "alright", "right", "answer", "short");
   private static final String[] HEDGES = {"not sure", "unsure", "do not know", "don't know",
       "can not determine", "cannot determine", "can not tell", "cannot tell", "unclear",
       "impossible to say", "impossible to tell", "hard to say", "not certain", "uncertain"};
@@ -31,11 +35,16 @@ public final class PopeScorer {
 
   /** Reads a yes/no answer from free text (rules in the class comment). */
   public static PopeAnswer parse(String answer) {
+    answer = AnswerText.clean(answer);
     PopeAnswer lead = leadingYesNo(answer);
     if (lead != PopeAnswer.UNPARSEABLE) {
       return lead;
     }
-    List<List<String>> sentences = ClaimExtractor.tokens(answer);
+    List<List<String>> sentences = new java.util.ArrayList<>();
+    for (List<String> s : ClaimExtractor.tokens(answer)) {
+      sentences.add(AnswerText.stripHedges(s));
+    }
+    sentences.removeIf(List::isEmpty);
     String joined = " " + String.join(" ", sentences.stream().map(s -> String.join(" ", s))
         .toList()) + " ";
     for (String h : HEDGES) {
@@ -61,10 +70,20 @@ public final class PopeScorer {
     if (sentences.isEmpty() || sentences.get(0).isEmpty()) {
       return PopeAnswer.UNPARSEABLE;
     }
-    List<String> first = sentences.get(0);
-    String w = first.get(0);
+    List<String> first = AnswerText.stripHedges(sentences.get(0));
+    int k = 0;
+    while (k < first.size() && (FILLER_WORDS.contains(first.get(k)) || first.get(k).equals(","))) {
+      k++;
+    }
+    if (k >= first.size()) {
+      return sentences.size() > 1 ? leadingYesNo(String.join(" ", sentences.get(1))) 
+          : PopeAnswer.UNPARSEABLE;
+    }
+    String w = first.get(k);
+    String next = k + 1 < first.size() ? first.get(k + 1) : "";
     if (YES_WORDS.contains(w)) {
-      return PopeAnswer.YES;
+      // "Definitely not.", "Certainly not": the yes word only intensifies the "not"
+      return next.equals("not") || next.equals("no") ? PopeAnswer.NO : PopeAnswer.YES;
     }
     // "No red circle is visible" starts with "no" but is a statement: still a no.
     if (NO_WORDS.contains(w)) {

@@ -5,6 +5,7 @@ import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableSet;
 import java.util.List;
 import org.factrl.data.MmhalType;
+import org.factrl.data.shapes.Relation;
 
 /**
  * What a question asks, as far as the judge needs it: its MMHal type, what a short answer supplies
@@ -12,7 +13,8 @@ import org.factrl.data.MmhalType;
  * they resolve "it" and complete fragments such as "Two." or "To the left.").
  */
 public record QuestionContext(String text, MmhalType type, Focus focus, boolean yesNo,
-    ImmutableList<Claim> claims, ImmutableList<Descriptor> topics, Comparison comparison) {
+    ImmutableList<Claim> claims, ImmutableList<Descriptor> topics, Comparison comparison,
+    Relation relation) {
 
   /** The part of the answer a short reply gives. */
   public enum Focus { YES_NO, COUNT, COLOUR, SIZE, SHAPE, POSITION, WHICH, ENVIRONMENT, OPEN }
@@ -41,11 +43,14 @@ public record QuestionContext(String text, MmhalType type, Focus focus, boolean 
   /** Reads a question; {@code type} (if not null) overrides the inferred type. */
   public static QuestionContext parse(ClaimExtractor extractor, String question, MmhalType type) {
     Preconditions.checkNotNull(question, "question");
-    List<List<String>> sentences = ClaimExtractor.tokens(question);
+    // "Which is smaller: the star or the circle?" is one question, not two sentences
+    List<List<String>> sentences = ClaimExtractor.tokens(question.replace(':', ','));
     // The question proper is the last sentence ("In the image... Is there a dog?").
     List<String> t = sentences.isEmpty() ? List.of() : sentences.get(sentences.size() - 1);
     String joined = " " + String.join(" ", t) + " ";
-    ImmutableList<Descriptor> topics = extractor.nounPhrases(question);
+    // "Are there more circles or more stars?": "more" does not make them other objects here
+    ImmutableList<Descriptor> topics = extractor.nounPhrases(
+        question.replaceAll("(?i)\\b(?:more|fewer)\\b", " "));
     boolean yesNo = !t.isEmpty() && AUXILIARIES.contains(t.get(0))
         && !joined.contains(" or ");
     Comparison cmp = null;
@@ -61,14 +66,42 @@ public record QuestionContext(String text, MmhalType type, Focus focus, boolean 
     ImmutableList<Claim> claims = ImmutableList.of();
     Focus focus;
     MmhalType inferred;
-    if (joined.contains(" how many ") || joined.contains(" number of ")) {
+    Relation which = whichRelation(joined);
+    int sizes = 0;
+    int colours = 0;
+    for (int k = 0; k < t.size(); k++) {
+      String w = t.get(k);
+      String next = k + 1 < t.size() ? t.get(k + 1) : "";
+      // only bare adjectives offer alternatives ("big or small"), not "the orange square"
+      boolean bare = !Vocabulary.SHAPES.containsKey(next) && !Vocabulary.GENERIC_NOUNS.contains(next)
+          && !Vocabulary.COLOURS.containsKey(next) && !next.equals("one") && !next.equals("ones");
+      sizes += Vocabulary.SIZES.containsKey(w) && !w.endsWith("er") && !w.endsWith("est") && bare
+          ? 1 : 0;
+      colours += Vocabulary.COLOURS.containsKey(w) && bare ? 1 : 0;
+    }
+    boolean alternatives = joined.contains(" or ");
+    if (joined.contains(" how many ") || joined.contains(" number of ")
+        || !t.isEmpty() && (t.get(0).equals("count") || t.get(0).equals("tally"))
+        || joined.contains(" count the ") || joined.contains(" how much ")) {
       focus = Focus.COUNT;
       inferred = MmhalType.COUNTING;
+    } else if (which != null && (joined.contains(" which ") || joined.contains(" what ")
+        || alternatives)) {
+      // "Which is further left, the star or the circle?" (no "than")
+      focus = Focus.WHICH;
+      inferred = MmhalType.SPATIAL_RELATION;
+    } else if (alternatives && sizes >= 2 && cmp == null) {
+      focus = Focus.SIZE; // "Is it big or small?"
+      inferred = MmhalType.ATTRIBUTE;
+    } else if (alternatives && colours >= 2 && cmp == null) {
+      focus = Focus.COLOUR; // "Is the star red or blue?"
+      inferred = MmhalType.ATTRIBUTE;
     } else if (yesNo) {
       claims = extractor.extractQuestion(String.join(" ", t));
       focus = Focus.YES_NO;
       inferred = claims.isEmpty() ? MmhalType.OTHER : typeOf(claims.get(0));
-    } else if (joined.contains(" colour ") || joined.contains(" color ")) {
+    } else if (joined.contains(" colour ") || joined.contains(" color ")
+        || joined.contains(" colours ") || joined.contains(" colors ")) {
       focus = Focus.COLOUR;
       inferred = MmhalType.ATTRIBUTE;
     } else if (joined.contains(" what size ") || joined.contains(" how big ")
@@ -79,7 +112,10 @@ public record QuestionContext(String text, MmhalType type, Focus focus, boolean 
       focus = Focus.WHICH;
       inferred = MmhalType.COMPARISON;
     } else if (joined.contains(" shape ") || joined.contains(" kind of object ")
-        || joined.contains(" type of object ")) {
+        || joined.contains(" type of object ")
+        || (joined.startsWith(" what is the ") || joined.startsWith(" what is that ")
+            || joined.startsWith(" what is this ")) && t.size() <= 6
+            && !hasAny(t, POSITION_WORDS) && !hasAny(t, ENVIRONMENT_WORDS)) {
       focus = Focus.SHAPE;
       inferred = MmhalType.ATTRIBUTE;
     } else if (hasAny(t, ENVIRONMENT_WORDS) || hasAnyEnvironment(t)) {
@@ -98,7 +134,39 @@ public record QuestionContext(String text, MmhalType type, Focus focus, boolean 
       inferred = MmhalType.OTHER;
     }
     return new QuestionContext(question, type != null ? type : inferred, focus, yesNo, claims,
-        topics, cmp);
+        topics, cmp, focus == Focus.WHICH ? which : null);
+  }
+
+  /** The relation a "which is further left / higher up" question asks for, or null. */
+  private static Relation whichRelation(String j) {
+    if (has(j, "further left", "farther left", "more to the left", "leftmost", "more left",
+        "closer to the left", "nearer the left", "most to the left", "furthest left",
+        "farthest left")) {
+      return Relation.LEFT_OF;
+    }
+    if (has(j, "further right", "farther right", "more to the right", "rightmost", "more right",
+        "closer to the right", "nearer the right", "most to the right", "furthest right",
+        "farthest right")) {
+      return Relation.RIGHT_OF;
+    }
+    if (has(j, "higher", "further up", "farther up", "highest", "topmost", "uppermost",
+        "closer to the top", "nearer the top", "more to the top")) {
+      return Relation.ABOVE;
+    }
+    if (has(j, "lower", "further down", "farther down", "lowest", "bottommost", "lowermost",
+        "closer to the bottom", "nearer the bottom", "more to the bottom")) {
+      return Relation.BELOW;
+    }
+    return null;
+  }
+
+  private static boolean has(String joined, String... phrases) {
+    for (String p : phrases) {
+      if (joined.contains(" " + p + " ")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static MmhalType typeOf(Claim c) {
@@ -106,7 +174,8 @@ public record QuestionContext(String text, MmhalType type, Focus focus, boolean 
       case OBJECT, NEGATED -> MmhalType.ADVERSARIAL_OBJECT;
       case COUNT -> MmhalType.COUNTING;
       case ATTRIBUTE -> MmhalType.ATTRIBUTE;
-      case RELATION -> MmhalType.SPATIAL_RELATION;
+      case RELATION, POSITION -> MmhalType.SPATIAL_RELATION;
+      case ALL, MOST, MOST_COMMON, SAME -> MmhalType.OTHER;
       case COMPARISON -> MmhalType.COMPARISON;
       case ENVIRONMENT -> MmhalType.ENVIRONMENT;
     };

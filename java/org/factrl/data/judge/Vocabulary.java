@@ -28,8 +28,22 @@ public final class Vocabulary {
     b.put("disc", ShapeKind.CIRCLE).put("discs", ShapeKind.CIRCLE).put("disk", ShapeKind.CIRCLE)
         .put("disks", ShapeKind.CIRCLE).put("rhombus", ShapeKind.DIAMOND)
         .put("rhombuses", ShapeKind.DIAMOND).put("rhombi", ShapeKind.DIAMOND)
-        .put("lozenge", ShapeKind.DIAMOND).put("lozenges", ShapeKind.DIAMOND);
-    SHAPES = b.buildOrThrow();
+        .put("lozenge", ShapeKind.DIAMOND).put("lozenges", ShapeKind.DIAMOND)
+        // near-synonyms a describer uses for the same drawing (issue 11, class 5)
+        .put("dot", ShapeKind.CIRCLE).put("dots", ShapeKind.CIRCLE).put("ring", ShapeKind.CIRCLE)
+        .put("rings", ShapeKind.CIRCLE).put("round", ShapeKind.CIRCLE)
+        .put("circular", ShapeKind.CIRCLE).put("roundel", ShapeKind.CIRCLE)
+        .put("box", ShapeKind.SQUARE).put("boxes", ShapeKind.SQUARE)
+        .put("squarish", ShapeKind.SQUARE).put("block", ShapeKind.SQUARE)
+        .put("blocks", ShapeKind.SQUARE).put("tile", ShapeKind.SQUARE)
+        .put("tiles", ShapeKind.SQUARE)
+        .put("triangular", ShapeKind.TRIANGLE).put("wedge", ShapeKind.TRIANGLE)
+        .put("wedges", ShapeKind.TRIANGLE)
+        .put("pentagram", ShapeKind.STAR).put("pentagrams", ShapeKind.STAR)
+        .put("starburst", ShapeKind.STAR).put("asterisk", ShapeKind.STAR)
+        .put("crosses", ShapeKind.CROSS).put("cruciform", ShapeKind.CROSS)
+        .put("diamonds", ShapeKind.DIAMOND);
+    SHAPES = b.buildKeepingLast();
   }
 
   public static final ImmutableSet<String> PLURAL_SHAPE_WORDS;
@@ -49,13 +63,90 @@ public final class Vocabulary {
     for (Colour c : Colour.values()) {
       b.put(c.word(), c);
     }
-    COLOURS = b.put("violet", Colour.PURPLE).buildOrThrow();
+    // Shades that fairly name one of the six colours (issue 11, class 5).
+    String[][] shades = {
+        {"red", "crimson", "scarlet", "ruby", "cherry", "vermilion", "vermillion", "carmine",
+            "reddish", "maroon", "burgundy", "brick", "cardinal", "garnet"},
+        {"green", "emerald", "lime", "olive", "jade", "greenish", "mint", "sage", "kelly",
+            "verdant"},
+        {"blue", "navy", "azure", "cobalt", "sapphire", "royal", "bluish", "blueish", "cerulean",
+            "ultramarine", "denim", "cornflower"},
+        {"yellow", "lemon", "gold", "golden", "mustard", "canary", "yellowish", "butter",
+            "sunflower", "saffron", "banana", "daffodil"},
+        {"purple", "violet", "lavender", "lilac", "mauve", "plum", "purplish", "amethyst",
+            "grape", "orchid", "eggplant", "aubergine"},
+        {"orange", "tangerine", "apricot", "orangish", "orangey", "pumpkin", "carrot", "rust",
+            "copper", "ginger", "marigold", "clementine", "mandarin"}};
+    for (int i = 0; i < shades.length; i++) {
+      for (int k = 1; k < shades[i].length; k++) {
+        b.put(shades[i][k], Colour.values()[i]);
+      }
+    }
+    COLOURS = b.buildOrThrow();
+  }
+
+  /**
+   * Colour words that fairly name more than one of the six colours: "not checkable" when an object
+   * of one of them fits, a hallucination only when none does.
+   */
+  public static final ImmutableMap<String, Vague> VAGUE_COLOURS = ImmutableMap.<String, Vague>
+      builder()
+      .put("teal", Vague.colour("teal", Colour.BLUE, Colour.GREEN))
+      .put("turquoise", Vague.colour("turquoise", Colour.BLUE, Colour.GREEN))
+      .put("cyan", Vague.colour("cyan", Colour.BLUE, Colour.GREEN))
+      .put("aqua", Vague.colour("aqua", Colour.BLUE, Colour.GREEN))
+      .put("aquamarine", Vague.colour("aquamarine", Colour.BLUE, Colour.GREEN))
+      .put("indigo", Vague.colour("indigo", Colour.BLUE, Colour.PURPLE))
+      .put("magenta", Vague.colour("magenta", Colour.PURPLE, Colour.RED))
+      .put("fuchsia", Vague.colour("fuchsia", Colour.PURPLE, Colour.RED))
+      .put("amber", Vague.colour("amber", Colour.YELLOW, Colour.ORANGE))
+      .put("ochre", Vague.colour("ochre", Colour.YELLOW, Colour.ORANGE))
+      .put("peach", Vague.colour("peach", Colour.ORANGE, Colour.YELLOW))
+      .put("coral", Vague.colour("coral", Colour.ORANGE, Colour.RED))
+      .put("salmon", Vague.colour("salmon", Colour.ORANGE, Colour.RED))
+      .put("khaki", Vague.colour("khaki", Colour.YELLOW, Colour.GREEN))
+      .put("chartreuse", Vague.colour("chartreuse", Colour.YELLOW, Colour.GREEN))
+      .buildKeepingLast();
+
+  /** Size words that fit either size ("medium", "average"): never checkable. */
+  public static final ImmutableMap<String, Vague> VAGUE_SIZES = ImmutableMap.of(
+      "medium", Vague.size("medium", Size.SMALL, Size.LARGE),
+      "moderate", Vague.size("moderate", Size.SMALL, Size.LARGE),
+      "average", Vague.size("average", Size.SMALL, Size.LARGE),
+      "mid", Vague.size("mid", Size.SMALL, Size.LARGE));
+
+  /** Shape words that fit some of the six shapes without naming one ("rectangle" for a square). */
+  public static final ImmutableMap<String, Vague> VAGUE_SHAPES;
+
+  static {
+    ImmutableMap.Builder<String, Vague> b = ImmutableMap.builder();
+    Object[][] rows = {
+        {"rectangle", new ShapeKind[] {ShapeKind.SQUARE}},
+        {"rectangular", new ShapeKind[] {ShapeKind.SQUARE}},
+        {"quadrilateral", new ShapeKind[] {ShapeKind.SQUARE, ShapeKind.DIAMOND}},
+        {"parallelogram", new ShapeKind[] {ShapeKind.SQUARE, ShapeKind.DIAMOND}},
+        {"polygon", new ShapeKind[] {ShapeKind.SQUARE, ShapeKind.DIAMOND, ShapeKind.TRIANGLE,
+            ShapeKind.STAR, ShapeKind.CROSS}},
+        {"oval", new ShapeKind[] {ShapeKind.CIRCLE}},
+        {"ellipse", new ShapeKind[] {ShapeKind.CIRCLE}},
+        {"orb", new ShapeKind[] {ShapeKind.CIRCLE}},
+        {"sphere", new ShapeKind[] {ShapeKind.CIRCLE}},
+        {"blob", new ShapeKind[] {ShapeKind.CIRCLE}}};
+    for (Object[] r : rows) {
+      String w = (String) r[0];
+      Vague v = Vague.shape(w, (ShapeKind[]) r[1]);
+      b.put(w, v);
+      if (!w.endsWith("ar")) {
+        b.put(w.endsWith("x") || w.endsWith("s") ? w + "es" : w + "s", v);
+      }
+    }
+    VAGUE_SHAPES = b.buildOrThrow();
   }
 
   /** Colours no object of the shapes world has. */
   public static final ImmutableSet<String> FOREIGN_COLOURS = ImmutableSet.of("pink", "brown",
-      "black", "white", "grey", "gray", "cyan", "magenta", "teal", "turquoise", "gold", "golden",
-      "silver", "beige", "maroon", "navy", "indigo", "lime", "olive");
+      "black", "white", "grey", "gray", "silver", "beige", "tan", "cream", "ivory", "charcoal",
+      "bronze", "chocolate", "taupe");
 
   public static final ImmutableMap<String, Size> SIZES = ImmutableMap.<String, Size>builder()
       .put("small", Size.SMALL).put("little", Size.SMALL).put("tiny", Size.SMALL)
@@ -63,7 +154,18 @@ public final class Vocabulary {
       .put("large", Size.LARGE).put("big", Size.LARGE).put("huge", Size.LARGE)
       .put("giant", Size.LARGE).put("larger", Size.LARGE).put("largest", Size.LARGE)
       .put("bigger", Size.LARGE).put("biggest", Size.LARGE).put("enormous", Size.LARGE)
-      .put("massive", Size.LARGE).buildOrThrow();
+      .put("massive", Size.LARGE)
+      // near-synonyms (issue 11, class 5)
+      .put("sizeable", Size.LARGE).put("sizable", Size.LARGE).put("hefty", Size.LARGE)
+      .put("oversized", Size.LARGE).put("substantial", Size.LARGE).put("bulky", Size.LARGE)
+      .put("jumbo", Size.LARGE).put("immense", Size.LARGE).put("vast", Size.LARGE)
+      .put("gigantic", Size.LARGE).put("bigger-than-average", Size.LARGE)
+      .put("petite", Size.SMALL).put("minute", Size.SMALL).put("miniature", Size.SMALL)
+      .put("teeny", Size.SMALL).put("wee", Size.SMALL).put("minuscule", Size.SMALL)
+      .put("diminutive", Size.SMALL).put("compact", Size.SMALL).put("itty", Size.SMALL)
+      .put("tinier", Size.SMALL).put("tiniest", Size.SMALL).put("littler", Size.SMALL)
+      .put("littlest", Size.SMALL).put("greater", Size.LARGE)
+      .buildOrThrow();
 
   /** Heads that name "an object" without saying which shape. */
   public static final ImmutableSet<String> GENERIC_NOUNS = ImmutableSet.of("object", "objects",
@@ -81,12 +183,12 @@ public final class Vocabulary {
   public static final ImmutableMap<String, String> FOREIGN_NOUNS;
 
   static {
-    String[] singular = {"hexagon", "pentagon", "octagon", "rectangle", "oval", "ellipse", "heart",
-        "arrow", "crescent", "sphere", "cube", "cylinder", "cone", "pyramid", "spiral", "dog",
+    String[] singular = {"hexagon", "pentagon", "octagon", "heart",
+        "arrow", "crescent", "cube", "cylinder", "cone", "pyramid", "spiral", "dog",
         "cat", "bird", "horse", "cow", "sheep", "fish", "duck", "bear", "car", "bus", "truck",
         "bicycle", "bike", "boat", "ship", "plane", "airplane", "train", "person", "man", "woman",
         "boy", "girl", "child", "kid", "tree", "flower", "bush", "plant", "rock", "stone", "shell",
-        "umbrella", "kite", "ball", "toy", "balloon", "chair", "table", "lamp", "sofa", "couch",
+        "umbrella", "ball", "toy", "balloon", "chair", "table", "lamp", "sofa", "couch",
         "bed", "book", "cup", "bottle", "vase", "clock", "window", "door", "rug", "sun", "moon",
         "cloud", "snowman", "house", "building", "fence", "bench", "hat", "bag"};
     ImmutableMap.Builder<String, String> b = ImmutableMap.builder();

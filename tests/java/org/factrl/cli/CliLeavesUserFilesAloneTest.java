@@ -49,6 +49,12 @@ class CliLeavesUserFilesAloneTest {
     check(0, "pipeline", "--run", path("emptyrun"), "--scenes", "10"); // makes emptyrun/data
     check(0, "pipeline", "--run", path("emptyrun"), "--scenes", "10"); // reuses it, unchanged
     check(0, "pipeline", "--run", path("newrun"), "--scenes", "10");
+    // judge: its --out is refused wherever it would replace anything of the user's
+    for (String target : List.of("decoy", "run/data", "lookalike", "link", "notes.txt")) {
+      check(1, "judge", "--annotations", path("fresh/ds/annotations.json"), "--answers",
+          path("fresh/ds/mmhal_eval.json"), "--out", path(target));
+    }
+    check(2, "judge", "--annotations", path("fresh/ds/annotations.json"), "--out", path("j"));
   }
 
   /** Runs one command line and checks its exit code and that only folders it created changed. */

@@ -160,8 +160,9 @@ class ClaimExtractorTest {
         x.extract("Above the star, there is a red circle."));
     assertEquals(List.of(Claim.relation(RED_CIRCLE, Relation.BELOW, STAR).negate()),
         x.extract("The red circle is not below the star."));
-    // Positions in the image are not relations between objects.
-    assertEquals(List.of(Claim.present(RED_CIRCLE)),
+    // Positions in the image are not relations between objects: they narrow the phrase
+    // (issue 11, class 3), the region checked against the object's centre.
+    assertEquals(List.of(Claim.present(RED_CIRCLE.withRegion(Region.LEFT_SIDE))),
         x.extract("There is a red circle on the left side of the image."));
     assertEquals(List.of(Claim.attribute(STAR, d(null, Colour.RED, null)),
         Claim.relation(STAR, Relation.ABOVE, SQUARE)),
