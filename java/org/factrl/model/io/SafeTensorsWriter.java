@@ -7,16 +7,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.Objects;
 import org.bytedeco.javacpp.FloatPointer;
-import org.factrl.data.format.AtomicFiles;
 import org.factrl.engine.DType;
 import org.factrl.engine.FactRlException;
 import org.factrl.engine.Tensor;
@@ -24,9 +18,7 @@ import org.factrl.engine.Tensor;
 /**
  * Writes safetensors files the way the reference implementation does — header padded with spaces
  * to a multiple of 8 bytes (so the data buffer is 8-byte aligned), tensors in the given order,
- * back to back — and never leaves a half-written file: the bytes go to a hidden temporary file in
- * the same folder, are forced to disk, and the file then appears under its name in one step
- * (a hard link that fails if the name exists, or an atomic rename when replacing is asked for).
+ * back to back — through {@link AtomicWrite}, so never a half-written file.
  */
 final class SafeTensorsWriter {
   private SafeTensorsWriter() {}
@@ -37,71 +29,13 @@ final class SafeTensorsWriter {
     Objects.requireNonNull(metadata, "metadata");
     Objects.requireNonNull(ifExists, "ifExists");
     byte[] header = header(file, tensors, metadata);
-    Path target = file.toAbsolutePath();
-    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-      if (ifExists == IfExists.FAIL) {
-        throw new FactRlException(file + ": already exists; not overwritten (ask to replace it explicitly)");
+    AtomicWrite.write(file, ifExists, ch -> {
+      writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
+      writeFully(ch, ByteBuffer.wrap(header));
+      for (Tensor t : tensors.values()) {
+        writeData(ch, t);
       }
-      if (!Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-        throw new FactRlException(file + ": exists and is not a regular file; not replaced");
-      }
-    }
-    Path tmp = null;
-    try {
-      Files.createDirectories(target.getParent());
-      tmp = AtomicFiles.temporarySibling(target, ".tmp");
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
-        writeFully(ch, len);
-        writeFully(ch, ByteBuffer.wrap(header));
-        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-          writeData(ch, e.getValue());
-        }
-        ch.force(true);
-      }
-      if (ifExists == IfExists.REPLACE) {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } else {
-        publishWithoutReplacing(tmp, target, file);
-      }
-      tmp = null;
-      syncFolder(target.getParent());
-    } catch (IOException e) {
-      throw new FactRlException(file + ": cannot write: " + e, e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // the write already failed; that error is the one worth reporting
-        }
-      }
-    }
-  }
-
-  /** Makes {@code tmp} appear as {@code target} unless something appeared there meanwhile. */
-  private static void publishWithoutReplacing(Path tmp, Path target, Path file) throws IOException {
-    try {
-      Files.createLink(target, tmp); // atomic, and fails if the name exists (rename would replace)
-    } catch (FileAlreadyExistsException e) {
-      throw new FactRlException(file + ": already exists; not overwritten (ask to replace it explicitly)", e);
-    } catch (UnsupportedOperationException | IOException noHardLinks) {
-      if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-        throw new FactRlException(file + ": already exists; not overwritten (ask to replace it explicitly)");
-      }
-      Files.move(tmp, target); // no hard links on this file system: a plain rename, which refuses to replace
-      return;
-    }
-    Files.delete(tmp);
-  }
-
-  /** Makes the new directory entry durable too (best effort: some file systems refuse). */
-  private static void syncFolder(Path dir) {
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    } catch (IOException | UnsupportedOperationException ignored) {
-      // the file itself is on disk; only the name's durability depends on this
-    }
+    });
   }
 
   /** The JSON header, padded with spaces to a multiple of 8 bytes. */
