@@ -326,6 +326,21 @@ void test_gradients() {
 
   frl_blob_destroy(ga);
   frl_blob_destroy(ga2);
+
+  // (e) decoder-only adapter: its LoRA-only backward stops at the first block (no projector, no
+  // embedding below it) and must still give the full backward's adapter grads
+  ok(frl_model_add_adapter(r.model, "dec", 3, 3.f, FRL_LORA_ALL_DECODER, 8), "add_adapter");
+  frl_blob* db = r.adapter_blob("dec");
+  randomize_b(db);
+  ok(frl_blob_create_like(db, &ga), "create_like");
+  ok(frl_blob_create_like(db, &ga2), "create_like");
+  ok(r.forward("dec", 1), "train forward");
+  backward(r, gb, FRL_GROUP_ALL, ga, FRL_GRAD_OVERWRITE);
+  backward(r, nullptr, 0, ga2, FRL_GRAD_OVERWRITE);
+  CHECK(same_bits(read_blob(ga2), read_blob(ga)), "decoder-only LoRA grads differ between LoRA-only and full");
+  fd_check(r, "dec", db, ga2, 2, "fd lora A/B (decoder only, LoRA-only backward)");
+  frl_blob_destroy(ga);
+  frl_blob_destroy(ga2);
   frl_blob_destroy(gb);
   frl_blob_destroy(gb2);
 }

@@ -67,13 +67,20 @@ void decoder_backward(const Dims& D, const BaseLayout& L, const Ptrs& w, const P
                             scale, false);
     cpu::rope(a.dqr, a.positions, c.rope_theta, true, a.dq, N, D.H_heads, D.Dh, false);
     cpu::rope(a.dkr, a.positions, c.rope_theta, true, a.dk, N, D.H_heads, D.Dh, false);
-    project_backward(x.rms1, w[p.q], lora_at(ad, l, kQ), a.dq, a.dtmp, false, grad(p.q), nullptr,
-                     grad_at(ad, l, kQ), N, d, d);
-    project_backward(x.rms1, w[p.k], lora_at(ad, l, kK), a.dk, a.dtmp, true, grad(p.k), nullptr,
-                     grad_at(ad, l, kK), N, d, d);
-    project_backward(x.rms1, w[p.v], lora_at(ad, l, kV), a.dv, a.dtmp, true, grad(p.v), nullptr,
-                     grad_at(ad, l, kV), N, d, d);
-    cpu::rmsnorm_backward(a.res[l], w[p.in_norm], x.rstd1, a.dtmp, a.dres, grad(p.in_norm), N, d, true, true);
+    // Below the first block only the embedding table and the projector take gradients: LoRA-only
+    // training of a text batch stops at the first block's q / k / v.
+    const bool below = l > 0 || gw != nullptr || (want_dproj && n_img > 0);
+    float* dx = below ? a.dtmp : nullptr;
+    project_backward(x.rms1, w[p.q], lora_at(ad, l, kQ), a.dq, dx, false, grad(p.q), nullptr, grad_at(ad, l, kQ), N,
+                     d, d);
+    project_backward(x.rms1, w[p.k], lora_at(ad, l, kK), a.dk, dx, true, grad(p.k), nullptr, grad_at(ad, l, kK), N,
+                     d, d);
+    project_backward(x.rms1, w[p.v], lora_at(ad, l, kV), a.dv, dx, true, grad(p.v), nullptr, grad_at(ad, l, kV), N,
+                     d, d);
+    if (below)
+      cpu::rmsnorm_backward(a.res[l], w[p.in_norm], x.rstd1, a.dtmp, a.dres, grad(p.in_norm), N, d, true, true);
+    else
+      return;  // nothing below needs d x_0
   }
   // The image-token rows' gradient goes to the projector, never to the image token's embedding row.
   if (n_img > 0) {

@@ -334,7 +334,7 @@ frl_status frl_model_memory_plan(const frl_model* model, frl_model_memory* out_m
     m.base = blob_bytes(model->params);
     for (const auto& a : model->adapters) m.adapters += blob_bytes(a->blob);
     m.arena = model->arena ? static_cast<int64_t>(model->arena->bytes) : 0;
-    m.workspace = 0;  // LoRA's rank-r scratch lives only during a call
+    m.workspace = 0;  // only the kernels' per-thread rank-r LoRA scratch (N·r floats), as lora_cpu keeps
     m.total = m.base + m.adapters + m.arena + m.workspace;
     *out_memory = m;
   });

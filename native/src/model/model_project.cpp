@@ -66,14 +66,16 @@ void project_backward(const float* x, const float* W, const Lora& lora, const fl
   // lora_backward has one accumulate flag for dx, dA and dB: parameter gradients always add, so
   // an overwritten dx is zeroed first.
   if (dx != nullptr && !dx_accumulate) std::memset(dx, 0, sizeof(float) * static_cast<size_t>(N * K));
-  std::vector<float> u;
-  if (g.dB != nullptr) {  // u = x Aᵀ, not kept by the forward (its rank is the adapter's, not the plan's)
-    u.resize(static_cast<size_t>(N * lora.r));
+  // u = x Aᵀ is not kept by the forward (its rank is the adapter's, not the plan's): recomputed
+  // here into a per-thread scratch that grows once (a step allocates nothing after the first).
+  static thread_local std::vector<float> u;
+  if (g.dB != nullptr) {
+    if (u.size() < static_cast<size_t>(N * lora.r)) u.resize(static_cast<size_t>(N * lora.r));
     cpu::GemmSegment s{{x, K, 1}, {lora.A, 1, K}, K, 1.0f};
     cpu::gemm(N, lora.r, &s, 1, u.data(), lora.r, false);
   }
-  cpu::lora_backward(x, W, lora.A, lora.B, lora.scale, true, dy, u.empty() ? nullptr : u.data(), N, K, M, lora.r,
-                     dx, g.dA, g.dB, true);
+  cpu::lora_backward(x, W, lora.A, lora.B, lora.scale, true, dy, g.dB != nullptr ? u.data() : nullptr, N, K, M,
+                     lora.r, dx, g.dA, g.dB, true);
 }
 
 }  // namespace model
