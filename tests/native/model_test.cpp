@@ -14,7 +14,8 @@
 //     the held vision block after the feature layer gets exactly 0; ACCUMULATE adds (2x after
 //     OVERWRITE + ACCUMULATE, to 1e-5 + 1e-5 |2g|: the kernels add partial sums in another order).
 //  3. A fresh adapter (B = 0) gives bitwise the base's logits / hidden / logp.
-//  4. Row independence: changing row 1's tokens leaves row 0's outputs bitwise unchanged.
+//  4. Row independence: changing row 1's tokens leaves row 0's outputs bitwise unchanged; with two
+//     image rows each row equals that row run alone with its image (images go to rows in order).
 //  5. An independent double-precision forward of the same model (written from factrl/model.h)
 //     matches logits to 2e-4 (abs) — the FD check cannot see a wrong forward.
 //  6. Bad inputs: status and a message naming the argument.
@@ -119,7 +120,7 @@ struct Rig {
     ok(frl_ctx_create(FRL_BACKEND_CPU, 0, &ctx), "ctx_create");
     ok(frl_model_create(ctx, &c, &model), "model_create");
     ok(frl_model_init_weights(model, 1234, 0.2f), "init_weights");
-    ok(frl_model_plan(model, B, S, 1, 1), "plan");
+    ok(frl_model_plan(model, B, S, 2, 1), "plan");
     std::mt19937 rng(7);
     std::uniform_real_distribution<float> U(-1.f, 1.f);
     ids = tensor(ctx, FRL_I32, {B, S});
@@ -382,6 +383,41 @@ void test_identity_adapter_and_rows() {
             std::memcmp(p1.data(), p0.data(), S * 4) == 0,
         "row 0's outputs depend on row 1");
   CHECK(std::memcmp(l1.data() + S * V, l0.data() + S * V, S * V * 4) != 0, "row 1's logits did not change");
+}
+
+// Two image rows take images 0 and 1 in row order: each row of a batch of two equals the same row
+// run alone with its own image (bitwise: every kernel's result per row is independent of the others).
+void test_two_images() {
+  Rig r;
+  const int32_t ids2[B * S] = {1, 22, 22, 22, 22, 5, 6,    // image 0
+                               22, 22, 3, 22, 22, 9, 0};   // image 1, tokens not contiguous
+  std::vector<float> img(2 * 3 * 64);
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> U(-1.f, 1.f);
+  for (float& x : img) x = U(rng);
+  frl_tensor* ids = tensor(r.ctx, FRL_I32, {B, S});
+  frl_tensor* images = tensor(r.ctx, FRL_F32, {2, 3, 8, 8});
+  frl_tensor* logits = tensor(r.ctx, FRL_F32, {B, S, V});
+  ok(frl_tensor_write_i32(ids, 0, ids2, B * S), "write");
+  ok(frl_tensor_write_f32(images, 0, img.data(), 2 * 192), "write");
+  frl_model_inputs in{ids, images, nullptr};
+  frl_model_outputs out{logits, nullptr, nullptr};
+  ok(frl_model_forward(r.model, nullptr, &in, &out, 0), "forward of two image rows");
+  const std::vector<float> both = read(logits);
+  for (int64_t row = 0; row < B; row++) {
+    frl_tensor* ids1 = tensor(r.ctx, FRL_I32, {1, S});
+    frl_tensor* img1 = tensor(r.ctx, FRL_F32, {1, 3, 8, 8});
+    frl_tensor* lg1 = tensor(r.ctx, FRL_F32, {1, S, V});
+    ok(frl_tensor_write_i32(ids1, 0, ids2 + row * S, S), "write");
+    ok(frl_tensor_write_f32(img1, 0, img.data() + row * 192, 192), "write");
+    frl_model_inputs in1{ids1, img1, nullptr};
+    frl_model_outputs out1{lg1, nullptr, nullptr};
+    ok(frl_model_forward(r.model, nullptr, &in1, &out1, 0), "forward of one row");
+    CHECK(std::memcmp(read(lg1).data(), both.data() + row * S * V, S * V * 4) == 0,
+          "row %lld of the two-image batch differs from the row alone", static_cast<long long>(row));
+    for (frl_tensor* t : {ids1, img1, lg1}) frl_tensor_destroy(t);
+  }
+  for (frl_tensor* t : {ids, images, logits}) frl_tensor_destroy(t);
 }
 
 // ---- an independent forward in double, from factrl/model.h's description -----------------------
@@ -726,6 +762,7 @@ int main() {
   test_gradients();
   test_linear_projector();
   test_identity_adapter_and_rows();
+  test_two_images();
   test_bad_inputs();
   test_memory_plan();
   test_threads();
