@@ -131,7 +131,9 @@ Result run(const Path& path, const Case& c, const std::vector<float>& q, const s
   Result r{std::vector<float>(n, 7.0f), std::vector<float>(rows, 7.0f), std::vector<float>(n, start),
            std::vector<float>(nk, start), std::vector<float>(nk, start)};
   std::vector<float> scratch(static_cast<size_t>(slots) * attention_scratch_floats(c.D));
-  std::vector<float> kt(attention_packed_floats(c.B, c.Sk, c.H, c.D)), vt(kt.size()), delta(rows);
+  int Lmax = 0;
+  for (int b = 0; b < c.B; b++) Lmax = std::max(Lmax, c.L(b));
+  std::vector<float> kt(attention_packed_floats(c.B, Lmax, c.H, c.D)), vt(kt.size()), delta(rows);
   std::vector<float> heads(static_cast<size_t>(slots) * attention_round_up(c.Sq, kAttentionBlock) *
                            attention_round_up(c.D, kAttentionPad));
   std::vector<int32_t> full_len(c.B, c.Sk), zero_off(c.B, 0);
@@ -144,6 +146,7 @@ Result run(const Path& path, const Case& c, const std::vector<float>& q, const s
   a.B = c.B;
   a.Sq = c.Sq;
   a.Sk = c.Sk;
+  a.Lmax = Lmax;
   a.key_len = !c.key_len.empty() ? c.key_len.data() : explicit_masks ? full_len.data() : nullptr;
   a.q_off = !c.q_off.empty() ? c.q_off.data() : explicit_masks ? zero_off.data() : nullptr;
   a.H = c.H;

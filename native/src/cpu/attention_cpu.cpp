@@ -62,6 +62,8 @@ AttentionArgs make_args(const Masks& m, int64_t B, int64_t Sq, int64_t Sk, int64
   a.D = D;
   a.key_len = m.key_len;
   a.q_off = m.q_off;
+  a.Lmax = m.key_len != nullptr ? 0 : Sk;
+  for (int64_t b = 0; m.key_len != nullptr && b < B; b++) a.Lmax = std::max<int64_t>(a.Lmax, m.key_len[b]);
   a.causal = causal;
   a.scale = scale;
   a.parallel = work > kParallelWork;
@@ -80,7 +82,7 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
   AttentionArgs a = make_args(masks, B, Sq, Sk, H, D, causal, scale, 2 * pair_work(masks, B, Sq, Sk, H, D, causal),
                               &scratch);
   // Written there for every block below L_b; only those are read.
-  std::unique_ptr<float[]> kt(new float[attention_packed_floats(B, Sk, H, D)]);
+  std::unique_ptr<float[]> kt(new float[attention_packed_floats(B, a.Lmax, H, D)]);
   a.kt = kt.get();
   a.q = q;
   a.k = k;
@@ -105,8 +107,8 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
   const bool want_ds = dq != nullptr || dk != nullptr;
   std::vector<float> delta(want_ds ? static_cast<size_t>(B * H * Sq) : 0);
   // Written there for every block below L_b; only those are read.
-  std::unique_ptr<float[]> kt(new float[attention_packed_floats(B, Sk, H, D)]);
-  std::unique_ptr<float[]> vt(new float[want_ds ? attention_packed_floats(B, Sk, H, D) : 0]);
+  std::unique_ptr<float[]> kt(new float[attention_packed_floats(B, a.Lmax, H, D)]);
+  std::unique_ptr<float[]> vt(new float[want_ds ? attention_packed_floats(B, a.Lmax, H, D) : 0]);
   a.kt = kt.get();
   a.vt = vt.get();
   // With at least 4 heads per thread, one task per head does the whole backward (5 GEMM tiles per

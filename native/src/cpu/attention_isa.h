@@ -25,9 +25,11 @@ static inline int64_t attention_scratch_floats(int64_t D) {
   return attention_round_up(5 * B * Dp + 2 * B * B + 2 * B, kAttentionPad);
 }
 
-// Floats of one packed copy of k or v: [B, H, blocks, D, 64] (Sk keys padded to whole blocks).
-static inline int64_t attention_packed_floats(int64_t B, int64_t Sk, int64_t H, int64_t D) {
-  return B * H * attention_round_up(Sk, kAttentionBlock) * D;
+// Floats of one packed copy of k or v: [B, H, blocks, D, 64], the keys below Lmax (the longest
+// key length of any row, AttentionArgs::Lmax) padded to whole blocks. Sized by Lmax, not Sk, so that
+// a decode step on a long, mostly empty KV cache costs what its filled part costs.
+static inline int64_t attention_packed_floats(int64_t B, int64_t Lmax, int64_t H, int64_t D) {
+  return B * H * attention_round_up(Lmax, kAttentionBlock) * D;
 }
 
 // Queries [B, Sq, H, D] meet keys [B, Sk, H, D]. Query i of row b sits at absolute position
@@ -55,6 +57,7 @@ struct AttentionArgs {
   float* scratch;     // threads × scratch_stride floats
   int64_t scratch_stride;
   int64_t B, Sq, Sk, H, D;
+  int64_t Lmax;       // max over b of L_b (Sk when key_len is null): the packed blocks per head
   bool causal;
   float scale;
   bool accumulate;  // backward: dq, dk, dv += gradient (true) or = gradient (false)

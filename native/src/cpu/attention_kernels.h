@@ -162,7 +162,7 @@ inline int64_t first_query_tile(const AttentionArgs& a, int64_t b, int64_t kb) {
 
 // The packed [D][64] block kb of head (b, h) in a [B, H, blocks, D, 64] buffer.
 inline float* packed_block(const AttentionArgs& a, float* all, int64_t b, int64_t h, int64_t kb) {
-  const int64_t blocks = (a.Sk + kBlk - 1) / kBlk;
+  const int64_t blocks = (a.Lmax + kBlk - 1) / kBlk;
   return all + ((b * a.H + h) * blocks + kb) * a.D * kBlk;
 }
 
@@ -170,7 +170,7 @@ inline float* packed_block(const AttentionArgs& a, float* all, int64_t b, int64_
 // pass: each block then serves every query tile without being packed again. Only the keys below
 // L_b: the blocks past it stay unwritten (never read), the keys past it in the last block read 0.
 inline void pack_all_blocks(const AttentionArgs& a, float* kt_all, float* vt_all) {
-  const int64_t blocks = (a.Sk + kBlk - 1) / kBlk, stride = a.H * a.D;
+  const int64_t blocks = (a.Lmax + kBlk - 1) / kBlk, stride = a.H * a.D;
 #pragma omp parallel for collapse(3) schedule(static) if (a.parallel)
   for (int64_t b = 0; b < a.B; b++) {
     for (int64_t h = 0; h < a.H; h++) {
