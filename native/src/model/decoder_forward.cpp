@@ -43,7 +43,7 @@ void decoder_forward(const Dims& D, const BaseLayout& L, const Ptrs& w, const fr
     project_forward(x.rms1, w[p.v], nullptr, lora_at(ad, l, kV), x.v, N, d, d);
     cpu::rope(a.q_tmp, a.positions, c.rope_theta, false, x.qr, N, D.H_heads, D.Dh, false);
     cpu::rope(a.k_tmp, a.positions, c.rope_theta, false, x.kr, N, D.H_heads, D.Dh, false);
-    cpu::attention_forward(x.qr, x.kr, x.v, x.att, x.lse, B, S, D.H_heads, D.Dh, true, scale);
+    cpu::attention_forward(x.qr, x.kr, x.v, x.att, x.lse, cpu::Masks{nullptr, nullptr}, B, S, S, D.H_heads, D.Dh, true, scale);
     project_forward(x.att, w[p.o], nullptr, lora_at(ad, l, kO), x.mid, N, d, d);
     cpu::add(in, x.mid, x.mid, N * d);
     cpu::rmsnorm_forward(x.mid, w[p.post_norm], c.rms_norm_eps, x.rms2, x.rstd2, N, d);
