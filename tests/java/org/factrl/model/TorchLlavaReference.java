@@ -95,7 +95,7 @@ public final class TorchLlavaReference implements AutoCloseable {
   /** Every leaf by name: base (header order) then adapter (header order). */
   private final Map<String, Tensor> weights = new LinkedHashMap<>();
   private final Map<String, long[]> shapes = new LinkedHashMap<>();
-  /** The latest forward's outputs that carry the graph (detached from every PointerScope). */
+  /** The latest forward's outputs that carry the graph (kept past its PointerScope). */
   private Tensor lastHidden;
   private Tensor lastLogp;
   private boolean graphAlive;
@@ -208,12 +208,8 @@ public final class TorchLlavaReference implements AutoCloseable {
         logp = torch.gather(torch.log_softmax(logits, -1), -1, t).squeeze(-1);
       }
       Outputs out = new Outputs(b, s, Torch.floats(logits), Torch.floats(hidden), logp == null ? null : Torch.floats(logp));
-      lastHidden = hidden;
-      scope.detach(hidden);
-      if (logp != null) {
-        lastLogp = logp;
-        scope.detach(logp);
-      }
+      lastHidden = keep(hidden);
+      lastLogp = logp == null ? null : keep(logp);
       graphAlive = true;
       return out;
     }
@@ -242,7 +238,7 @@ public final class TorchLlavaReference implements AutoCloseable {
     try (PointerScope scope = new PointerScope()) {
       for (Tensor t : weights.values()) {
         Tensor g = t.grad();
-        if (g.defined()) {
+        if (!g.isNull() && g.defined()) {
           g.zero_();
         }
       }
@@ -295,7 +291,7 @@ public final class TorchLlavaReference implements AutoCloseable {
     }
     try (PointerScope scope = new PointerScope()) {
       Tensor g = t.grad();
-      return g.defined() ? Torch.floats(g) : new float[(int) t.numel()];
+      return !g.isNull() && g.defined() ? Torch.floats(g) : new float[(int) t.numel()];
     }
   }
 
@@ -485,12 +481,14 @@ public final class TorchLlavaReference implements AutoCloseable {
     return Tensor.create(v, shape.length == 0 ? new long[] {v.length} : shape);
   }
 
-  /** Takes {@code t} out of the caller's PointerScope, if any: it lives until {@link #close()}. */
-  private static void keep(Tensor t) {
-    PointerScope scope = PointerScope.getInnerScope();
-    if (scope != null) {
-      scope.detach(t);
-    }
+  /**
+   * Keeps {@code t} alive past the PointerScope it was made in (one more reference, released by
+   * {@code close()}). PointerScope.detach would not do: it releases the scope's reference, which
+   * frees a pointer that has no other.
+   */
+  private static Tensor keep(Tensor t) {
+    t.retainReference();
+    return t;
   }
 
   private void releaseLast() {

@@ -199,8 +199,9 @@ class TorchLlavaReferenceTest {
     Outputs a = run(CONFIG, base, null, Precision.F32, ids, concat(img0, img1), null);
     Outputs b = run(CONFIG, base, null, Precision.F32, ids, concat(img1, img0), null);
     int row = 7 * CONFIG.vocabSize;
-    assertArrayEquals(Arrays.copyOfRange(a.logits(), 0, row), Arrays.copyOfRange(b.logits(), 2 * row, 3 * row));
-    assertArrayEquals(Arrays.copyOfRange(a.logits(), 2 * row, 3 * row), Arrays.copyOfRange(b.logits(), 0, row));
+    // 1e-6, not bit equality: an image's place in the vision batch may change GEMM blocking (1 ulp).
+    assertArrayEquals(Arrays.copyOfRange(a.logits(), 0, row), Arrays.copyOfRange(b.logits(), 2 * row, 3 * row), 1e-6f);
+    assertArrayEquals(Arrays.copyOfRange(a.logits(), 2 * row, 3 * row), Arrays.copyOfRange(b.logits(), 0, row), 1e-6f);
     assertTrue(maxAbsDiff(Arrays.copyOfRange(a.logits(), 0, row), Arrays.copyOfRange(a.logits(), 2 * row, 3 * row)) > 1e-3);
   }
 
