@@ -19,6 +19,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.factrl.engine.Device;
 import org.factrl.model.TorchLlavaConfig.Projector;
 import org.factrl.model.io.IfExists;
+import org.factrl.model.io.LoraAdapterConfig;
+import org.factrl.model.io.PeftAdapter;
 import org.factrl.model.io.SafeTensors;
 import org.factrl.testing.Torch;
 
@@ -630,6 +632,59 @@ public final class TorchLlavaReference implements AutoCloseable {
           tensors.put(e.getKey(), t);
         }
         SafeTensors.write(file, tensors, Map.of(), IfExists.REPLACE);
+      } finally {
+        for (org.factrl.engine.Tensor t : opened) {
+          t.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * Writes {@code adapter} as a PEFT adapter folder ({@code adapter_model.safetensors} + {@code
+   * adapter_config.json}, through the engine's {@link PeftAdapter} writer, replacing what is there):
+   * target_modules are the projections' short names (q_proj, ..., down_proj, and linear_1 /
+   * linear_2 for the projector), lora_alpha and r as given.
+   */
+  public static void writePeftAdapter(Path dir, TorchLlavaConfig config, Adapter adapter) {
+    Objects.requireNonNull(dir, "dir");
+    Map<String, long[]> shapes = config.adapterShapes(adapter.rank(), adapter.targets());
+    if (!shapes.keySet().equals(adapter.weights().keySet())) {
+      throw new IllegalArgumentException("adapter weights do not match rank " + adapter.rank() + " and targets "
+          + adapter.targets());
+    }
+    List<String> targetModules = new ArrayList<>();
+    String[] shortNames = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+    for (int t = 0; t < shortNames.length; t++) {
+      if ((adapter.targets() & (1 << t)) != 0) {
+        targetModules.add(shortNames[t]);
+      }
+    }
+    if ((adapter.targets() & TorchLlavaConfig.LORA_PROJECTOR) != 0) {
+      targetModules.add("linear_1");
+      if (config.projector == Projector.MLP2X_GELU) {
+        targetModules.add("linear_2");
+      }
+    }
+    String prefix = TorchLlavaConfig.PEFT_PREFIX;
+    String aSuffix = ".lora_A.weight";
+    try (Device cpu = Device.cpu()) {
+      List<org.factrl.engine.Tensor> opened = new ArrayList<>();
+      try {
+        Map<String, PeftAdapter.Pair> modules = new LinkedHashMap<>();
+        for (String name : shapes.keySet()) {
+          if (name.endsWith(aSuffix)) {
+            String module = name.substring(prefix.length(), name.length() - aSuffix.length());
+            String bName = TorchLlavaConfig.loraB(module);
+            org.factrl.engine.Tensor a = cpu.fromFloats(adapter.weights().get(name), shapes.get(name));
+            opened.add(a);
+            org.factrl.engine.Tensor b = cpu.fromFloats(adapter.weights().get(bName), shapes.get(bName));
+            opened.add(b);
+            modules.put(module, new PeftAdapter.Pair(a, b));
+          }
+        }
+        PeftAdapter.write(dir, LoraAdapterConfig.of(adapter.rank(), adapter.alpha(), targetModules), modules,
+            IfExists.REPLACE);
       } finally {
         for (org.factrl.engine.Tensor t : opened) {
           t.close();

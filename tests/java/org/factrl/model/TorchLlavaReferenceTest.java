@@ -20,6 +20,7 @@ import org.factrl.model.TorchLlavaConfig.Projector;
 import org.factrl.model.TorchLlavaReference.Adapter;
 import org.factrl.model.TorchLlavaReference.Outputs;
 import org.factrl.model.TorchLlavaReference.Precision;
+import org.factrl.model.io.PeftAdapter;
 import org.factrl.model.io.SafeTensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -314,10 +315,10 @@ class TorchLlavaReferenceTest {
     for (String name : names) {
       boolean isBase = base.containsKey(name);
       float[] w = isBase ? base.get(name) : adapter.weights().get(name);
-      for (int trial = 0; trial < 2; trial++) {
+      {
         int i = r.nextInt(w.length);
         if (name.endsWith("embed_tokens.weight")) {  // a row the batch uses
-          i = ids[1][trial] * c.hidden + r.nextInt(c.hidden);
+          i = ids[1][0] * c.hidden + r.nextInt(c.hidden);
         }
         double[] l = new double[2];
         for (int side = 0; side < 2; side++) {
@@ -482,6 +483,27 @@ class TorchLlavaReferenceTest {
         assertArrayEquals(shapes.get(name), st.entry(name).shape(), name);
         assertArrayEquals(values.get(name), st.readFloats(name), name);
       }
+    }
+  }
+
+  @Test
+  void exportedPeftAdapterReadsBack(@TempDir Path dir) {
+    int targets = TorchLlavaConfig.LORA_Q | TorchLlavaConfig.LORA_V | TorchLlavaConfig.LORA_DOWN
+        | TorchLlavaConfig.LORA_PROJECTOR;
+    Adapter ad = TorchLlavaReference.randomAdapter(CONFIG, 3, 5f, targets, 131);
+    TorchLlavaReference.writePeftAdapter(dir, CONFIG, ad);
+    PeftAdapter peft = PeftAdapter.read(dir);
+    assertEquals(3, peft.config().r());
+    assertEquals(5.0, peft.config().loraAlpha());
+    assertEquals(List.of("q_proj", "v_proj", "down_proj", "linear_1", "linear_2"), peft.config().targetModules());
+    List<String> names = new ArrayList<>();
+    for (String module : peft.modules()) {
+      names.add(TorchLlavaConfig.loraA(module));
+      names.add(TorchLlavaConfig.loraB(module));
+    }
+    assertEquals(new ArrayList<>(ad.weights().keySet()), names);
+    for (String name : names) {
+      assertArrayEquals(ad.weights().get(name), peft.weights().readFloats(name), name);
     }
   }
 
