@@ -1,5 +1,5 @@
-"""GPU visit for the LLaMA-side layers: token embedding, RMSNorm, RoPE, SwiGLU and the dense linear
-layer (native/include/factrl/{embedding,rmsnorm,rope,swiglu,linear}.h).
+"""GPU visit for the LLaMA-side layers: token embedding, RMSNorm, RoPE, SwiGLU, the dense linear
+layer and attention (native/include/factrl/{embedding,rmsnorm,rope,swiglu,linear,attention}.h).
 
 check(lib): each layer on CUDA against the CPU reference through the C API (the CPU computes in
             f32 on the same, for bf16 already rounded, inputs), f32 and bf16 storage, small odd
@@ -16,15 +16,20 @@ check(lib): each layer on CUDA against the CPU reference through the C API (the 
                 |a| up to 100 (σ saturates).
               linear: y with and without bias, dx, dW, db (OVERWRITE and ACCUMULATE onto G0), each
                 output alone, column-slice views of x, y, dy, dx; dW and db twice with the same bits.
+              attention (causal and not, D = 0 too): out, lse; dq, dk, dv OVERWRITE and ACCUMULATE
+                onto G0 from the same out / lse on both sides; dq alone, dv alone (the same bits as
+                with all three); every output twice with the same bits.
             Tolerances, elementwise |got - want| <= atol + rtol*|want|, s = max|want| of the output:
               f32 RMSNorm: atol 1e-5*max(1, s), rtol 1e-4 (row sums in another order; rsqrtf);
               f32 SwiGLU: atol 1e-6*max(1, s), rtol 2e-5 (fast-math __expf and division: a few ulp);
               f32 RoPE: atol 2e-6*max(1, s) + 4*2^-24*|phi|*|x pair| (an fp32 angle whose theta may
                 differ from libm's powf by an ulp: the CPU reference is only that exact), rtol 1e-5;
               f32 linear: atol 2e-6*sqrt(K)*max(1, s), rtol 1e-4 (GEMM in another order);
+              f32 attention (and lse always): atol 1e-5*max(1, s), rtol 1e-4 (online softmax, __expf);
               bf16 (outputs rounded to bf16 on both sides): rtol 2^-7 (two bf16 ulps) with atol
                 2^-7*1e-2*s; linear and RoPE atol 2^-8*s (the bias is added after the GEMM's own
-                rounding, as on the CPU; a rotation's cancellation); rstd stays f32.
+                rounding, as on the CPU; a rotation's cancellation); attention gradients atol 1e-3*s
+                (sums of signed terms in another order before the one rounding); rstd stays f32.
 bench(lib): forward and backward of each on LLaMA-7B shapes in bf16, ours beside PyTorch in the
             same process, 20 calls between syncs; ratio = torch_ms / ours_ms.
 
@@ -380,6 +385,70 @@ def _check_linear(lib, dev, cpu, dtypes, rng):
     return rows
 
 
+# ---- attention ---------------------------------------------------------------------------------
+
+def _attn_run(lib, ctx, dt, q, k, v, dout, out_in, lse_in, causal, scale, g0):
+    """The forward's out and lse; the backward from the given out_in / lse_in (the same on both sides,
+    so its check does not inherit the forward's differences)."""
+    B, S, H, D = q.shape
+    tq, tk, tv, tg = ctx.tensor(q, dt), ctx.tensor(k, dt), ctx.tensor(v, dt), ctx.tensor(dout, dt)
+    out, lse = ctx.empty(q.shape, dt), ctx.empty((B, H, S))
+    frl.check(lib, lib.frl_attention_forward(ctx.handle, tq.handle, tk.handle, tv.handle, causal, scale, out.handle,
+                                             lse.handle))
+    res = {"out": out.numpy(), "lse": lse.numpy()}
+    if out_in is None:
+        return res
+    to, tl = ctx.tensor(out_in, dt), ctx.tensor(lse_in)
+    dq, dk, dv = ctx.empty(q.shape, dt), ctx.empty(q.shape, dt), ctx.empty(q.shape, dt)
+    frl.check(lib, lib.frl_attention_backward(ctx.handle, tq.handle, tk.handle, tv.handle, to.handle, tl.handle,
+                                              tg.handle, causal, scale, dq.handle, dk.handle, dv.handle, OVERWRITE))
+    res.update(dq=dq.numpy(), dk=dk.numpy(), dv=dv.numpy())
+    dq, dk, dv = ctx.tensor(g0[0], dt), ctx.tensor(g0[1], dt), ctx.tensor(g0[2], dt)
+    frl.check(lib, lib.frl_attention_backward(ctx.handle, tq.handle, tk.handle, tv.handle, to.handle, tl.handle,
+                                              tg.handle, causal, scale, dq.handle, dk.handle, dv.handle, ACCUMULATE))
+    res.update({"dq acc": dq.numpy(), "dk acc": dk.numpy(), "dv acc": dv.numpy()})
+    dq, dv = ctx.empty(q.shape, dt), ctx.empty(q.shape, dt)
+    frl.check(lib, lib.frl_attention_backward(ctx.handle, tq.handle, tk.handle, tv.handle, to.handle, tl.handle,
+                                              tg.handle, causal, scale, dq.handle, None, None, OVERWRITE))
+    frl.check(lib, lib.frl_attention_backward(ctx.handle, tq.handle, tk.handle, tv.handle, to.handle, tl.handle,
+                                              tg.handle, causal, scale, None, None, dv.handle, OVERWRITE))
+    res.update({"dq alone": dq.numpy(), "dv alone": dv.numpy()})
+    return res
+
+
+def _check_attention(lib, dev, cpu, dtypes, rng):
+    rows = []
+    for (B, S, H, D) in ((1, 1, 1, 1), (2, 7, 3, 5), (2, 33, 4, 16), (1, 128, 2, 64), (2, 300, 4, 128),
+                         (1, 5, 2, 0)):
+        for causal in (1, 0):
+            scale = 1.0 / np.sqrt(max(D, 1))
+            q, k, v, g = [rng.standard_normal((B, S, H, D)).astype(np.float32) for _ in range(4)]
+            g0 = [(rng.standard_normal((B, S, H, D)) * 3).astype(np.float32) for _ in range(3)]
+            for dt in dtypes:
+                r = _rounder(dt)
+                qv, kv, vv, gv, g0v = r(q), r(k), r(v), r(g), [r(a) for a in g0]
+                fwd = _attn_run(lib, cpu, frl.F32, qv, kv, vv, gv, None, None, causal, scale, g0v)
+                out_in, lse_in = r(fwd["out"]), fwd["lse"]
+                want = _attn_run(lib, cpu, frl.F32, qv, kv, vv, gv, out_in, lse_in, causal, scale, g0v)
+                got = _attn_run(lib, dev, dt, qv, kv, vv, gv, out_in, lse_in, causal, scale, g0v)
+                again = _attn_run(lib, dev, dt, qv, kv, vv, gv, out_in, lse_in, causal, scale, g0v)
+                tag = f"{_name(dt)} [{B},{S},{H},{D}] causal={causal}"
+                for key in want:
+                    stat = key == "lse"
+                    ref = want[key] if stat else r(want[key])
+                    sc = _scale(ref)
+                    if stat or dt == frl.F32:
+                        atol, rtol = 1e-5 * max(1.0, sc), 1e-4
+                    else:
+                        atol, rtol = (BF16_REL * 1e-2 * sc if key == "out" else 1e-3 * sc), BF16_REL
+                    rows.append(_compare(f"attention {key} {tag}", got[key], ref, atol, rtol))
+                for key in ("out", "lse", "dq", "dk", "dv"):
+                    rows.append(_bits_equal(f"attention {key} twice, same bits {tag}", got[key], again[key]))
+                rows.append(_bits_equal(f"attention dq alone = dq {tag}", got["dq alone"], got["dq"]))
+                rows.append(_bits_equal(f"attention dv alone = dv {tag}", got["dv alone"], got["dv"]))
+    return rows
+
+
 def check(lib, device_backend=frl.CUDA):
     frl.declare_llama(lib)
     rng = np.random.default_rng(0)
@@ -392,6 +461,7 @@ def check(lib, device_backend=frl.CUDA):
         rows += _check_rope(lib, dev, cpu, dtypes, rng, on_gpu)
         rows += _check_swiglu(lib, dev, cpu, dtypes, rng)
         rows += _check_linear(lib, dev, cpu, dtypes, rng)
+        rows += _check_attention(lib, dev, cpu, dtypes, rng)
         dev.sync()
     return rows
 
@@ -518,6 +588,22 @@ def bench(lib):
             lambda: c(lib.frl_linear_backward(gpu.handle, lx.handle, lW.handle, ly.handle, ldx.handle, ldW.handle,
                                               ldb.handle, OVERWRITE, OVERWRITE)),
             lambda: (tly @ tlW, tly.t() @ tlx, tly.sum(0)), gpu.sync)
+        # attention, causal [1, 1024, 32, 128] (ours: the first, CUDA-core version; torch: flash SDPA)
+        B, S, H, D = 1, 1024, 32, 128
+        aq, ao = gpu.empty((B, S, H, D), frl.BF16), gpu.empty((B, S, H, D), frl.BF16)
+        adq, adk, adv = [gpu.empty((B, S, H, D), frl.BF16) for _ in range(3)]
+        alse = gpu.empty((B, H, S))
+        fill(aq, 0.1)
+        tq4 = torch.randn((B, H, S, D), device=cuda, dtype=bf)
+        row(f"attention forward causal bf16 [{B}, {S}, {H}, {D}] (torch: SDPA)",
+            lambda: c(lib.frl_attention_forward(gpu.handle, aq.handle, aq.handle, aq.handle, 1, D ** -0.5, ao.handle,
+                                                alse.handle)),
+            lambda: F.scaled_dot_product_attention(tq4, tq4, tq4, is_causal=True), gpu.sync)
+        row(f"attention backward (dq, dk, dv) causal bf16 [{B}, {S}, {H}, {D}] (torch: SDPA forward only)",
+            lambda: c(lib.frl_attention_backward(gpu.handle, aq.handle, aq.handle, aq.handle, ao.handle, alse.handle,
+                                                 ao.handle, 1, D ** -0.5, adq.handle, adk.handle, adv.handle,
+                                                 OVERWRITE)),
+            lambda: F.scaled_dot_product_attention(tq4, tq4, tq4, is_causal=True), gpu.sync)
         gpu.sync()
     return rows
 
