@@ -74,4 +74,29 @@ template <> __device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(flo
 
 inline int ceil_div(int64_t a, int64_t b) { return static_cast<int>((a + b - 1) / b); }
 
+// Blocks of an elementwise grid-stride launch over n items: enough to fill the GPU, at most
+// kGridStrideMaxBlocks (each thread then loops), at least 1.
+constexpr int kGridStrideThreads = 256;
+constexpr int64_t kGridStrideMaxBlocks = 4096;
+inline int grid_stride_blocks(int64_t n) {
+  const int64_t b = (n + kGridStrideThreads - 1) / kGridStrideThreads;
+  return static_cast<int>(b < 1 ? 1 : (b > kGridStrideMaxBlocks ? kGridStrideMaxBlocks : b));
+}
+
+// Sum over the 32 lanes of a warp (butterfly: every lane gets the total, in a fixed order).
+__device__ __forceinline__ float warp_sum(float v) {
+  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+  return v;
+}
+
+// Dispatch on the storage dtype: fn(float{}) or fn(__nv_bfloat16{}) — the launchers take the
+// element type from the argument (decltype), so one body serves both storages.
+template <typename Fn>
+void dispatch_float_storage(frl_dtype dtype, Fn&& fn) {
+  if (dtype == FRL_BF16)
+    fn(__nv_bfloat16{});
+  else
+    fn(float{});
+}
+
 }  // namespace frl

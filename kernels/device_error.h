@@ -32,6 +32,9 @@ enum DeviceOp : unsigned {
   kOpRewardHeadBackward = 5,     // 'end_index': outside [-1, S)
   kOpGatherRows = 6,             // 'idx': row index outside [0, R)
   kOpScatterRows = 7,            // 'idx': row index outside [0, R)
+  kOpEmbeddingForward = 8,       // 'ids': token id outside [0, V) (row: flat index into ids)
+  kOpEmbeddingBackward = 9,      // 'ids': token id outside [0, V) (row: flat index into ids)
+  kOpRope = 10,                  // 'positions': negative position (row: flat token b·S + s; bound: S)
 };
 
 // All zero = no error. The first op to flag owns the record; among its reports the smallest key
@@ -79,6 +82,16 @@ inline std::string describe_device_error(const DeviceErrorRecord& rec) {
       return format("%s: argument 'idx': idx[%lld] = %d is outside [0, %lld) (flagged on the device, reported at "
                     "this sync; that row was skipped and the call's outputs are undefined)",
                     rec.op == kOpGatherRows ? "frl_gather_rows" : "frl_scatter_rows", row, value, bound);
+    case kOpEmbeddingForward:
+    case kOpEmbeddingBackward:
+      return format("%s: argument 'ids': ids[%lld] (flat index) = %d is outside the vocabulary [0, %lld) (flagged on "
+                    "the device, reported at this sync; that row was skipped and the call's outputs are undefined)",
+                    rec.op == kOpEmbeddingForward ? "frl_embedding_forward" : "frl_embedding_backward", row, value,
+                    bound);
+    case kOpRope:
+      return format("frl_rope: argument 'positions': positions[%lld][%lld] = %d is negative (flagged on the device, "
+                    "reported at this sync; that token was skipped and the call's outputs are undefined)",
+                    bound > 0 ? row / bound : row, bound > 0 ? row % bound : 0LL, value);
     default:
       return format("unknown device error (op %u, row %lld, value %d)", rec.op, row, value);
   }

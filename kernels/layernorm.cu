@@ -16,11 +16,6 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kRowsPerBlock = kThreads / 32;  // one warp per row
 
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
-  return v;
-}
-
 // mean_n = Σ_j x/d; rstd_n = 1/sqrt(Σ_j (x − mean_n)²/d + eps); y = (x − mean_n)·rstd_n·w + b.
 // The warp reads its whole row twice before writing it: y may alias x.
 template <typename T>

@@ -32,6 +32,7 @@
 #include <type_traits>
 
 #include "cuda_common.cuh"
+#include "gemm.cuh"
 #include "lora.cuh"
 #ifdef FACTRL_WITH_CUBLAS
 #include "cublas_gemm.cuh"
@@ -605,6 +606,30 @@ void lora_backward(const frl_ctx* ctx, const frl_tensor* x, const frl_tensor* W,
                          ptr<float>(dy), ptr<float>(u), static_cast<int>(N), static_cast<int>(K),
                          static_cast<int>(M), static_cast<int>(r), mut<float>(dx), dA, dB, accumulate);
   }
+}
+
+void gemm(const frl_ctx* ctx, frl_dtype dtype, int64_t M, int64_t N, int64_t K, GemmOperand a, GemmOperand b,
+          void* c, int64_t ldc, bool accumulate) {
+  const int64_t lim = (int64_t{1} << 31) - 1;
+  FRL_REQUIRE(M <= lim && N <= lim && K <= lim, FRL_ERR_SHAPE, "gemm: every dimension must be below 2^31 on CUDA");
+  if (M == 0 || N == 0) return;
+  GemmArgs p = one_segment(static_cast<int>(M), static_cast<int>(N), a.p, a.ld, b.p, b.ld, static_cast<int>(K), c, ldc);
+  p.accumulate = accumulate ? 1 : 0;
+  auto run = [&](auto zero) {
+    using T = decltype(zero);
+    if (!a.col && b.col)
+      run_gemm<T, kRow, kCol, T>(ctx, p);
+    else if (!a.col && !b.col)
+      run_gemm<T, kRow, kRow, T>(ctx, p);
+    else if (a.col && !b.col)
+      run_gemm<T, kCol, kRow, T>(ctx, p);
+    else
+      throw Error(FRL_ERR_UNAVAILABLE, "gemm: the layout (A col, B col) has no kernel instantiated");
+  };
+  if (dtype == FRL_BF16)
+    run(bf16{});
+  else
+    run(float{});
 }
 
 }  // namespace cuda

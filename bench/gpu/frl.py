@@ -108,6 +108,27 @@ def declare_layernorm_gelu(lib):
     return lib
 
 
+def declare_llama(lib):
+    """ctypes signatures of the LLaMA-side layers: embedding, RMSNorm, RoPE, SwiGLU, linear, attention
+    (factrl/{embedding,rmsnorm,rope,swiglu,linear,attention}.h); eps, base and scale are floats."""
+    P, F, I = ctypes.c_void_p, ctypes.c_float, ctypes.c_int
+    for name, argtypes in (("frl_embedding_forward", [P, P, P, P]),
+                           ("frl_embedding_backward", [P, P, P, P, I]),
+                           ("frl_rmsnorm_forward", [P, P, P, F, P, P]),
+                           ("frl_rmsnorm_backward", [P, P, P, P, P, P, P, I, I]),
+                           ("frl_rope", [P, P, P, F, I, P, I]),
+                           ("frl_swiglu_forward", [P, P, P, P]),
+                           ("frl_swiglu_backward", [P, P, P, P, P, P, I]),
+                           ("frl_linear_forward", [P, P, P, P, P]),
+                           ("frl_linear_backward", [P, P, P, P, P, P, P, I, I]),
+                           ("frl_attention_forward", [P, P, P, P, I, F, P, P]),
+                           ("frl_attention_backward", [P, P, P, P, P, P, P, I, F, P, P, P, I])):
+        fn = getattr(lib, name)
+        fn.argtypes = argtypes
+        fn.restype = ctypes.c_int
+    return lib
+
+
 def declare_vit(lib):
     """ctypes signatures of the ViT patch embedding (factrl/vit_embed.h) and the masked cross-entropy
     (factrl/cross_entropy.h); grad_loss is a float, so they must be declared."""

@@ -1,13 +1,17 @@
 // C API of multi-head scaled dot-product attention (factrl/attention.h): argument checks naming
-// the argument, then the CPU reference. There is no CUDA kernel yet: a CUDA context fails with
-// FRL_ERR_UNAVAILABLE, in builds with and without the CUDA backend alike. The unmasked entry points
-// run the masked kernels with no masks (Sq = Sk = S), which take the very steps they took before.
+// the argument, then the CPU reference or the CUDA launcher (a CUDA context in a build without
+// the CUDA backend cannot exist). The masked entry points (key lengths, query offsets) are CPU only
+// for now: a CUDA context fails with FRL_ERR_UNAVAILABLE. The unmasked entry points run the masked
+// CPU kernels with no masks (Sq = Sk = S), which take the very steps they took before.
 #include "factrl/attention.h"
 
 #include <cmath>
 
 #include "cpu/attention_cpu.h"
 #include "layer_checks.h"
+#ifdef FACTRL_WITH_CUDA
+#include "attention.cuh"
+#endif
 
 namespace {
 
@@ -18,31 +22,43 @@ struct Dims {
   int64_t B, S, H, D;
 };
 
-// Not null, in ctx, of shape dims and F32 — in that order.
-void check_tensor(const frl_ctx* ctx, const frl_tensor* t, const char* name,
-                  std::initializer_list<int64_t> dims) {
-  frl::check_context(ctx, t, name);
-  frl::check_shape(t, name, dims);
-  frl::check_dtype(t, name, {FRL_F32});
+bool on_cuda(const frl_ctx* ctx) { return ctx->backend->kind() == FRL_BACKEND_CUDA; }
+
+// q's storage: F32 on the CPU, F32 or BF16 on CUDA.
+void check_query_dtype(const frl_ctx* ctx, const frl_tensor* q) {
+  if (on_cuda(ctx))
+    frl::check_dtype(q, "q", {FRL_F32, FRL_BF16});
+  else
+    frl::check_dtype(q, "q", {FRL_F32});
 }
 
-// q [B,S,H,D] F32; returns the sizes every other tensor is checked against.
+// q [B,S,H,D] of a float storage of ctx's backend; returns the sizes every other tensor is checked against.
 Dims check_query(const frl_ctx* ctx, const frl_tensor* q) {
   frl::check_context(ctx, q, "q");
   FRL_REQUIRE(q->ndim == 4, FRL_ERR_SHAPE,
                "argument 'q' has shape %s, expected 4 dimensions [B, S, H, D]",
                       frl::shape_string(q).c_str());
-  frl::check_dtype(q, "q", {FRL_F32});
+  check_query_dtype(ctx, q);
   return {q->shape[0], q->shape[1], q->shape[2], q->shape[3]};
 }
 
-// A tensor laid out like q: [B,S,H,D] F32.
-void check_like_query(const frl_ctx* ctx, const frl_tensor* t, const char* name, const Dims& dims) {
-  check_tensor(ctx, t, name, {dims.B, dims.S, dims.H, dims.D});
+// A tensor laid out like q: [B,S,H,D] of q's dtype — not null, in ctx, shape, dtype, in that order.
+void check_like_query(const frl_ctx* ctx, const frl_tensor* t, const char* name, const Dims& dims,
+                      const frl_tensor* q) {
+  frl::check_context(ctx, t, name);
+  frl::check_shape(t, name, {dims.B, dims.S, dims.H, dims.D});
+  if (on_cuda(ctx))
+    FRL_REQUIRE(t->dtype == q->dtype, FRL_ERR_SHAPE, "argument '%s' has dtype %s, expected %s (the dtype of 'q')",
+                name, frl::dtype_name(t->dtype), frl::dtype_name(q->dtype));
+  else
+    frl::check_dtype(t, name, {FRL_F32});
 }
 
+// lse [B,H,S] F32 on both backends.
 void check_lse(const frl_ctx* ctx, const frl_tensor* lse, const Dims& dims) {
-  check_tensor(ctx, lse, "lse", {dims.B, dims.H, dims.S});
+  frl::check_context(ctx, lse, "lse");
+  frl::check_shape(lse, "lse", {dims.B, dims.H, dims.S});
+  frl::check_dtype(lse, "lse", {FRL_F32});
 }
 
 void check_causal(int causal) {
@@ -126,15 +142,20 @@ frl_status frl_attention_forward(frl_ctx* ctx, const frl_tensor* q, const frl_te
   return frl::guard("frl_attention_forward", [&] {
     frl::check_not_null(ctx, "ctx");
     Dims dims = check_query(ctx, q);
-    check_like_query(ctx, k, "k", dims);
-    check_like_query(ctx, v, "v", dims);
-    check_like_query(ctx, out, "out", dims);
+    check_like_query(ctx, k, "k", dims, q);
+    check_like_query(ctx, v, "v", dims, q);
+    check_like_query(ctx, out, "out", dims, q);
     if (lse != nullptr) check_lse(ctx, lse, dims);
     check_causal(causal);
     check_scale(scale);
     frl::check_no_alias({{out, "out"}, {lse, "lse"}}, {{q, "q"}, {k, "k"}, {v, "v"}});
-    frl::require_cpu_backend(ctx, "attention");
     if (dims.B * dims.S * dims.H == 0) return;  // no query rows (D = 0 still has an lse per row)
+#ifdef FACTRL_WITH_CUDA
+    if (on_cuda(ctx))
+      return frl::cuda::attention_forward(ctx, q->dtype, q->data, k->data, v->data, out->data,
+                                          frl::data_as<float>(lse), dims.B, dims.S, dims.H, dims.D, causal != 0,
+                                          scale);
+#endif
     frl::cpu::attention_forward(frl::data_as<float>(q), frl::data_as<float>(k), frl::data_as<float>(v),
                                 frl::data_as<float>(out), frl::data_as<float>(lse), frl::cpu::Masks{nullptr, nullptr},
                                 dims.B, dims.S, dims.S, dims.H, dims.D, causal != 0, scale);
@@ -148,21 +169,27 @@ frl_status frl_attention_backward(frl_ctx* ctx, const frl_tensor* q, const frl_t
   return frl::guard("frl_attention_backward", [&] {
     frl::check_not_null(ctx, "ctx");
     Dims dims = check_query(ctx, q);
-    check_like_query(ctx, k, "k", dims);
-    check_like_query(ctx, v, "v", dims);
-    check_like_query(ctx, out, "out", dims);
+    check_like_query(ctx, k, "k", dims, q);
+    check_like_query(ctx, v, "v", dims, q);
+    check_like_query(ctx, out, "out", dims, q);
     check_lse(ctx, lse, dims);
-    check_like_query(ctx, dout, "dout", dims);
-    if (dq != nullptr) check_like_query(ctx, dq, "dq", dims);
-    if (dk != nullptr) check_like_query(ctx, dk, "dk", dims);
-    if (dv != nullptr) check_like_query(ctx, dv, "dv", dims);
+    check_like_query(ctx, dout, "dout", dims, q);
+    if (dq != nullptr) check_like_query(ctx, dq, "dq", dims, q);
+    if (dk != nullptr) check_like_query(ctx, dk, "dk", dims, q);
+    if (dv != nullptr) check_like_query(ctx, dv, "dv", dims, q);
     check_causal(causal);
     check_scale(scale);
     frl::check_grad_mode(mode, "mode");
     frl::check_no_alias({{dq, "dq"}, {dk, "dk"}, {dv, "dv"}},
                         {{q, "q"}, {k, "k"}, {v, "v"}, {out, "out"}, {lse, "lse"}, {dout, "dout"}});
-    frl::require_cpu_backend(ctx, "attention");
     if (dims.B * dims.S * dims.H * dims.D == 0) return;  // every gradient is empty
+#ifdef FACTRL_WITH_CUDA
+    if (on_cuda(ctx))
+      return frl::cuda::attention_backward(ctx, q->dtype, q->data, k->data, v->data, out->data,
+                                           frl::data_as<float>(lse), dout->data, dq ? dq->data : nullptr,
+                                           dk ? dk->data : nullptr, dv ? dv->data : nullptr, dims.B, dims.S, dims.H,
+                                           dims.D, causal != 0, scale, mode == FRL_GRAD_ACCUMULATE);
+#endif
     frl::cpu::attention_backward(frl::data_as<float>(q), frl::data_as<float>(k), frl::data_as<float>(v),
                                  frl::data_as<float>(out), frl::data_as<float>(lse),
                                  frl::data_as<float>(dout), frl::data_as<float>(dq),

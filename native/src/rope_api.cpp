@@ -1,11 +1,15 @@
 // C API of rotary position embedding (factrl/rope.h): argument checks naming the argument, then
-// the CPU reference.
+// the CPU reference (positions checked first) or the CUDA launcher (positions live on the device:
+// the kernel flags a negative one, reported at the next sync).
 #include "factrl/rope.h"
 
 #include <cmath>
 
 #include "cpu/rope_cpu.h"
 #include "layer_checks.h"
+#ifdef FACTRL_WITH_CUDA
+#include "rope.cuh"
+#endif
 
 using frl::format;
 
@@ -15,7 +19,7 @@ frl_status frl_rope(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* positio
                     frl_tensor* y, int mode) {
   return frl::guard("frl_rope", [&] {
     frl::check_not_null(ctx, "ctx");
-    frl::check_f32(ctx, x, "x");
+    frl::check_float_storage(ctx, x, "x");
     frl::check_shape(x, "x", {-1, -1, -1, -1});
     const int64_t B = x->shape[0], S = x->shape[1], H = x->shape[2], D = x->shape[3];
     FRL_REQUIRE(D % 2 == 0, FRL_ERR_SHAPE,
@@ -28,10 +32,17 @@ frl_status frl_rope(frl_ctx* ctx, const frl_tensor* x, const frl_tensor* positio
                  "argument 'base' must be finite and > 0, got %g", static_cast<double>(base));
     FRL_REQUIRE(inverse == 0 || inverse == 1, FRL_ERR_ARGUMENT,
                  "argument 'inverse' must be 0 or 1, got %d", inverse);
-    frl::check_f32(ctx, y, "y");
+    frl::check_float_storage(ctx, y, "y");
+    FRL_REQUIRE(y->dtype == x->dtype, FRL_ERR_SHAPE, "argument 'y' has dtype %s, expected %s (the dtype of 'x')",
+                frl::dtype_name(y->dtype), frl::dtype_name(x->dtype));
     frl::check_same_shape(y, "y", x, "x");
     frl::check_grad_mode(mode, "mode");
-    frl::require_cpu_backend(ctx, "rope");
+    frl::check_no_alias({{y, "y"}}, {{positions, "positions"}});  // y = x is the in-place form
+#ifdef FACTRL_WITH_CUDA
+    if (ctx->backend->kind() == FRL_BACKEND_CUDA)
+      return frl::cuda::rope(ctx, x->dtype, x->data, frl::data_as<int32_t>(positions), base, inverse != 0, y->data, B,
+                             S, H, D, mode == FRL_GRAD_ACCUMULATE);
+#endif
     const int32_t* pos = frl::data_as<int32_t>(positions);
     for (int64_t t = 0; t < B * S; t++)
       FRL_REQUIRE(pos[t] >= 0, FRL_ERR_ARGUMENT,

@@ -60,6 +60,12 @@ int main() {
   expect_contains(m, "frl_gather_rows: argument 'idx': idx[1] = 9 is outside [0, 4)");
   m = describe_device_error(record_of(kOpScatterRows, {{0, -1}}, 4));
   expect_contains(m, "frl_scatter_rows: argument 'idx': idx[0] = -1 is outside [0, 4)");
+  m = describe_device_error(record_of(kOpEmbeddingForward, {{6, 50}, {4, -3}}, 32));
+  expect_contains(m, "frl_embedding_forward: argument 'ids': ids[4] (flat index) = -3 is outside the vocabulary [0, 32)");
+  m = describe_device_error(record_of(kOpEmbeddingBackward, {{0, 32}}, 32));
+  expect_contains(m, "frl_embedding_backward: argument 'ids': ids[0] (flat index) = 32 is outside the vocabulary");
+  m = describe_device_error(record_of(kOpRope, {{13, -1}, {17, -5}}, 5));  // S = 5: token 13 is [2][3]
+  expect_contains(m, "frl_rope: argument 'positions': positions[2][3] = -1 is negative");
   if (failures) {
     std::printf("device_error_test: %d failures\n", failures);
     return 1;

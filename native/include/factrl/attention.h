@@ -25,7 +25,9 @@
  *   dk_j   = scale · Σ_i dS_ij · q_i                  (dK = scale · dSᵀ Q)
  *
  * Conventions shared by the two entry points:
- *  - dtypes: every tensor is F32 (the CPU reference computes in fp32).
+ *  - dtypes: on the CPU every tensor is F32 (the reference computes in fp32); on CUDA q, k, v,
+ *    out, dout, dq, dk, dv are F32 or BF16, all of q's dtype (fp32 math, one rounding per stored
+ *    element), and lse is F32 on both.
  *  - causal is 0 (bidirectional: every query sees every key) or 1 (query i sees keys j <= i).
  *    Self-attention only: queries and keys share the length S (the masked functions below lift this).
  *  - scale multiplies the scores; the usual value is 1/sqrt(D). It must be finite and > 0.
@@ -42,8 +44,12 @@
  *    bitwise the same outputs from call to call and for any OMP_NUM_THREADS. The CPU kernels have
  *    AVX-512, AVX2 and scalar paths, chosen at run time (FACTRL_CPU_ISA=avx2|scalar lowers the
  *    choice); different paths round differently, all within the tested tolerances.
- *  - Backends: CPU only for now. This layer has no CUDA kernel yet: on a CUDA context both entry
- *    points fail with FRL_ERR_UNAVAILABLE ("... is not implemented on the CUDA backend yet").
+ *  - Backends: CPU and CUDA. The CUDA kernels (kernels/attention.cu) are a straightforward first
+ *    version: a warp per query row with an online softmax for the forward; the backward
+ *    recomputes P twice (a warp per query row for dq, a warp per key row for dk and dv), so every
+ *    sum has a fixed order and no atomics. No tensor cores yet: correct and reproducible, not
+ *    fast. Limits: B·H <= 65535; D up to the device's shared memory (4·2·D floats per block).
+ *    Asynchronous on the context's stream.
  */
 #ifndef FACTRL_ATTENTION_H
 #define FACTRL_ATTENTION_H

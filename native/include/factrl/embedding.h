@@ -5,11 +5,17 @@
  *   dtable[v, :] (+)= Σ_{n : ids[n] = v} dout[n, :]
  *
  * out and dout have the shape of ids with d appended (ids [B, S] -> out [B, S, d]). A token id
- * outside [0, V) fails with FRL_ERR_ARGUMENT naming 'ids' and the entry, before anything is
- * written. The backward sums each row's contributions in ascending n, whatever the thread count
- * (bitwise reproducible); mode FRL_GRAD_OVERWRITE overwrites dtable (rows of unused ids
- * become 0), FRL_GRAD_ACCUMULATE adds into it (factrl.h). Float tensors are F32. This layer has no CUDA kernel yet: on a CUDA
- * context both calls fail with FRL_ERR_UNAVAILABLE. out may not be table, nor dtable dout.
+ * outside [0, V) fails with FRL_ERR_ARGUMENT naming 'ids' and the entry: on the CPU before
+ * anything is written; on CUDA (ids live on the device) the kernel flags it and the next sync
+ * point (frl_ctx_synchronize, a host read) fails naming 'ids' and the first bad entry, that row
+ * skipped and the call's outputs undefined. The backward sums each row's contributions in
+ * ascending n, whatever the thread count (bitwise reproducible; on CUDA a stable sort of the ids
+ * gives each vocabulary row one owner, no atomics); mode FRL_GRAD_OVERWRITE overwrites dtable
+ * (rows of unused ids become 0), FRL_GRAD_ACCUMULATE adds into it (factrl.h).
+ *
+ * Backends: CPU (F32) and CUDA (table, out, dout, dtable F32 or BF16, all one dtype; sums in
+ * fp32, one rounding per stored element; asynchronous on the context's stream). out may not be
+ * table or ids, nor dtable dout or ids.
  */
 #ifndef FACTRL_EMBEDDING_H
 #define FACTRL_EMBEDDING_H

@@ -7,15 +7,17 @@
  *   dW = gᵀ x                  (summed over all N rows of x)
  *   db = Σ_n g[n, :]
  *
- * Every tensor is F32; x and y are seen as N rows (the product of the leading dimensions). In the
- * backward, dx, dW and db may each be NULL (not computed). Two modes (FRL_GRAD_OVERWRITE /
+ * x and y are seen as N rows (the product of the leading dimensions). In the backward, dx, dW and db may each be NULL (not computed). Two modes (FRL_GRAD_OVERWRITE /
  * FRL_GRAD_ACCUMULATE, factrl.h), because the two kinds of gradient accumulate for different
  * reasons: dx_mode for dx (ACCUMULATE sums the q/k/v or gate/up projections' input gradients, or a
  * residual branch, into one buffer), dparam_mode for dW and db (ACCUMULATE sums over micro-batches;
- * a new step starts with OVERWRITE). db is
- * summed over rows in ascending order (reproducible). This layer has no CUDA path yet: on a CUDA
- * context both calls fail with FRL_ERR_UNAVAILABLE. No output may be an input or another output
- * (FRL_ERR_ARGUMENT naming both, or saying the views overlap).
+ * a new step starts with OVERWRITE). db is summed over rows in a fixed order (reproducible; CPU:
+ * ascending rows, CUDA: 32 interleaved row groups combined in order). No output may be an input or
+ * another output (FRL_ERR_ARGUMENT naming both, or saying the views overlap).
+ *
+ * Backends: CPU (every tensor F32) and CUDA (every tensor F32 or BF16, all of x's dtype; fp32
+ * accumulation; bf16 GEMMs on cuBLASLt where built in, else tensor cores, f32 on an fp32 SIMT
+ * kernel; the bias is added after the GEMM, as on the CPU; asynchronous on the context's stream).
  *
  * Views (factrl/view.h): x, W, y, dy, dx and dW may be row-contiguous views — last-dimension
  * stride 1, leading dimensions collapsing to one row stride >= the width — e.g. a column slice

@@ -12,8 +12,9 @@
  *   dw[j]   = Σ_n g[n,j] · xhat[n,j]
  *
  * Conventions:
- *  - Every tensor is F32 (the CPU backend is the fp32 reference). This layer has no CUDA kernel
- *    yet: on a CUDA context both calls fail with FRL_ERR_UNAVAILABLE.
+ *  - Backends: CPU (every tensor F32: the fp32 reference) and CUDA (x, w, y, dy, dx, dw F32 or
+ *    BF16, all of x's dtype, fp32 math, one rounding per stored element; asynchronous on the
+ *    context's stream). rstd [N] is F32 on both.
  *  - y may be x (in place). rstd [N] is saved by the forward for the backward (may be NULL in the
  *    forward: inference); the backward requires it.
  *  - eps must be finite and > 0. Apart from y = x, no output may be an input or another output
@@ -21,7 +22,8 @@
  *  - dx and dw may each be NULL (not computed). dx_mode and dw_mode (FRL_GRAD_OVERWRITE /
  *    FRL_GRAD_ACCUMULATE, factrl.h) each overwrite that output or add to its contents: dx into a
  *    residual-stream gradient, dw over micro-batches.
- *  - dw is summed over rows in ascending order whatever the thread count: bitwise reproducible.
+ *  - dw is summed over rows in a fixed order whatever the thread count: bitwise reproducible (CPU:
+ *    ascending rows; CUDA: 32 interleaved row groups, then the groups in order).
  */
 #ifndef FACTRL_RMSNORM_H
 #define FACTRL_RMSNORM_H

@@ -14,9 +14,14 @@
  * entry point does both (inverse = 1 for the backward). y may be x (in place). mode
  * (FRL_GRAD_OVERWRITE / FRL_GRAD_ACCUMULATE, factrl.h) writes y or adds the rotation into it (the
  * backward into a gradient other pieces also add to); the forward passes FRL_GRAD_OVERWRITE.
- * Every float tensor is F32; base must be finite and > 0. A position < 0 fails with
- * FRL_ERR_ARGUMENT naming 'positions' and the entry. This layer has no CUDA kernel yet: on a CUDA
- * context it fails with FRL_ERR_UNAVAILABLE.
+ * base must be finite and > 0. A position < 0 fails with FRL_ERR_ARGUMENT naming 'positions' and
+ * the entry: on the CPU before anything is written; on CUDA (positions live on the device) the
+ * kernel flags it and the next sync point (frl_ctx_synchronize, a host read) fails naming the first
+ * bad entry, that token skipped and the call's outputs undefined. y may not be positions.
+ *
+ * Backends: CPU (float tensors F32) and CUDA (x, y F32 or BF16 of one dtype, fp32 math, one
+ * rounding per stored element; θ, φ, cos and sin rounded as the CPU's, so f32 agrees to an ulp or
+ * two; asynchronous on the context's stream).
  */
 #ifndef FACTRL_ROPE_H
 #define FACTRL_ROPE_H

@@ -7,11 +7,13 @@
  *   silu(a) = a · σ(a)                 out = silu(a) ∘ b
  *   da = g ∘ b ∘ σ(a) · (1 + a·(1 − σ(a)))      db = g ∘ silu(a)       (g = dout)
  *
- * Every tensor is F32; out may alias a or b. σ is evaluated without overflow for any finite a.
- * da and db may each be NULL (not computed); mode (FRL_GRAD_OVERWRITE / FRL_GRAD_ACCUMULATE,
- * factrl.h) overwrites them or adds into them (gate and up gradients into shared buffers). They may
- * not be an input or each other (FRL_ERR_ARGUMENT naming both). This layer has no CUDA kernel
- * yet: on a CUDA context both calls fail with FRL_ERR_UNAVAILABLE.
+ * out may alias a or b. σ is evaluated without overflow for any finite a. da and db may each be
+ * NULL (not computed); mode (FRL_GRAD_OVERWRITE / FRL_GRAD_ACCUMULATE, factrl.h) overwrites them
+ * or adds into them (gate and up gradients into shared buffers). They may not be an input or each
+ * other (FRL_ERR_ARGUMENT naming both).
+ *
+ * Backends: CPU (every tensor F32) and CUDA (every tensor F32 or BF16, all of a's dtype, fp32
+ * math, one rounding per stored element; asynchronous on the context's stream).
  */
 #ifndef FACTRL_SWIGLU_H
 #define FACTRL_SWIGLU_H

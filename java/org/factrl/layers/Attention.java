@@ -49,8 +49,7 @@ import org.factrl.kernels.GradMode;
  *
  * <p>The forward subtracts each row's maximum score before exponentiating: large scores give
  * neither overflow nor NaN. Sizes may be 0. Results are bitwise reproducible from call to call.
- * There is no CUDA kernel yet: on a CUDA device both passes throw a {@link FactRlException} with
- * status {@code UNAVAILABLE}.
+ * Runs on the CPU and on CUDA (F32 from Java; the C API also takes BF16 on CUDA).
  *
  * <p>Instances are immutable values (mask kind and scale) and hold no native resources.
  */

@@ -11,9 +11,10 @@ import org.factrl.kernels.GradMode;
 /**
  * Token embedding lookup, {@code out[n, :] = table[ids[n], :]}, over {@code table [V, d]} F32 and
  * {@code ids} I32 of any shape up to 3-D (out: that shape with d appended). An id outside
- * {@code [0, V)} is rejected before anything is written, naming {@code ids} and the entry. The
- * backward scatter-adds {@code dout} rows into {@code dTable} in a fixed order (reproducible).
- * One CPU device. Immutable; the table stays owned by the caller.
+ * {@code [0, V)} is rejected naming {@code ids} and the entry: on a CPU device before anything is
+ * written, on a CUDA device at the next sync (the ids live on the device). The backward
+ * scatter-adds {@code dout} rows into {@code dTable} in a fixed order (reproducible). Float
+ * tensors F32 on a CPU device, F32 or BF16 (one dtype) on a CUDA device. Immutable; the table stays owned by the caller.
  */
 public final class Embedding {
   private final Tensor table;

@@ -18,7 +18,7 @@ import org.factrl.kernels.GradMode;
  * </pre>
  *
  * <p>{@code x [..., K]}, {@code W [M, K]} (nn.Linear layout), {@code b [M]} or none, {@code y [..., M]};
- * F32 on one CPU device (no CUDA path yet). Immutable; the tensors stay owned by the caller.
+ * F32 on a CPU device; on a CUDA device F32 or BF16 (all of x's dtype; fp32 accumulation). Immutable; the tensors stay owned by the caller.
  *
  * <p>Views: {@code x}, {@code W}, {@code y}, {@code dy}, {@code dx} and {@code dW} may be
  * row-contiguous views — e.g. {@code buffer.narrow(1, offset, width)}, a column slice of a wider

@@ -16,8 +16,8 @@ import org.factrl.kernels.GradMode;
  *   rstd[n] = 1 / sqrt(mean_j x[n,j]² + eps)        y[n,j] = x[n,j] · rstd[n] · w[j]
  * </pre>
  *
- * <p>All tensors are F32 on one CPU device (no CUDA kernel yet: a CUDA device gives
- * {@code FactRlException} with status UNAVAILABLE). {@code rstd [N]} (N = numel / d) is saved by the
+ * <p>Tensors are F32 on a CPU device; on a CUDA device F32 or BF16 (all of x's dtype; fp32 math;
+ * rstd F32). {@code rstd [N]} (N = numel / d) is saved by the
  * forward for the backward. Shape, dtype and device errors name the argument. Instances are
  * immutable; the weight tensor stays owned by the caller.
  */

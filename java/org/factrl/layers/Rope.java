@@ -18,7 +18,8 @@ import org.factrl.kernels.GradMode;
  * </pre>
  *
  * <p>A rotation's gradient is the inverse rotation, so {@link #backward} is the same kernel at −φ.
- * F32, one CPU device; y may be x (in place). Immutable.
+ * F32 on a CPU device, F32 or BF16 on a CUDA device (a negative position is then reported at the
+ * next sync); y may be x (in place). Immutable.
  */
 public final class Rope {
   /** LLaMA's base (rope_theta). */

@@ -11,7 +11,7 @@ import org.factrl.kernels.GradMode;
 
 /**
  * The gate of LLaMA's MLP, {@code down(silu(gate(x)) ∘ up(x))}: the elementwise middle on
- * {@code a = gate(x)} and {@code b = up(x)} (equal shapes, F32, one CPU device):
+ * {@code a = gate(x)} and {@code b = up(x)} (equal shapes; F32 on a CPU device, F32 or BF16 of one dtype on a CUDA device):
  *
  * <pre>
  *   out = a·σ(a) ∘ b          da = g ∘ b ∘ σ(a)·(1 + a·(1 − σ(a)))          db = g ∘ a·σ(a)

@@ -541,20 +541,24 @@ class AttentionTest {
     }
   }
 
-  // ---- CUDA: not implemented yet (runs only where a GPU is present) ----------------------------------
+  // ---- CUDA (runs only where a GPU is present) --------------------------------------------------------
 
-  @Test
-  void cudaSaysNotImplementedYet() {
+  /**
+   * The CUDA kernels (kernels/attention.cu) against the same float64 oracle, F32 storage: the
+   * device's fast-math exp/log are a few ulp off libm, so 5x the CPU's tolerances.
+   */
+  @ParameterizedTest(name = "CUDA B={0} S={1} H={2} D={3} causal={4}")
+  @CsvSource({"1,1,1,1,true", "2,7,3,5,true", "2,7,3,5,false", "3,16,2,8,true", "1,33,4,16,false",
+      "2,9,1,64,true", "1,70,2,128,true"})
+  void cudaMatchesTorchSoftmaxAttentionWithAutograd(int b, int s, int h, int d, boolean causal) {
     Assumptions.assumeTrue(Device.cudaDeviceCount() > 0, "no CUDA device");
-    try (Device gpu = Device.cuda(0);
-        Tensor x = gpu.zeros(DType.F32, 1, 2, 1, 4);
-        Tensor lse = gpu.zeros(DType.F32, 1, 1, 2)) {
-      Attention a = Attention.causal(4);
-      FactRlException fwd = assertThrows(FactRlException.class, () -> a.forward(x, x, x, x, lse));
-      assertEquals(FactRlException.Status.UNAVAILABLE, fwd.status());
-      assertTrue(fwd.getMessage().contains("not implemented on the CUDA backend"), fwd.getMessage());
-      FactRlException bwd = assertThrows(FactRlException.class, () -> a.backward(x, x, x, x, lse, x, x, x, x, GradMode.OVERWRITE));
-      assertEquals(FactRlException.Status.UNAVAILABLE, bwd.status());
+    Case c = new Case(1000L * b + 100L * s + 10L * h + d, b, s, h, d, causal, 1f);
+    try (Device gpu = Device.cuda(0)) {
+      float[][] ours = run(gpu, c);
+      float[][] want = oracleOf(c);
+      for (int i = 0; i < NAMES.length; i++) {
+        assertClose(want[i], ours[i], 5 * ATOL, 5 * RTOL, NAMES[i] + " on CUDA");
+      }
     }
   }
 }
