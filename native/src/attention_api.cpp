@@ -78,6 +78,13 @@ struct MaskedDims {
   int64_t Sk;  // keys per row
 };
 
+// A tensor of ctx with these dims (-1: any) in F32: the masked entry points compute on the CPU only.
+void check_tensor(const frl_ctx* ctx, const frl_tensor* t, const char* name, std::initializer_list<int64_t> dims) {
+  frl::check_context(ctx, t, name);
+  frl::check_shape(t, name, dims);
+  frl::check_dtype(t, name, {FRL_F32});
+}
+
 // k [B,Sk,H,D] F32 against q (any Sk), then v of k's shape; returns Sk.
 int64_t check_keys(const frl_ctx* ctx, const frl_tensor* k, const frl_tensor* v, const Dims& q) {
   check_tensor(ctx, k, "k", {q.B, -1, q.H, q.D});
@@ -206,7 +213,7 @@ frl_status frl_attention_forward_masked(frl_ctx* ctx, const frl_tensor* q, const
   return frl::guard("frl_attention_forward_masked", [&] {
     const MaskedDims dims = check_masked_inputs(ctx, q, k, v, key_lengths, query_offsets, causal, scale);
     const Dims& d = dims.q;
-    check_like_query(ctx, out, "out", d);
+    check_like_query(ctx, out, "out", d, q);
     if (lse != nullptr) check_lse(ctx, lse, d);
     frl::check_no_alias({{out, "out"}, {lse, "lse"}}, {{q, "q"}, {k, "k"}, {v, "v"}, {key_lengths, "key_lengths"},
                                                        {query_offsets, "query_offsets"}});
@@ -228,10 +235,10 @@ frl_status frl_attention_backward_masked(frl_ctx* ctx, const frl_tensor* q, cons
   return frl::guard("frl_attention_backward_masked", [&] {
     const MaskedDims dims = check_masked_inputs(ctx, q, k, v, key_lengths, query_offsets, causal, scale);
     const Dims& d = dims.q;
-    check_like_query(ctx, out, "out", d);
+    check_like_query(ctx, out, "out", d, q);
     check_lse(ctx, lse, d);
-    check_like_query(ctx, dout, "dout", d);
-    if (dq != nullptr) check_like_query(ctx, dq, "dq", d);
+    check_like_query(ctx, dout, "dout", d, q);
+    if (dq != nullptr) check_like_query(ctx, dq, "dq", d, q);
     if (dk != nullptr) check_like_keys(ctx, dk, "dk", dims);
     if (dv != nullptr) check_like_keys(ctx, dv, "dv", dims);
     frl::check_grad_mode(mode, "mode");
