@@ -13,7 +13,8 @@
 #   3. checks (bench/gpu/run.py, every module's check): core (device error flag, pool,
 #      staging, no sync), lora (f32 / bf16 / f32 adapters over bf16, split-K dA/dB,
 #      OVERWRITE / ACCUMULATE, cuBLASLt and WMMA paths), kl, gae, pooling, glue, views,
-#      vit (patchify, class token + positions, masked cross-entropy)                    ~ 1-2 min
+#      vit (patchify, class token + positions, masked cross-entropy), optim (AdamW, sum
+#      of squares: bitwise against the CPU)                                          ~ 1-2 min
 #   4. benchmarks (each module's bench, beside PyTorch)                                 ~ 1.5-2.5 min
 #   total about 4-7 min. The results: $OUT/gpu-results.json and $OUT/gpu-visit.log.
 # --dry-run: phase 2 (with whatever nvcc / cuBLAS this machine has), then run.py --dry-run: imports
