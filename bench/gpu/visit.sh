@@ -15,7 +15,8 @@
 #      OVERWRITE / ACCUMULATE, cuBLASLt and WMMA paths), kl, gae, pooling, glue, views,
 #      vit (patchify, class token + positions, masked cross-entropy), llama (embedding,
 #      RMSNorm, RoPE, SwiGLU, linear, attention: f32/bf16, modes, views, device error
-#      flag for bad ids / positions, same bits twice)                                  ~ 1.5-3 min
+#      flag for bad ids / positions, same bits twice)
+#      optim (AdamW, sum of squares: bitwise against the CPU)                        ~ 2-4 min
 #   4. benchmarks (each module's bench, beside PyTorch)                                 ~ 1.5-2.5 min
 #   total about 4-7 min. The results: $OUT/gpu-results.json and $OUT/gpu-visit.log.
 # --dry-run: phase 2 (with whatever nvcc / cuBLAS this machine has), then run.py --dry-run: imports

@@ -134,6 +134,8 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 #include "factrl/vit_embed.h"
 #include "factrl/cross_entropy.h"
 
+/* The optimizer: AdamW and the global gradient norm (CPU and CUDA). */
+#include "factrl/optim.h"
 /* The LLaVA model: one native call per forward / backward (CPU). */
 #include "factrl/model.h"
 
