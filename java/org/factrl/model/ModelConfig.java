@@ -99,7 +99,7 @@ public final class ModelConfig {
    * (4 heads of 48, SwiGLU 512 ≈ 2.7·d), the shapes world's vocabulary and {@code <image>} id,
    * 512 positions. The features come from the last ViT block ({@code vision_feature_layer = -1}),
    * not LLaVA's penultimate: with two blocks the penultimate would leave half the tower unused.
-   * About 1.1 M parameters.
+   * 2,546,432 parameters.
    */
   public static ModelConfig tiny() {
     return builder()
@@ -114,7 +114,7 @@ public final class ModelConfig {
   }
 
   /**
-   * The GPU demo model, about 108 M parameters: 128×128 images in 16×16 patches (64 image tokens),
+   * The GPU demo model, 108,146,688 parameters: 128×128 images in 16×16 patches (64 image tokens),
    * a ViT-S/16-shaped tower (width 384, 12 layers, 6 heads, MLP 1536; features of the penultimate
    * block as LLaVA), a linear projector, a 12-layer decoder of width 768 (12 heads, SwiGLU 2048),
    * the shapes world's vocabulary, 1024 positions.
@@ -191,6 +191,8 @@ public final class ModelConfig {
       s.put(p + "layer_norm1.bias", new long[] {dv});
       for (String proj : new String[] {"q", "k", "v", "out"}) {
         s.put(p + "self_attn." + proj + "_proj.weight", new long[] {dv, dv});
+      }
+      for (String proj : new String[] {"q", "k", "v", "out"}) { // the four biases after the four weights
         s.put(p + "self_attn." + proj + "_proj.bias", new long[] {dv});
       }
       s.put(p + "layer_norm2.weight", new long[] {dv});
@@ -226,13 +228,19 @@ public final class ModelConfig {
 
   /**
    * The adapted modules of an adapter set, module name → {in, out} (A is [r, in], B is [out, r]),
-   * in the blob's order: decoder layers in order, targets q, k, v, o, gate, up, down within a
-   * layer, then the projector's linear layers.
+   * in the blob's order (model.h): the projector's linear layers first, then decoder layers in
+   * order, targets q, k, v, o, gate, up, down within a layer.
    */
   public Map<String, long[]> adapterModules(java.util.Set<LoraTarget> targets) {
     Map<String, long[]> m = new LinkedHashMap<>();
     long d = hidden;
     long f = intermediate;
+    if (targets.contains(LoraTarget.PROJECTOR)) {
+      m.put("multi_modal_projector.linear_1", new long[] {visionHidden, d});
+      if (projector == Projector.MLP2X_GELU) {
+        m.put("multi_modal_projector.linear_2", new long[] {d, d});
+      }
+    }
     for (int i = 0; i < layers; i++) {
       for (LoraTarget t : LoraTarget.values()) {
         if (t.isDecoder() && targets.contains(t)) {
@@ -240,12 +248,6 @@ public final class ModelConfig {
           long out = t == LoraTarget.GATE || t == LoraTarget.UP ? f : d;
           m.put("language_model.model.layers." + i + "." + t.module(), new long[] {in, out});
         }
-      }
-    }
-    if (targets.contains(LoraTarget.PROJECTOR)) {
-      m.put("multi_modal_projector.linear_1", new long[] {visionHidden, d});
-      if (projector == Projector.MLP2X_GELU) {
-        m.put("multi_modal_projector.linear_2", new long[] {d, d});
       }
     }
     return m;
@@ -503,7 +505,7 @@ public final class ModelConfig {
       positive("patch_size", patchSize);
       check(imageSize % patchSize == 0, "image_size", imageSize, "must be a multiple of patch_size (" + patchSize + ")");
       positive("vision_hidden", visionHidden);
-      positive("vision_layers", visionLayers);
+      check(visionLayers >= 0, "vision_layers", visionLayers, "must be >= 0");
       positive("vision_heads", visionHeads);
       check(visionHidden % visionHeads == 0, "vision_heads", visionHeads,
           "must divide vision_hidden (" + visionHidden + ")");
@@ -515,7 +517,7 @@ public final class ModelConfig {
       check(projector != null, "projector", null, "must be set");
       positive("vocab_size", vocabSize);
       positive("hidden", hidden);
-      positive("layers", layers);
+      check(layers >= 0, "layers", layers, "must be >= 0");
       positive("heads", heads);
       check(hidden % heads == 0, "heads", heads, "must divide hidden (" + hidden + ")");
       check((hidden / heads) % 2 == 0, "heads", heads,
