@@ -554,6 +554,16 @@ class LlavaModelTest {
     }
   }
 
+  /** model.h: no CUDA path yet, so a CUDA context is refused with UNAVAILABLE (runs where a GPU is). */
+  @Test
+  void aCudaDeviceIsRefusedAsUnavailable() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Device.cudaDeviceCount() > 0, "no CUDA device");
+    try (Device gpu = Device.cuda(0)) {
+      FactRlException e = assertThrows(FactRlException.class, () -> LlavaModel.create(gpu, micro(Projector.LINEAR)));
+      assertEquals(FactRlException.Status.UNAVAILABLE, e.status());
+    }
+  }
+
   @Test
   void aClosedModelAndARemovedAdapterFailClearly() {
     try (Device cpu = Device.cpu()) {
