@@ -18,39 +18,7 @@ using frl::format;
 using frl::guard;
 namespace fm = frl::model;
 
-namespace {
-
-struct AdapterSet {
-  std::string name;
-  int32_t rank = 0;
-  float alpha = 0.f;
-  uint32_t targets = 0;
-  fm::AdapterLayout layout;
-  frl_blob* blob = nullptr;
-  fm::Ptrs w;
-};
-
-}  // namespace
-
-struct frl_model {
-  frl_ctx* ctx = nullptr;
-  frl_model_config config{};
-  fm::Dims dims{};
-  fm::BaseLayout layout;
-  frl_blob* params = nullptr;
-  fm::Ptrs w;
-  std::vector<std::unique_ptr<AdapterSet>> adapters;
-  // the plan
-  frl_storage* arena = nullptr;
-  int64_t plan_batch = 0, plan_seq = 0, plan_images = 0;
-  bool plan_train = false;
-  fm::Acts acts{};
-  // the last training forward, for the backward (valid: no other forward since)
-  bool trained = false;
-  const AdapterSet* fwd_adapter = nullptr;
-  int64_t fwd_B = 0, fwd_S = 0, fwd_Bi = 0, fwd_nimg = 0;
-  bool fwd_targets = false;
-};
+using fm::AdapterSet;
 
 namespace {
 
@@ -103,13 +71,6 @@ int64_t blob_bytes(const frl_blob* blob) {
   return b;
 }
 
-AdapterSet* find_adapter(const frl_model* model, const char* name, const char* arg) {
-  frl::check_not_null(name, arg);
-  for (const auto& a : model->adapters)
-    if (a->name == name) return a.get();
-  throw Error(FRL_ERR_ARGUMENT, format("argument '%s': no adapter set named '%s'", arg, name));
-}
-
 // A gradient blob `grads` (argument `arg`) laid out like `like`: same context, entry count, shapes.
 fm::Ptrs check_grads_like(const frl_blob* grads, const frl_blob* like, const char* arg, const char* what) {
   FRL_REQUIRE(grads != like, FRL_ERR_ARGUMENT, "argument '%s' is %s itself; pass a blob made with "
@@ -157,6 +118,32 @@ void release_arena(frl_model* model) {
 }
 
 }  // namespace
+
+namespace frl {
+namespace model {
+
+AdapterSet* find_adapter(const frl_model* model, const char* name, const char* arg) {
+  check_not_null(name, arg);
+  for (const auto& a : model->adapters)
+    if (a->name == name) return a.get();
+  throw Error(FRL_ERR_ARGUMENT, format("argument '%s': no adapter set named '%s'", arg, name));
+}
+
+AdapterView adapter_view(const AdapterSet* set, const Ptrs* grads) {
+  AdapterView ad;
+  if (set == nullptr) return ad;
+  ad.layer = &set->layout.layer;
+  ad.proj1 = set->layout.proj1;
+  ad.proj2 = set->layout.proj2;
+  ad.w = &set->w;
+  ad.g = grads;
+  ad.scale = set->alpha / static_cast<float>(set->rank);
+  ad.r = set->rank;
+  return ad;
+}
+
+}  // namespace model
+}  // namespace frl
 
 extern "C" {
 
@@ -258,7 +245,7 @@ frl_status frl_model_add_adapter(frl_model* model, const char* name, int32_t ran
 frl_status frl_model_remove_adapter(frl_model* model, const char* name) {
   return guard("frl_model_remove_adapter", [&] {
     check_model(model);
-    AdapterSet* set = find_adapter(model, name, "name");
+    AdapterSet* set = fm::find_adapter(model, name, "name");
     check_ok(frl_blob_destroy(set->blob));  // refuses while views are live
     if (model->fwd_adapter == set) {
       model->trained = false;
@@ -276,7 +263,7 @@ frl_status frl_model_adapter(const frl_model* model, const char* name, frl_blob*
   return guard("frl_model_adapter", [&] {
     check_model(model);
     frl::check_not_null(out_blob, "out_blob");
-    *out_blob = find_adapter(model, name, "name")->blob;
+    *out_blob = fm::find_adapter(model, name, "name")->blob;
   });
 }
 
@@ -284,7 +271,7 @@ frl_status frl_model_adapter_info(const frl_model* model, const char* name, int3
                                   uint32_t* out_targets) {
   return guard("frl_model_adapter_info", [&] {
     check_model(model);
-    const AdapterSet* set = find_adapter(model, name, "name");
+    const AdapterSet* set = fm::find_adapter(model, name, "name");
     if (out_rank) *out_rank = set->rank;
     if (out_alpha) *out_alpha = set->alpha;
     if (out_targets) *out_targets = set->targets;
@@ -346,7 +333,7 @@ frl_status frl_model_forward(frl_model* model, const char* adapter, const frl_mo
     check_model(model);
     frl::check_not_null(inputs, "inputs");
     FRL_REQUIRE(train == 0 || train == 1, FRL_ERR_ARGUMENT, "argument 'train' must be 0 or 1, got %d", train);
-    const AdapterSet* set = adapter ? find_adapter(model, adapter, "adapter") : nullptr;
+    const AdapterSet* set = adapter ? fm::find_adapter(model, adapter, "adapter") : nullptr;
     frl_ctx* ctx = model->ctx;
     const frl_model_config& c = model->config;
     const fm::Dims& D = model->dims;
@@ -442,15 +429,7 @@ frl_status frl_model_forward(frl_model* model, const char* adapter, const frl_mo
       if (id[n] == c.image_token_id) a.img_pos[n_img++] = static_cast<int32_t>(n);
     }
     if (targets) std::memcpy(a.targets, targets->data, sizeof(int32_t) * static_cast<size_t>(N));
-    fm::AdapterView ad;
-    if (set) {
-      ad.layer = &set->layout.layer;
-      ad.proj1 = set->layout.proj1;
-      ad.proj2 = set->layout.proj2;
-      ad.w = &set->w;
-      ad.scale = set->alpha / static_cast<float>(set->rank);
-      ad.r = set->rank;
-    }
+    const fm::AdapterView ad = fm::adapter_view(set, nullptr);
     if (Bi > 0) {
       fm::vision_forward(D, model->layout, model->w, c.vision_layer_norm_eps, static_cast<const float*>(images->data),
                          Bi, a, train != 0);
@@ -522,16 +501,7 @@ frl_status frl_model_backward(frl_model* model, const frl_tensor* d_logp, const 
         if (base && (base_groups & (1u << grp))) zero_entries(gw, L.shapes, L.group_begin[grp], L.group_end[grp]);
       if (adapter_grads) zero_entries(ag, set->layout.shapes, 0, static_cast<int>(set->layout.names.size()));
     }
-    fm::AdapterView ad;
-    if (set) {
-      ad.layer = &set->layout.layer;
-      ad.proj1 = set->layout.proj1;
-      ad.proj2 = set->layout.proj2;
-      ad.w = &set->w;
-      ad.g = adapter_grads ? &ag : nullptr;
-      ad.scale = set->alpha / static_cast<float>(set->rank);
-      ad.r = set->rank;
-    }
+    const fm::AdapterView ad = fm::adapter_view(set, adapter_grads ? &ag : nullptr);
     const bool g_vision = base && (base_groups & FRL_GROUP_VISION);
     const bool g_proj = base && (base_groups & FRL_GROUP_PROJECTOR);
     const bool g_dec = base && (base_groups & FRL_GROUP_DECODER);

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -159,5 +160,44 @@ void decoder_backward(const Dims& D, const BaseLayout& L, const Ptrs& w, const P
                       const AdapterView& ad, int64_t B, int64_t S, int64_t n_img, const float* d_logp,
                       const float* d_hidden, bool want_dproj, Acts& a);
 
+// ---- model state (the frl_model handle) --------------------------------------------------------
+// A named LoRA adapter set: its blob (PEFT names) and the entry pointers.
+struct AdapterSet {
+  std::string name;
+  int32_t rank = 0;
+  float alpha = 0.f;
+  uint32_t targets = 0;
+  AdapterLayout layout;
+  frl_blob* blob = nullptr;
+  Ptrs w;
+};
+// The set's weights as the passes take them (set null: no adapter), with its gradients when given.
+AdapterView adapter_view(const AdapterSet* set, const Ptrs* grads);
+// The set called `name` (argument `arg`), or FRL_ERR_ARGUMENT quoting the name.
+AdapterSet* find_adapter(const frl_model* model, const char* name, const char* arg);
+
 }  // namespace model
 }  // namespace frl
+
+// The model handle: config, the base blob, the adapter sets, the activation plan, and what the
+// backward needs to know about the last training forward. (Here, not in model_api.cpp, so that
+// other native code on the model — generation — can reach the same state.)
+struct frl_model {
+  frl_ctx* ctx = nullptr;
+  frl_model_config config{};
+  frl::model::Dims dims{};
+  frl::model::BaseLayout layout;
+  frl_blob* params = nullptr;
+  frl::model::Ptrs w;
+  std::vector<std::unique_ptr<frl::model::AdapterSet>> adapters;
+  // the plan
+  frl_storage* arena = nullptr;
+  int64_t plan_batch = 0, plan_seq = 0, plan_images = 0;
+  bool plan_train = false;
+  frl::model::Acts acts{};
+  // the last training forward, for the backward (valid while no other forward ran since)
+  bool trained = false;
+  const frl::model::AdapterSet* fwd_adapter = nullptr;
+  int64_t fwd_B = 0, fwd_S = 0, fwd_Bi = 0, fwd_nimg = 0;
+  bool fwd_targets = false;
+};
