@@ -28,7 +28,7 @@ public record DataSetSummary(Path root, int scenes, ImmutableMap<String, Integer
       s.append(String.format("  %-24s %8d records%n", e.getKey(), e.getValue()));
     }
     for (Map.Entry<String, Integer> e : contents.entrySet()) {
-      s.append(String.format("    %-34s %8d%n", e.getKey(), e.getValue()));
+      s.append(String.format("    %-40s %8d%n", e.getKey(), e.getValue()));
     }
     if (rejectedPairs > 0) {
       s.append(String.format("  bootstrap pairs left out (judge disagreed): %d%n", rejectedPairs));

@@ -206,6 +206,28 @@ class ShapesDataSetWriterTest {
     assertFalse(ShapesDataSetWriter.builder().build().wroteAlready(dir.resolve("absent")));
   }
 
+  /** A version-2 data set (before issue 12's records) is replaced on request but never reused; a newer one is refused. */
+  @Test
+  void anOlderFormatVersionIsReplacedButNotReusedAndANewerOneIsRefused() throws IOException {
+    Path target = dir.resolve("old");
+    ShapesDataSetWriter w = ShapesDataSetWriter.builder().scenes(20).seed(3).build();
+    w.write(target);
+    Path manifest = DataSetFiles.in(target).manifest();
+    String current = Files.readString(manifest);
+    String versionLine = "\"format_version\": " + OwnedFolder.FORMAT_VERSION;
+    assertTrue(current.contains(versionLine), current);
+    Files.writeString(manifest, current.replace(versionLine, "\"format_version\": 2"));
+    assertFalse(w.wroteAlready(target), "a version-2 folder lacks this version's records");
+    Files.writeString(manifest, current.replace(versionLine, "\"format_version\": 4"));
+    FactRlException e = assertThrows(FactRlException.class,
+        () -> ShapesDataSetWriter.builder().scenes(20).seed(3).overwrite(true).build().write(target));
+    assertTrue(e.getMessage().contains("format_version 4, this FactRL knows 2 to 3 only"), e.getMessage());
+    Files.writeString(manifest, current.replace(versionLine, "\"format_version\": 2"));
+    ShapesDataSetWriter.builder().scenes(20).seed(3).overwrite(true).build().write(target);
+    assertTrue(w.wroteAlready(target));
+    assertHiddenSiblingsGone(dir);
+  }
+
   @Test
   void evalScenesAreDisjointFromTrainingScenes() {
     Set<String> train = new HashSet<>();
