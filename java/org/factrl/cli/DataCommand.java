@@ -10,13 +10,14 @@ import org.factrl.data.shapes.SceneGenerator;
 /** {@code bin/factrl data}: writes a complete shapes-world data set and prints a summary. */
 final class DataCommand implements Command {
   static final String USAGE = """
-      usage: bin/factrl data --out DIR [--scenes N] [--seed S] [--image-size PX] [--overwrite]
+      usage: bin/factrl data --out DIR [--scenes N] [--seed S] [--image-size PX] [--no-curriculum] [--overwrite]
         --out DIR         folder to create (must not exist or be empty; with --overwrite it may also be a
                           data set written here before, holding nothing but its own files)
         --scenes N        number of scenes (at most %d), split 50/20/20/10 into SFT / reward model / RL / eval
                           (default 1000)
         --seed S          generator seed; the same seed writes byte-identical files (default 0)
         --image-size PX   image side in pixels, 16..1024 (default %d)
+        --no-curriculum   list pretrain.json's captions in scene order (default: one-object scenes first)
         --overwrite       replace the data set at DIR (refused if DIR holds any file that is not the data
                           set's own, as its manifest and SHA256SUMS list them)""".formatted(ShapesDataSetWriter.MAX_SCENES,
           SceneGenerator.DEFAULT_IMAGE_SIZE);
@@ -43,7 +44,7 @@ final class DataCommand implements Command {
 
   @Override
   public ImmutableSet<String> flags() {
-    return ImmutableSet.of("overwrite");
+    return ImmutableSet.of("overwrite", "no-curriculum");
   }
 
   @Override
@@ -55,6 +56,7 @@ final class DataCommand implements Command {
           .scenes((int) o.integer("scenes", 1000, 1, ShapesDataSetWriter.MAX_SCENES))
           .seed(o.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE))
           .imageSize((int) o.integer("image-size", SceneGenerator.DEFAULT_IMAGE_SIZE, 16, 1024))
+          .curriculum(!o.flag("no-curriculum"))
           .overwrite(o.flag("overwrite"))
           .notices(line -> stderr.println("factrl data: " + line))
           .build();

@@ -13,6 +13,7 @@ import org.factrl.data.PopeSampling;
  * SHA256SUMS               every other file's SHA-256 (sha256sum format); proves the folder is ours ({@link OwnedFolder})
  * annotations.json         the ground truth of every scene (SceneJson), all the judge reads
  * images/&lt;scene&gt;.png       one image per scene
+ * pretrain.json            image-caption conversations    (SFT split; one-object scenes first)
  * sft.json                 LLaVA conversations            (SFT split)
  * preferences.json         pairwise preferences           (reward-model split)
  * rl_prompts.json          RL prompts with facts          (RL split)
@@ -52,6 +53,11 @@ public record DataSetFiles(Path root) {
   /** An image named in a record ({@code image} field, relative to the image folder). */
   public Path image(String relative) {
     return images().resolve(relative);
+  }
+
+  /** Image–caption pairs for the pretraining and projector-alignment stages (LLaVA conversations). */
+  public Path pretrain() {
+    return root.resolve("pretrain.json");
   }
 
   public Path sft() {

@@ -6,10 +6,12 @@ import java.util.Map;
 
 /**
  * What {@link ShapesDataSetWriter#write} produced: scenes per split, records per file (file name →
- * count), bootstrap pairs the judge rejected, and the wall time.
+ * count), what the SFT and preference records hold ({@code contents}: label → count, e.g. SFT
+ * turns per task kind, omission pairs), bootstrap pairs the judge rejected, and the wall time.
  */
 public record DataSetSummary(Path root, int scenes, ImmutableMap<String, Integer> splitScenes,
-    ImmutableMap<String, Integer> records, int rejectedPairs, double seconds) {
+    ImmutableMap<String, Integer> records, ImmutableMap<String, Integer> contents, int rejectedPairs,
+    double seconds) {
 
   /** A few lines for a person: where, how many of what, how long. */
   public String describe() {
@@ -24,6 +26,9 @@ public record DataSetSummary(Path root, int scenes, ImmutableMap<String, Integer
     s.append(")\n");
     for (Map.Entry<String, Integer> e : records.entrySet()) {
       s.append(String.format("  %-24s %8d records%n", e.getKey(), e.getValue()));
+    }
+    for (Map.Entry<String, Integer> e : contents.entrySet()) {
+      s.append(String.format("    %-40s %8d%n", e.getKey(), e.getValue()));
     }
     if (rejectedPairs > 0) {
       s.append(String.format("  bootstrap pairs left out (judge disagreed): %d%n", rejectedPairs));

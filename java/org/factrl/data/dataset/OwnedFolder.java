@@ -32,7 +32,8 @@ import org.factrl.engine.FactRlException;
 /**
  * Proof that a folder holds one FactRL data set and nothing else, so that replacing it loses
  * nothing of the user's. {@link #verify} accepts a folder only when its manifest carries the format
- * marker ({@code "format": "factrl-shapes-dataset", "format_version": 2}) and every entry under it
+ * marker ({@code "format": "factrl-shapes-dataset", "format_version"} from {@value #FIRST_LISTING_VERSION} to
+ * {@value #FORMAT_VERSION}) and every entry under it
  * is the manifest, the file list ({@code SHA256SUMS}, whose own SHA-256 the manifest records), a
  * listed file whose SHA-256 matches the list, or a folder holding such files. Anything else — a
  * foreign or edited file, a link, a data set of a format whose files cannot be checked — means the
@@ -46,8 +47,18 @@ import org.factrl.engine.FactRlException;
 public final class OwnedFolder {
   /** The manifest's {@code format} marker. */
   public static final String FORMAT = "factrl-shapes-dataset";
-  /** The manifest's {@code format_version}: 2 is the first that lists every file. */
-  public static final int FORMAT_VERSION = 2;
+  /**
+   * The manifest's {@code format_version} this FactRL writes. 2 is the first that lists every
+   * file; 3 (issue 12) adds facts to preference records ({@code captions}), SFT open questions of
+   * every MMHal type and POPE-style probes, length-balanced bootstrap pairs with omission pairs, and
+   * the {@code pretrain.json} caption corpus.
+   */
+  public static final int FORMAT_VERSION = 3;
+  /**
+   * The oldest version whose folders can be proven ours (they list every file), so replaced with
+   * {@code --overwrite}; only {@link #FORMAT_VERSION} is ever reused as a finished data set.
+   */
+  public static final int FIRST_LISTING_VERSION = 2;
   /** The file list, in {@code sha256sum} format ({@code sha256sum -c SHA256SUMS} checks it). */
   public static final String FILE_LIST = "SHA256SUMS";
   static final String MANIFEST = "manifest.json";
@@ -178,9 +189,10 @@ public final class OwnedFolder {
     }
     JsonElement version = m.get("format_version");
     if (version == null || !version.isJsonPrimitive() || !version.getAsJsonPrimitive().isNumber()
-        || version.getAsDouble() != FORMAT_VERSION) {
+        || version.getAsDouble() != Math.rint(version.getAsDouble())
+        || version.getAsDouble() < FIRST_LISTING_VERSION || version.getAsDouble() > FORMAT_VERSION) {
       throw notOurs(root, "its " + MANIFEST + " has format_version " + version + ", this FactRL knows "
-          + FORMAT_VERSION + " only");
+          + FIRST_LISTING_VERSION + " to " + FORMAT_VERSION + " only");
     }
     JsonElement contents = m.get("contents");
     String list = contents != null && contents.isJsonObject() ? string(contents.getAsJsonObject(), "list") : null;

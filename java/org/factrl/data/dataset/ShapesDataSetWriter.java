@@ -73,6 +73,7 @@ public final class ShapesDataSetWriter {
   private final int imageSize;
   private final double[] fractions;
   private final boolean overwrite;
+  private final boolean curriculum;
   private final Consumer<String> notices;
   private final Consumer<Path> beforeSwap;
 
@@ -82,6 +83,7 @@ public final class ShapesDataSetWriter {
     this.imageSize = b.imageSize;
     this.fractions = b.fractions.clone();
     this.overwrite = b.overwrite;
+    this.curriculum = b.curriculum;
     this.notices = b.notices;
     this.beforeSwap = b.beforeSwap;
   }
@@ -119,15 +121,17 @@ public final class ShapesDataSetWriter {
       beforeSwap.accept(fresh);
       moveIntoPlace(staging, fresh, target);
       double seconds = (System.nanoTime() - start) / 1e9;
-      return new DataSetSummary(target, scenes, built.splitScenes, built.records, built.rejectedPairs, seconds);
+      return new DataSetSummary(target, scenes, built.splitScenes, built.records, built.contents, built.rejectedPairs,
+          seconds);
     }
   }
 
   private record Built(ImmutableMap<String, Integer> splitScenes, ImmutableMap<String, Integer> records,
-      int rejectedPairs) {}
+      ImmutableMap<String, Integer> contents, int rejectedPairs) {}
 
   /** Every record of the data set, in file order. */
-  private record Records(List<LlavaConversation> sft, List<PreferencePair> preferences, int rejectedPairs,
+  private record Records(List<LlavaConversation> pretrain, List<LlavaConversation> sft,
+      List<PreferencePair> preferences, int rejectedPairs,
       List<RlPrompt> rl, List<MmhalRecord> mmhal, Map<PopeSampling, List<PopeRecord>> pope) {}
 
   private Built build(DataSetFiles files) {
@@ -142,6 +146,7 @@ public final class ShapesDataSetWriter {
     SceneJson.writeList(files.annotations(), data.scenes());
     Records r = records(data, tasks);
 
+    LlavaConversationCodec.write(files.pretrain(), r.pretrain());
     LlavaConversationCodec.write(files.sft(), r.sft());
     PreferencePairCodec.write(files.preferences(), r.preferences());
     RlPromptCodec.write(files.rlPrompts(), r.rl());
@@ -158,6 +163,7 @@ public final class ShapesDataSetWriter {
     ImmutableMap.Builder<String, Integer> counts = ImmutableMap.builder();
     counts.put("images", data.size());
     counts.put(name(files, files.annotations()), data.size());
+    counts.put(name(files, files.pretrain()), r.pretrain().size());
     counts.put(name(files, files.sft()), r.sft().size());
     counts.put(name(files, files.preferences()), r.preferences().size());
     counts.put(name(files, files.rlPrompts()), r.rl().size());
@@ -165,7 +171,7 @@ public final class ShapesDataSetWriter {
     for (PopeSampling p : PopeSampling.values()) {
       counts.put(name(files, files.pope(p)), r.pope().get(p).size());
     }
-    Built built = new Built(splits.build(), counts.build(), r.rejectedPairs());
+    Built built = new Built(splits.build(), counts.build(), contents(r), r.rejectedPairs());
     writeManifest(files, data, built);
     return built;
   }
@@ -182,7 +188,7 @@ public final class ShapesDataSetWriter {
     for (int i = 0; i < data.size(); i++) {
       SceneTasks t = tasks.get(i);
       switch (data.splitOf(i)) {
-        case SFT -> sft.addAll(ShapesRecords.sft(t, i));
+        case SFT -> sft.addAll(ShapesRecords.sft(t));
         case RL -> rl.addAll(ShapesRecords.rlPrompts(t));
         case EVAL -> {
           mmhal.addAll(ShapesRecords.mmhal(t));
@@ -195,17 +201,61 @@ public final class ShapesDataSetWriter {
       }
     }
     // judging is the costly part: scenes in parallel, results gathered in scene order
-    CorruptionBootstrap bootstrap = CorruptionBootstrap.builder().seed(seed).build();
+    // inserted and substituted objects are drawn as plausible errors: kinds that co-occur in this world
+    CorruptionBootstrap bootstrap = CorruptionBootstrap.builder().seed(seed).statistics(data.statistics()).build();
     ExactJudge judge = new ExactJudge();
-    ImmutableList<Scene> rmScenes = data.scenes(Split.RM);
+    int rmStart = data.start(Split.RM);
     List<PreferencePair> preferences = new ArrayList<>();
     int rejected = 0;
-    for (ShapesRecords.JudgedPairs judged :
-        inOrder(rmScenes.size(), k -> ShapesRecords.preferences(rmScenes.get(k), bootstrap, judge))) {
+    for (ShapesRecords.JudgedPairs judged : inOrder(data.scenes(Split.RM).size(),
+        k -> ShapesRecords.preferences(tasks.get(rmStart + k), bootstrap, judge))) {
       preferences.addAll(judged.pairs());
       rejected += judged.rejected();
     }
-    return new Records(sft, preferences, rejected, rl, mmhal, pope);
+    return new Records(pretrain(data, tasks), sft, preferences, rejected, rl, mmhal, pope);
+  }
+
+  /**
+   * The captions of the SFT scenes; with the curriculum, scenes with fewer objects first (stable:
+   * scene order within a count), so a decoder first binds single objects to image tokens.
+   */
+  private List<LlavaConversation> pretrain(ShapesDataSet data, List<SceneTasks> tasks) {
+    List<Integer> order = new ArrayList<>();
+    for (int i = data.start(Split.SFT); i < data.start(Split.SFT) + data.scenes(Split.SFT).size(); i++) {
+      order.add(i);
+    }
+    if (curriculum) {
+      order.sort(java.util.Comparator.comparingInt(i -> data.scene(i).objects().size()));
+    }
+    List<LlavaConversation> out = new ArrayList<>();
+    for (int i : order) {
+      out.addAll(ShapesRecords.pretrain(tasks.get(i), i));
+    }
+    return out;
+  }
+
+  /**
+   * What the SFT and preference files hold, for the summary and the manifest: SFT question/answer
+   * turns by task kind (the conversation id's suffix), preference pairs by kind, and how many pairs
+   * prefer the shorter output.
+   */
+  private static ImmutableMap<String, Integer> contents(Records r) {
+    Map<String, Integer> sft = new java.util.TreeMap<>();
+    for (LlavaConversation c : r.sft()) {
+      String id = c.id();
+      String kind = id.substring(id.lastIndexOf('-') + 1);
+      sft.merge("sft turns: " + kind, c.conversations().size() / 2, Integer::sum);
+    }
+    Map<String, Integer> pairs = new java.util.TreeMap<>();
+    int shorter = 0;
+    for (PreferencePair p : r.preferences()) {
+      String kind = p.id().substring(p.id().lastIndexOf("-pref-") + "-pref-".length());
+      pairs.merge("preference pairs: " + kind, 1, Integer::sum);
+      shorter += p.preferred().length() < p.rejected().length() ? 1 : 0;
+    }
+    ImmutableMap.Builder<String, Integer> out = ImmutableMap.builder();
+    out.putAll(sft).putAll(pairs).put("preference pairs: preferred shorter", shorter);
+    return out.build();
   }
 
   /** Renders and encodes every image in parallel; each file is written by the thread that made it. */
@@ -234,6 +284,7 @@ public final class ShapesDataSetWriter {
     text.add("USER: ASSISTANT:");
     text.add(ShapesRecords.DESCRIBE);
     text.add(ShapesRecords.CAPTION);
+    text.addAll(org.factrl.data.shapes.tasks.SftTasks.briefPrompts());
     for (SceneTasks t : tasks) {
       text.addAll(t.captions());
       text.add(t.description());
@@ -269,6 +320,7 @@ public final class ShapesDataSetWriter {
       split.add(f);
     }
     gen.add("split_fractions", split);
+    gen.addProperty("pretrain_curriculum", curriculum);
     return gen;
   }
 
@@ -286,7 +338,10 @@ public final class ShapesDataSetWriter {
         return false; // a file missing, edited or added: not what this writer wrote
       }
       JsonObject m = JsonRecords.readDocument(files.manifest()).getAsJsonObject();
-      return settings().equals(m.get("settings"));
+      // an older format version may be replaced (OwnedFolder) but never reused: its records differ
+      return m.has("format_version") && m.get("format_version").isJsonPrimitive()
+          && m.get("format_version").getAsDouble() == OwnedFolder.FORMAT_VERSION
+          && settings().equals(m.get("settings"));
     } catch (FactRlException | IllegalStateException e) {
       return false; // an unreadable manifest is not a data set we can trust
     }
@@ -326,9 +381,12 @@ public final class ShapesDataSetWriter {
     m.add("images", images);
     m.addProperty("rejected_bootstrap_pairs", built.rejectedPairs);
     JsonObject contents = new JsonObject();
-    contents.addProperty("list", OwnedFolder.FILE_LIST);
-    contents.addProperty("sha256", listSha);
-    m.add("contents", contents);
+    built.contents.forEach(contents::addProperty);
+    m.add("record_contents", contents);
+    JsonObject list = new JsonObject();
+    list.addProperty("list", OwnedFolder.FILE_LIST);
+    list.addProperty("sha256", listSha);
+    m.add("contents", list);
     AtomicFiles.writeString(files.manifest(), JsonRecords.toPrettyJson(m) + "\n");
   }
 
@@ -408,6 +466,7 @@ public final class ShapesDataSetWriter {
     private int imageSize = SceneGenerator.DEFAULT_IMAGE_SIZE;
     private double[] fractions = {0.5, 0.2, 0.2, 0.1};
     private boolean overwrite;
+    private boolean curriculum = true;
     private Consumer<String> notices = System.err::println;
     private Consumer<Path> beforeSwap = fresh -> { };
 
@@ -439,6 +498,15 @@ public final class ShapesDataSetWriter {
     public Builder fractions(double sft, double rm, double rl, double eval) {
       ShapesDataSet.builder().fractions(sft, rm, rl, eval); // the checks live there
       this.fractions = new double[] {sft, rm, rl, eval};
+      return this;
+    }
+
+    /**
+     * Whether {@code pretrain.json} lists one-object scenes first, then two-object ones and so on
+     * (default true), rather than in scene order.
+     */
+    public Builder curriculum(boolean curriculum) {
+      this.curriculum = curriculum;
       return this;
     }
 

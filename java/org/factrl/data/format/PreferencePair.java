@@ -16,8 +16,16 @@ import java.util.OptionalInt;
  *  "output_2": {"from": "gpt", "value": "A red circle and a blue square."},
  *  "preference": 1,                                  // 1 or 2: the preferred output
  *  "hallucinations_1": 0,                            // optional: hallucinated claims per output
- *  "hallucinations_2": 1}
+ *  "hallucinations_2": 1,
+ *  "captions": ["A red circle on grass.", ...],      // optional: the image's facts, see below
+ *  "rationale": "The only circle is red."}          // optional
  * }</pre>
+ *
+ * {@code captions} and {@code rationale} are the facts a fact-augmented reward model reads beside
+ * the prompt (Fact-RLHF): the image's captions and, for a question with a checkable answer, the
+ * rationale. FactRL data sets (manifest {@code format_version} 3 and later) write both fields on
+ * every record they have facts for; other tools' preference files have none, so absent means "no
+ * facts" ({@link #hasFacts()}) and a fact-augmented reward model must refuse such a record.
  *
  * {@code conversations} holds the prompt turns: alternating, starting and ending with
  * {@code human} (the image rules of {@link Conversations} apply). The reader also accepts an
@@ -32,7 +40,9 @@ public record PreferencePair(
     String output2,
     int preference,
     OptionalInt hallucinations1,
-    OptionalInt hallucinations2) {
+    OptionalInt hallucinations2,
+    ImmutableList<String> captions,
+    Optional<String> rationale) {
 
   public PreferencePair {
     Conversations.checkId(id);
@@ -45,6 +55,27 @@ public record PreferencePair(
     }
     checkCount(hallucinations1, "hallucinations_1");
     checkCount(hallucinations2, "hallucinations_2");
+    if (captions == null) {
+      throw new InvalidFieldException("captions", "use an empty list for no captions");
+    }
+    for (int i = 0; i < captions.size(); i++) {
+      if (captions.get(i) == null || captions.get(i).isBlank()) {
+        throw new InvalidFieldException("captions[" + i + "]", "must not be empty");
+      }
+    }
+    if (rationale == null) {
+      throw new InvalidFieldException("rationale", "use Optional.empty() when absent");
+    }
+    if (rationale.isPresent() && rationale.get().isBlank()) {
+      throw new InvalidFieldException("rationale", "must not be empty");
+    }
+  }
+
+  /** A pair without facts (no captions, no rationale). */
+  public PreferencePair(String id, Optional<String> image, ImmutableList<Turn> prompt, String output1,
+      String output2, int preference, OptionalInt hallucinations1, OptionalInt hallucinations2) {
+    this(id, image, prompt, output1, output2, preference, hallucinations1, hallucinations2, ImmutableList.of(),
+        Optional.empty());
   }
 
   /** A pair without hallucination counts. */
@@ -52,6 +83,11 @@ public record PreferencePair(
       String output2, int preference) {
     return new PreferencePair(id, image, ImmutableList.copyOf(prompt), output1, output2, preference,
         OptionalInt.empty(), OptionalInt.empty());
+  }
+
+  /** Whether the record carries facts for a fact-augmented reward model (a caption or a rationale). */
+  public boolean hasFacts() {
+    return !captions.isEmpty() || rationale.isPresent();
   }
 
   /** The preferred response. */

@@ -30,6 +30,10 @@ public final class PreferencePairCodec {
     o.addProperty("preference", r.preference());
     r.hallucinations1().ifPresent(n -> o.addProperty("hallucinations_1", n));
     r.hallucinations2().ifPresent(n -> o.addProperty("hallucinations_2", n));
+    if (!r.captions().isEmpty()) {
+      o.add("captions", JsonRecords.toArray(r.captions()));
+    }
+    r.rationale().ifPresent(s -> o.addProperty("rationale", s));
     return o;
   }
 
@@ -41,9 +45,13 @@ public final class PreferencePairCodec {
     String output1 = output(o, "output_1");
     String output2 = output(o, "output_2");
     int preference = JsonRecords.integer(o, "preference", "preference");
+    // absent in other tools' files (no facts); when present, every caption must be text
+    ImmutableList<String> captions = o.has("captions") && !o.get("captions").isJsonNull()
+        ? JsonRecords.strings(o, "captions", true) : ImmutableList.of();
     return new PreferencePair(id, image, prompt, output1, output2, preference,
         JsonRecords.optionalNonNegative(o, "hallucinations_1"),
-        JsonRecords.optionalNonNegative(o, "hallucinations_2"));
+        JsonRecords.optionalNonNegative(o, "hallucinations_2"),
+        captions, JsonRecords.optionalText(o, "rationale"));
   }
 
   /** An output: {@code {"from": ..., "value": "..."}} or a plain string. */

@@ -54,6 +54,8 @@ class DataCommandTest {
     String summary = out.toString(StandardCharsets.UTF_8);
     assertTrue(summary.contains("scenes: 20 (sft 10, rm 4, rl 4, eval 2)"), summary);
     assertTrue(summary.contains("sft.json"), summary);
+    assertTrue(summary.contains("pretrain.json") && summary.contains("sft turns: pope")
+        && summary.contains("preference pairs: omission"), summary);
     assertTrue(DataSetFiles.in(ds).isComplete());
   }
 

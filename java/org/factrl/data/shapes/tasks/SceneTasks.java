@@ -10,7 +10,8 @@ import org.factrl.data.shapes.Scene;
 /**
  * Every task generated from one scene: five captions, a detailed description, balanced yes/no
  * questions, multiple-choice questions with rationales, one MMHal question per type (in {@link
- * MmhalType} order) and POPE probe sets for each sampling setting.
+ * MmhalType} order) and POPE probe sets for each sampling setting; and the SFT-only tasks ({@link
+ * SftTasks}: short-caption turn, open questions of every type in varied wordings, POPE-style probes).
  */
 public record SceneTasks(
     Scene scene,
@@ -19,7 +20,8 @@ public record SceneTasks(
     ImmutableList<YesNoQuestion> yesNo,
     ImmutableList<MultipleChoiceQuestion> multipleChoice,
     ImmutableList<MmhalQuestion> mmhal,
-    ImmutableMap<PopeSampling, ImmutableList<PopeProbe>> pope) {
+    ImmutableMap<PopeSampling, ImmutableList<PopeProbe>> pope,
+    SftTasks sft) {
   public SceneTasks {
     Preconditions.checkNotNull(scene, "scene");
     Preconditions.checkNotNull(captions, "captions");
@@ -29,6 +31,7 @@ public record SceneTasks(
     Preconditions.checkNotNull(mmhal, "mmhal");
     Preconditions.checkArgument(pope.keySet().containsAll(ImmutableList.copyOf(PopeSampling.values())),
         "POPE probes for every sampling setting are needed, got %s", pope.keySet());
+    Preconditions.checkNotNull(sft, "sft");
   }
 
   /** The POPE probes of one setting. */

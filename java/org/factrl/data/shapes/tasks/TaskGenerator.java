@@ -1,6 +1,7 @@
 package org.factrl.data.shapes.tasks;
 
 import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
 import java.util.SplittableRandom;
 import org.factrl.data.shapes.Scene;
 import org.factrl.data.shapes.Seeds;
@@ -49,14 +50,16 @@ public final class TaskGenerator {
     Preconditions.checkNotNull(statistics, "statistics");
     SceneFacts facts = new SceneFacts(scene);
     String description = Captions.description(facts, stream(0, scene));
+    ImmutableList<String> captions = Captions.captions(facts, stream(1, scene));
     return new SceneTasks(
         scene,
-        Captions.captions(facts, stream(1, scene)),
+        captions,
         description,
         YesNoQuestions.generate(facts, yesNoQuestions, stream(2, scene)),
         MultipleChoiceQuestions.generate(facts, multipleChoiceQuestions, stream(3, scene)),
         MmhalQuestions.generate(facts, description, stream(4, scene)),
-        PopeProbes.generate(facts, statistics, popeObjects, stream(5, scene)));
+        PopeProbes.generate(facts, statistics, popeObjects, stream(5, scene)),
+        SftQuestions.generate(facts, description, captions, statistics, popeObjects, stream(6, scene)));
   }
 
   private SplittableRandom stream(int family, Scene scene) {

@@ -64,8 +64,9 @@ class ShapesDataSetWriterTest {
     ShapesDataSetWriter.builder().scenes(SCENES).seed(5).imageSize(32).build().write(again);
     List<Path> names = allFiles(files.root());
     assertEquals(names, allFiles(again));
-    assertEquals(SCENES + 11, names.size(),
-        "manifest, SHA256SUMS, annotations, 4 record files, 3 POPE files, tokenizer, images");
+    assertEquals(SCENES + 12, names.size(),
+        "manifest, SHA256SUMS, annotations, 5 record files (pretrain.json since format 3), 3 POPE files, tokenizer,"
+            + " images");
     for (Path p : names) {
       assertArrayEquals(Files.readAllBytes(files.root().resolve(p)), Files.readAllBytes(again.resolve(p)), p.toString());
     }
@@ -79,8 +80,11 @@ class ShapesDataSetWriterTest {
     JsonObject m = JsonRecords.readDocument(files.manifest()).getAsJsonObject();
     assertEquals(ShapesDataSetWriter.FORMAT, m.get("format").getAsString());
     JsonObject listed = m.getAsJsonObject("files");
-    assertEquals(3 * 30, LlavaConversationCodec.read(files.sft()).size(), "3 conversations x 30 SFT scenes");
+    // caption + one per MMHal type + yes/no & multiple choice + POPE probes (issue 12: was 3 per scene)
+    assertEquals(11 * 30, LlavaConversationCodec.read(files.sft()).size(), "11 conversations x 30 SFT scenes");
     check(listed, files.sft(), LlavaConversationCodec.read(files.sft()).size());
+    check(listed, files.pretrain(), LlavaConversationCodec.read(files.pretrain()).size());
+    assertEquals(OwnedFolder.FORMAT_VERSION, m.get("format_version").getAsInt());
     check(listed, files.preferences(), PreferencePairCodec.read(files.preferences()).size());
     check(listed, files.rlPrompts(), RlPromptCodec.read(files.rlPrompts()).size());
     check(listed, files.mmhal(), MmhalCodec.read(files.mmhal()).size());
@@ -200,6 +204,28 @@ class ShapesDataSetWriterTest {
     Files.writeString(DataSetFiles.in(target).manifest(), "{\"format\": ");
     assertFalse(ShapesDataSetWriter.builder().scenes(20).seed(3).build().wroteAlready(target));
     assertFalse(ShapesDataSetWriter.builder().build().wroteAlready(dir.resolve("absent")));
+  }
+
+  /** A version-2 data set (before issue 12's records) is replaced on request but never reused; a newer one is refused. */
+  @Test
+  void anOlderFormatVersionIsReplacedButNotReusedAndANewerOneIsRefused() throws IOException {
+    Path target = dir.resolve("old");
+    ShapesDataSetWriter w = ShapesDataSetWriter.builder().scenes(20).seed(3).build();
+    w.write(target);
+    Path manifest = DataSetFiles.in(target).manifest();
+    String current = Files.readString(manifest);
+    String versionLine = "\"format_version\": " + OwnedFolder.FORMAT_VERSION;
+    assertTrue(current.contains(versionLine), current);
+    Files.writeString(manifest, current.replace(versionLine, "\"format_version\": 2"));
+    assertFalse(w.wroteAlready(target), "a version-2 folder lacks this version's records");
+    Files.writeString(manifest, current.replace(versionLine, "\"format_version\": 4"));
+    FactRlException e = assertThrows(FactRlException.class,
+        () -> ShapesDataSetWriter.builder().scenes(20).seed(3).overwrite(true).build().write(target));
+    assertTrue(e.getMessage().contains("format_version 4, this FactRL knows 2 to 3 only"), e.getMessage());
+    Files.writeString(manifest, current.replace(versionLine, "\"format_version\": 2"));
+    ShapesDataSetWriter.builder().scenes(20).seed(3).overwrite(true).build().write(target);
+    assertTrue(w.wroteAlready(target));
+    assertHiddenSiblingsGone(dir);
   }
 
   @Test

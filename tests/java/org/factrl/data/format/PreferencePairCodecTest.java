@@ -1,6 +1,8 @@
 package org.factrl.data.format;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,6 +45,30 @@ class PreferencePairCodecTest {
   }
 
   @Test
+  void roundTripsTheFactsAndWritesNoFactFieldsWithoutFacts() throws IOException {
+    ImmutableList<String> captions = ImmutableList.of("A red circle on grass.", "One object in a grassy field.");
+    List<PreferencePair> pairs = List.of(
+        new PreferencePair("f0", Optional.of("img/0.png"), ImmutableList.of(Turn.human("<image>\nDescribe the image.")),
+            "A red circle.", "A blue circle.", 1, OptionalInt.of(0), OptionalInt.of(1), captions, Optional.empty()),
+        new PreferencePair("f1", Optional.of("img/0.png"), ImmutableList.of(Turn.human("<image>\nIs the circle red?")),
+            "No.", "Yes.", 2, OptionalInt.empty(), OptionalInt.empty(), ImmutableList.of(),
+            Optional.of("The only circle is red.")));
+    Path file = dir.resolve("prefs.json");
+    PreferencePairCodec.write(file, pairs);
+    List<PreferencePair> read = PreferencePairCodec.read(file);
+    assertEquals(pairs, read);
+    assertEquals(captions, read.get(0).captions());
+    assertEquals(Optional.of("The only circle is red."), read.get(1).rationale());
+    assertTrue(read.get(0).hasFacts() && read.get(1).hasFacts());
+    com.google.gson.JsonObject second = PreferencePairCodec.toJson(read.get(1));
+    assertFalse(second.has("captions"), "no captions field for a record without captions: " + second);
+    PreferencePairCodec.write(file, List.of(PreferencePair.of("p", Optional.empty(), List.of(Turn.human("Hi")), "a", "b", 1)));
+    String text = Files.readString(file);
+    assertFalse(text.contains("captions") || text.contains("rationale"), text);
+    assertFalse(PreferencePairCodec.read(file).get(0).hasFacts());
+  }
+
+  @Test
   void acceptsPlainStringOutputsAndOtherSpeakerNames() throws IOException {
     Path file = dir.resolve("prefs.json");
     Files.writeString(file, "[" + pair("\"output_1\": \"one\", \"output_2\": {\"from\": \"llava\", \"value\": \"two\"},"
@@ -74,6 +100,16 @@ class PreferencePairCodecTest {
             "output_1", "expected an object {from, value} or a string, got number"),
         new MalformedCase("negative hallucination count",
             pair(outs + ", \"preference\": 1, \"hallucinations_2\": -1"), "hallucinations_2", "expected a count >= 0"),
+        new MalformedCase("blank caption", pair(outs + ", \"preference\": 1, \"captions\": [\"A dot.\", \" \"]"),
+            "captions[1]", "must not be empty"),
+        new MalformedCase("caption not a string", pair(outs + ", \"preference\": 1, \"captions\": [3]"),
+            "captions[0]", "expected a string, got number"),
+        new MalformedCase("captions not an array", pair(outs + ", \"preference\": 1, \"captions\": \"A dot.\""),
+            "captions", "expected an array, got string"),
+        new MalformedCase("blank rationale", pair(outs + ", \"preference\": 1, \"rationale\": \"\""),
+            "rationale", "must not be empty"),
+        new MalformedCase("rationale not a string", pair(outs + ", \"preference\": 1, \"rationale\": [\"x\"]"),
+            "rationale", "expected a string, got array"),
         new MalformedCase("prompt ends with gpt", "{\"id\": \"p\", \"conversations\": [{\"from\": \"human\", "
             + "\"value\": \"q\"}, {\"from\": \"gpt\", \"value\": \"a\"}], " + outs + ", \"preference\": 1}",
             "conversations", "must end with a 'human' turn"),
