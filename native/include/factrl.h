@@ -54,6 +54,10 @@ enum { FRL_GRAD_OVERWRITE = 0, FRL_GRAD_ACCUMULATE = 1 };
 
 typedef struct frl_ctx frl_ctx;
 typedef struct frl_tensor frl_tensor;
+/* Parameter blobs and activation arenas (factrl/view.h), declared here so that headers included
+ * from this one (factrl/model.h) see them whichever header a program includes first. */
+typedef struct frl_blob frl_blob;
+typedef struct frl_arena frl_arena;
 
 /* ---- errors and build info -------------------------------------------------------------- */
 const char* frl_last_error(void);
@@ -129,5 +133,8 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 #include "factrl/swiglu.h"
 #include "factrl/vit_embed.h"
 #include "factrl/cross_entropy.h"
+
+/* The LLaVA model: one native call per forward / backward (CPU). */
+#include "factrl/model.h"
 
 #endif /* FACTRL_H */

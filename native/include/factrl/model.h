@@ -48,8 +48,8 @@
  *   language_model.model.layers.{i}.mlp.down_proj.weight             [d, F]
  *   language_model.model.norm.weight                                  [d]
  *   language_model.lm_head.weight                                     [V, d]
- * in exactly this order (vision, projector, decoder; within a block in the order listed), F32 on
- * the CPU. CLIP's post_layernorm is not held (LLaVA never reads it).
+ * in exactly this order (vision, projector, decoder; within a block in the order listed: a vision
+ * block's four attention weights q, k, v, out come before their four biases), F32 on the CPU. CLIP's post_layernorm is not held (LLaVA never reads it).
  *
  * ---- Adapter sets -----------------------------------------------------------------------------
  * Any number of named LoRA adapter sets over the one frozen base, each its own blob (PEFT names):
@@ -59,6 +59,7 @@
  *   mlp.down_proj ([r, F], [d, r]); with FRL_LORA_PROJECTOR also
  *   base_model.model.multi_modal_projector.linear_1.lora_A.weight [r, Dv] / lora_B.weight [d, r]
  *   (and linear_2 for the MLP projector), in layer order, targets in the order q,k,v,o,gate,up,down.
+ * Blob order: the projector's pairs first (model order), then each layer's; lora_A before lora_B.
  * LoRA forward per target: y = x Wᵀ (+ b) + (alpha / r) · (x Aᵀ) Bᵀ. A new set has A ~ U(−1/√K, 1/√K)
  * (PEFT's kaiming_uniform(a=√5)) from its seed and B = 0, so it starts as the identity change.
  * Every forward/backward call names the adapter set to apply, or NULL for the base alone (the
@@ -83,7 +84,9 @@
  *   adapter_grads a blob like the active adapter set, or NULL.
  *   mode FRL_GRAD_OVERWRITE or FRL_GRAD_ACCUMULATE (micro-batches).
  * The backward must follow a training forward on the same model with no other forward between
- * (FRL_ERR_ARGUMENT otherwise) and uses that forward's adapter set.
+ * (FRL_ERR_ARGUMENT otherwise) and uses that forward's adapter set. It may run more than once after
+ * one forward (it does not change the saved activations). At least one of d_logp / d_hidden must be
+ * given; d_logp needs a forward that had targets.
  * SFT's loss is the mean NLL over assistant tokens: d_logp = −mask / Σmask (frl_cross_entropy
  * computes it); PPO hands in its per-token d_logp; the reward and value heads run on `hidden`
  * (factrl/pooling.h) and hand back d_hidden.
@@ -191,14 +194,15 @@ frl_status frl_model_adapter_info(const frl_model* model, const char* name, int3
                                   float* out_alpha, uint32_t* out_targets);
 
 /* Plans (and allocates) the activation arena for batches of up to max_batch rows of up to max_seq
- * tokens with up to max_images images, for training (activations kept) or not. Replaces an earlier
- * plan. Calls with larger batches fail with FRL_ERR_SHAPE naming the plan. */
+ * (<= max_positions) tokens with up to max_images (<= max_batch: one image per row) images, for
+ * training (activations kept) or not. Replaces an earlier plan. Calls with larger batches fail with
+ * FRL_ERR_SHAPE naming the plan; a forward with train = 1 needs a training plan (FRL_ERR_ARGUMENT). */
 frl_status frl_model_plan(frl_model* model, int64_t max_batch, int64_t max_seq, int64_t max_images,
                           int train);
 frl_status frl_model_memory_plan(const frl_model* model, frl_model_memory* out_memory);
 
 /* One batch forward under adapter set `adapter` (NULL: base only). train = 1 keeps activations
- * for frl_model_backward. */
+ * for frl_model_backward. outputs may be NULL (nothing copied out). */
 frl_status frl_model_forward(frl_model* model, const char* adapter, const frl_model_inputs* inputs,
                              const frl_model_outputs* outputs, int train);
 

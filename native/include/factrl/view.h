@@ -39,8 +39,7 @@
 extern "C" {
 #endif
 
-typedef struct frl_blob frl_blob;
-typedef struct frl_arena frl_arena;
+/* frl_blob and frl_arena are declared in factrl.h. */
 
 /* Alignment in bytes of every blob entry and arena allocation. */
 #define FRL_ALIGN_BYTES 64
