@@ -1,7 +1,8 @@
 /*
  * FactRL C API: multi-head scaled dot-product attention, forward and backward (DESIGN.md §2): the
  * causal self-attention of the LLaMA decoder and the bidirectional self-attention of the ViT
- * encoder.
+ * encoder; and the masked form (per-row key lengths and query offsets, queries and keys of
+ * different lengths) for padded batches and KV-cache decoding, at the end of this file.
  *
  * q, k, v and out are [B, S, H, D] row-major (D contiguous): exactly the [B·S, H·D] outputs of the
  * q / k / v projections, viewed, so no transpose is needed on either side. For every batch row b,
@@ -65,6 +66,59 @@ frl_status frl_attention_backward(frl_ctx* ctx, const frl_tensor* q, const frl_t
                                   const frl_tensor* v, const frl_tensor* out, const frl_tensor* lse,
                                   const frl_tensor* dout, int causal, float scale, frl_tensor* dq,
                                   frl_tensor* dk, frl_tensor* dv, int mode);
+
+/* ---- masked attention: per-row key lengths and query offsets (batched prompts, KV-cache decode) ----
+ *
+ * q, out, dout, dq [B, Sq, H, D]; k, v, dk, dv [B, Sk, H, D] (contiguous, Sq and Sk independent);
+ * lse [B, H, Sq]; key_lengths and query_offsets I32 [B] or NULL. For batch row b let
+ * L_b = key_lengths[b] (NULL: Sk) and off_b = query_offsets[b] (NULL: 0). Query i of row b sits at
+ * absolute position off_b + i and sees the keys
+ *
+ *   J_b(i) = { j : j < L_b and (!causal or j <= off_b + i) }      (always a prefix [0, n_b(i)))
+ *
+ * and everything above holds with J_b(i) for J(i). The unmasked functions are the special case
+ * Sq = Sk, both masks NULL, and give bitwise the same results through either entry point.
+ *
+ * A query that sees no key (J_b(i) empty: only when L_b = 0, since with L_b >= 1 every query sees
+ * key 0) gets out = 0 and lse = −inf in the forward, dq = 0 in the backward, and gives nothing to
+ * dk, dv. Keys no query sees (j >= L_b, or after every query when causal) get dk = dv = 0
+ * (OVERWRITE) or keep what they hold (ACCUMULATE). Keys at or past L_b are never read: a KV cache
+ * may hold anything there (even NaN). No NaN arises from the masks.
+ *
+ * Uses:
+ *  - batched prompts of different lengths, right-padded: L_b = the row's length, off_b = 0,
+ *    Sq = Sk. A padding query i >= L_b still sees the row's real keys (out is finite, not 0): its
+ *    output is ignored, and a dout of 0 there (the loss masks it) gives it no gradient. Left padding
+ *    cannot be expressed (keys are masked only from L_b on): put prompts right-padded and give each
+ *    row its own offset.
+ *  - KV-cache decode: k, v are the cache [B, Smax, H, D] holding each row's off_b cached tokens and,
+ *    at positions off_b .. off_b + Sq − 1, the Sq new ones; q is [B, Sq, H, D] (Sq = 1 for one token);
+ *    off_b = tokens cached before this step; L_b = off_b + Sq (or less for a row with fewer new
+ *    tokens). The cost is that of the L_b keys, not of Smax. Token by token this gives bitwise the
+ *    outputs of the full causal forward over the sequence.
+ *  - prefill of a whole prompt: q, k, v of the prompt, off_b = 0, L_b = the prompt's length.
+ *
+ * Checks (FRL_ERR_ARGUMENT naming the argument and the row): 0 <= key_lengths[b] <= Sk and
+ * query_offsets[b] >= 0. off_b + Sq <= Sk is NOT required: keys past L_b are masked anyway, so
+ * queries placed past the cache simply see all L_b keys. When causal is 0 the offsets have no effect.
+ * The values are read from host memory (CPU tensors; CUDA fails with FRL_ERR_UNAVAILABLE first).
+ */
+
+/* out and (unless NULL) lse of the masked attention above; both overwritten. */
+frl_status frl_attention_forward_masked(frl_ctx* ctx, const frl_tensor* q, const frl_tensor* k,
+                                        const frl_tensor* v, const frl_tensor* key_lengths,
+                                        const frl_tensor* query_offsets, int causal, float scale,
+                                        frl_tensor* out, frl_tensor* lse);
+
+/* Gradients of frl_attention_forward_masked with the same q, k, v, masks, causal and scale, given
+ * its out and lse and dout [B,Sq,H,D]. dq [B,Sq,H,D], dk, dv [B,Sk,H,D] each or NULL, overwritten or
+ * added into per mode. */
+frl_status frl_attention_backward_masked(frl_ctx* ctx, const frl_tensor* q, const frl_tensor* k,
+                                         const frl_tensor* v, const frl_tensor* key_lengths,
+                                         const frl_tensor* query_offsets, const frl_tensor* out,
+                                         const frl_tensor* lse, const frl_tensor* dout, int causal,
+                                         float scale, frl_tensor* dq, frl_tensor* dk, frl_tensor* dv,
+                                         int mode);
 
 #ifdef __cplusplus
 }

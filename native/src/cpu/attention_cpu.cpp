@@ -8,6 +8,7 @@
 // reproducible. Different paths round differently (vector widths differ).
 #include "cpu/attention_cpu.h"
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -32,21 +33,37 @@ int max_threads() {
 #endif
 }
 
-// Multiply-adds of one pass over all (query, visible key) pairs, for the serial cut-off.
-int64_t pair_work(int64_t B, int64_t S, int64_t H, int64_t D, bool causal) {
-  const int64_t pairs = causal ? S * (S + 1) / 2 : S * S;
-  return B * H * pairs * (D + 1);
+// Multiply-adds of one pass over all (query, visible key) pairs, for the serial cut-off. Row b's
+// query i sees min(L_b, off_b + i + 1) keys when causal: off_b + i + 1 for the first
+// n1 = clamp(L_b − off_b, 0, Sq) queries, L_b for the rest.
+int64_t pair_work(const Masks& m, int64_t B, int64_t Sq, int64_t Sk, int64_t H, int64_t D, bool causal) {
+  int64_t pairs = 0;
+  for (int64_t b = 0; b < B; b++) {
+    const int64_t L = m.key_len != nullptr ? m.key_len[b] : Sk, off = m.q_off != nullptr ? m.q_off[b] : 0;
+    if (!causal) {
+      pairs += Sq * L;
+      continue;
+    }
+    const int64_t n1 = std::min(std::max(L - off, int64_t{0}), Sq);
+    pairs += n1 * off + n1 * (n1 + 1) / 2 + (Sq - n1) * L;
+  }
+  return H * pairs * (D + 1);
 }
 
 // The argument block with one scratch slice per thread, owned by `scratch` (allocated here:
 // nothing may throw inside the OpenMP regions).
-AttentionArgs make_args(int64_t B, int64_t S, int64_t H, int64_t D, bool causal, float scale, int64_t work,
-                        std::vector<float>* scratch) {
+AttentionArgs make_args(const Masks& m, int64_t B, int64_t Sq, int64_t Sk, int64_t H, int64_t D, bool causal,
+                        float scale, int64_t work, std::vector<float>* scratch) {
   AttentionArgs a{};
   a.B = B;
-  a.S = S;
+  a.Sq = Sq;
+  a.Sk = Sk;
   a.H = H;
   a.D = D;
+  a.key_len = m.key_len;
+  a.q_off = m.q_off;
+  a.Lmax = m.key_len != nullptr ? 0 : Sk;
+  for (int64_t b = 0; m.key_len != nullptr && b < B; b++) a.Lmax = std::max<int64_t>(a.Lmax, m.key_len[b]);
   a.causal = causal;
   a.scale = scale;
   a.parallel = work > kParallelWork;
@@ -59,11 +76,13 @@ AttentionArgs make_args(int64_t B, int64_t S, int64_t H, int64_t D, bool causal,
 
 }  // namespace
 
-void attention_forward(const float* q, const float* k, const float* v, float* out, float* lse,
-                       int64_t B, int64_t S, int64_t H, int64_t D, bool causal, float scale) {
+void attention_forward(const float* q, const float* k, const float* v, float* out, float* lse, const Masks& masks,
+                       int64_t B, int64_t Sq, int64_t Sk, int64_t H, int64_t D, bool causal, float scale) {
   std::vector<float> scratch;
-  AttentionArgs a = make_args(B, S, H, D, causal, scale, 2 * pair_work(B, S, H, D, causal), &scratch);
-  std::unique_ptr<float[]> kt(new float[attention_packed_floats(B, S, H, D)]);  // fully written there
+  AttentionArgs a = make_args(masks, B, Sq, Sk, H, D, causal, scale, 2 * pair_work(masks, B, Sq, Sk, H, D, causal),
+                              &scratch);
+  // Written there for every block below L_b; only those are read.
+  std::unique_ptr<float[]> kt(new float[attention_packed_floats(B, a.Lmax, H, D)]);
   a.kt = kt.get();
   a.q = q;
   a.k = k;
@@ -78,16 +97,18 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
 }
 
 void attention_backward(const float* q, const float* k, const float* v, const float* out,
-                        const float* lse, const float* dout, float* dq, float* dk, float* dv,
-                        int64_t B, int64_t S, int64_t H, int64_t D, bool causal, float scale,
+                        const float* lse, const float* dout, float* dq, float* dk, float* dv, const Masks& masks,
+                        int64_t B, int64_t Sq, int64_t Sk, int64_t H, int64_t D, bool causal, float scale,
                         bool accumulate) {
   if (dq == nullptr && dk == nullptr && dv == nullptr) return;
   std::vector<float> scratch;
-  AttentionArgs a = make_args(B, S, H, D, causal, scale, 7 * pair_work(B, S, H, D, causal), &scratch);
+  AttentionArgs a = make_args(masks, B, Sq, Sk, H, D, causal, scale,
+                              7 * pair_work(masks, B, Sq, Sk, H, D, causal), &scratch);
   const bool want_ds = dq != nullptr || dk != nullptr;
-  std::vector<float> delta(want_ds ? static_cast<size_t>(B * H * S) : 0);
-  std::unique_ptr<float[]> kt(new float[attention_packed_floats(B, S, H, D)]);  // fully written there
-  std::unique_ptr<float[]> vt(new float[want_ds ? attention_packed_floats(B, S, H, D) : 0]);
+  std::vector<float> delta(want_ds ? static_cast<size_t>(B * H * Sq) : 0);
+  // Written there for every block below L_b; only those are read.
+  std::unique_ptr<float[]> kt(new float[attention_packed_floats(B, a.Lmax, H, D)]);
+  std::unique_ptr<float[]> vt(new float[want_ds ? attention_packed_floats(B, a.Lmax, H, D) : 0]);
   a.kt = kt.get();
   a.vt = vt.get();
   // With at least 4 heads per thread, one task per head does the whole backward (5 GEMM tiles per
@@ -96,7 +117,7 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
   std::unique_ptr<float[]> dq_heads;
   const int threads = a.parallel ? max_threads() : 1;
   if (dq != nullptr && (dk != nullptr || dv != nullptr) && B * H >= 4 * static_cast<int64_t>(threads)) {
-    dq_heads.reset(new float[static_cast<size_t>(threads) * attention_round_up(S, kAttentionBlock) *
+    dq_heads.reset(new float[static_cast<size_t>(threads) * attention_round_up(Sq, kAttentionBlock) *
                              attention_round_up(D, kAttentionPad)]);
     a.dq_heads = dq_heads.get();
   }

@@ -25,29 +25,39 @@ static inline int64_t attention_scratch_floats(int64_t D) {
   return attention_round_up(5 * B * Dp + 2 * B * B + 2 * B, kAttentionPad);
 }
 
-// Floats of one packed copy of k or v: [B, H, blocks, D, 64] (keys padded to whole blocks).
-static inline int64_t attention_packed_floats(int64_t B, int64_t S, int64_t H, int64_t D) {
-  return B * H * attention_round_up(S, kAttentionBlock) * D;
+// Floats of one packed copy of k or v: [B, H, blocks, D, 64], the keys below Lmax (the longest
+// key length of any row, AttentionArgs::Lmax) padded to whole blocks. Sized by Lmax, not Sk, so that
+// a decode step on a long, mostly empty KV cache costs what its filled part costs.
+static inline int64_t attention_packed_floats(int64_t B, int64_t Lmax, int64_t H, int64_t D) {
+  return B * H * attention_round_up(Lmax, kAttentionBlock) * D;
 }
 
+// Queries [B, Sq, H, D] meet keys [B, Sk, H, D]. Query i of row b sits at absolute position
+// off_b + i (off_b = q_off[b], or 0 when q_off is null); key j is visible to it iff j < L_b
+// (L_b = key_len[b], or Sk when key_len is null) and, when causal, j <= off_b + i. Unmasked
+// self-attention is Sq = Sk, both pointers null: the kernels then take exactly the steps (and give
+// exactly the bits) they took before the masks existed.
 struct AttentionArgs {
-  const float* q;     // [B, S, H, D]
-  const float* k;     // [B, S, H, D]
-  const float* v;     // [B, S, H, D]
-  const float* out;   // [B, S, H, D]: the forward's output (backward)
-  const float* dout;  // [B, S, H, D] (backward)
-  float* lse;         // [B, H, S]: written by the forward (may be null there), read by the backward
-  float* o;           // [B, S, H, D]: the forward's output
-  float* dq;          // [B, S, H, D] or null
-  float* dk;          // [B, S, H, D] or null
-  float* dv;          // [B, S, H, D] or null
-  float* delta;       // [B, H, S]: rowsum(dout ∘ out), scratch of the backward
+  const float* q;     // [B, Sq, H, D]
+  const float* k;     // [B, Sk, H, D]
+  const float* v;     // [B, Sk, H, D]
+  const float* out;   // [B, Sq, H, D]: the forward's output (backward)
+  const float* dout;  // [B, Sq, H, D] (backward)
+  const int32_t* key_len;  // [B]: L_b in [0, Sk], or null (every row Sk)
+  const int32_t* q_off;    // [B]: off_b >= 0, or null (every row 0)
+  float* lse;         // [B, H, Sq]: written by the forward (may be null there), read by the backward
+  float* o;           // [B, Sq, H, D]: the forward's output
+  float* dq;          // [B, Sq, H, D] or null
+  float* dk;          // [B, Sk, H, D] or null
+  float* dv;          // [B, Sk, H, D] or null
+  float* delta;       // [B, H, Sq]: rowsum(dout ∘ out), scratch of the backward
   float* kt;          // attention_packed_floats: scale · k, transposed per key block
   float* vt;          // attention_packed_floats: v, transposed per key block (backward)
-  float* dq_heads;    // backward, one task per head: threads × [S rounded up to 64][Dp], else null
+  float* dq_heads;    // backward, one task per head: threads × [Sq rounded up to 64][Dp], else null
   float* scratch;     // threads × scratch_stride floats
   int64_t scratch_stride;
-  int64_t B, S, H, D;
+  int64_t B, Sq, Sk, H, D;
+  int64_t Lmax;       // max over b of L_b (Sk when key_len is null): the packed blocks per head
   bool causal;
   float scale;
   bool accumulate;  // backward: dq, dk, dv += gradient (true) or = gradient (false)
