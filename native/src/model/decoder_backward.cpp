@@ -63,7 +63,7 @@ void decoder_backward(const Dims& D, const BaseLayout& L, const Ptrs& w, const P
     cpu::rmsnorm_backward(x.mid, w[p.post_norm], x.rstd2, a.dtmp, a.dres, grad(p.post_norm), N, d, true, true);
     project_backward(x.att, w[p.o], lora_at(ad, l, kO), a.dres, a.datt, false, grad(p.o), nullptr,
                      grad_at(ad, l, kO), N, d, d);
-    cpu::attention_backward(x.qr, x.kr, x.v, x.att, x.lse, a.datt, a.dqr, a.dkr, a.dv, B, S, D.H_heads, D.Dh, true,
+    cpu::attention_backward(x.qr, x.kr, x.v, x.att, x.lse, a.datt, a.dqr, a.dkr, a.dv, cpu::Masks{nullptr, nullptr}, B, S, S, D.H_heads, D.Dh, true,
                             scale, false);
     cpu::rope(a.dqr, a.positions, c.rope_theta, true, a.dq, N, D.H_heads, D.Dh, false);
     cpu::rope(a.dkr, a.positions, c.rope_theta, true, a.dk, N, D.H_heads, D.Dh, false);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -149,15 +150,49 @@ void projector_forward(const Dims& D, const BaseLayout& L, const Ptrs& w, int pr
 // d proj_out → projector weight grads (gw null: not wanted), LoRA grads, and d feat when want_dfeat.
 void projector_backward(const Dims& D, const BaseLayout& L, const Ptrs& w, const Ptrs* gw, int projector,
                         const AdapterView& ad, int64_t Bi, bool want_dfeat, Acts& a);
+// Called by decoder_forward for every layer l with its K after RoPE and its V ([B·S, d] each), before
+// the attention: the prefill copies them into a KV cache.
+using KvHook = std::function<void(int64_t l, const float* kr, const float* v)>;
 // Decoder: acts.ids (+ proj_out spliced at img_pos) → hidden, and logits when want_logits.
 void decoder_forward(const Dims& D, const BaseLayout& L, const Ptrs& w, const frl_model_config& c,
                      const AdapterView& ad, int64_t B, int64_t S, int64_t n_img, bool want_logits, Acts& a,
-                     bool train);
+                     bool train, const KvHook* kv_hook = nullptr);
+// The decoder's pieces, shared by decoder_forward and the KV-cache decode step (decode.cpp), N rows:
+// x.rms1 = RMS1(in), x.v = v(x.rms1), x.qr / x.kr = RoPE(q / k(x.rms1)) at positions (q_tmp, k_tmp:
+// pre-RoPE scratch [N, d]).
+void decoder_layer_qkv(const Dims& D, const BaseLayout& L, const Ptrs& w, const frl_model_config& c,
+                       const AdapterView& ad, int64_t l, const float* in, const int32_t* positions, float* q_tmp,
+                       float* k_tmp, DecoderLayerActs& x, int64_t N);
+// x.mid = in + o(x.att), out = x.mid + down(silu(gate(RMS2 x.mid)) · up(RMS2 x.mid)).
+void decoder_layer_out(const Dims& D, const BaseLayout& L, const Ptrs& w, const frl_model_config& c,
+                       const AdapterView& ad, int64_t l, const float* in, DecoderLayerActs& x, float* out, int64_t N);
+// hidden = RMS_f(x_last) (rstd: its [N] scratch), logits = hidden lm_headᵀ unless logits is null.
+void decoder_head(const Dims& D, const BaseLayout& L, const Ptrs& w, const frl_model_config& c, const float* x_last,
+                  float* hidden, float* rstd, float* logits, int64_t N);
 // From d_logp (over acts.logits, acts.targets) and/or d_hidden: decoder weight grads (gw null: not
 // wanted), LoRA grads, and d proj_out when want_dproj.
 void decoder_backward(const Dims& D, const BaseLayout& L, const Ptrs& w, const Ptrs* gw, const frl_model_config& c,
                       const AdapterView& ad, int64_t B, int64_t S, int64_t n_img, const float* d_logp,
                       const float* d_hidden, bool want_dproj, Acts& a);
+
+// ---- what the generation code (kv_cache.cpp, decode.cpp, generate_api.cpp) reads of a model ----
+struct ModelRef {
+  frl_ctx* ctx;
+  const frl_model_config* config;
+  const Dims* dims;
+  const BaseLayout* layout;
+  const Ptrs* w;
+  Acts* acts;  // the plan's buffers (valid after a forward)
+  int64_t plan_batch, plan_seq, plan_images;
+};
+ModelRef model_ref(frl_model* model);  // checks model non-null
+// The adapter set `name` as the passes take it (null name: the base alone, an empty view);
+// FRL_ERR_ARGUMENT naming `arg` when there is no such set.
+AdapterView adapter_view(const frl_model* model, const char* name, const char* arg);
+// frl_model_forward's checks and run; kv_hook as in decoder_forward; force_logits computes
+// acts.logits even when no output asks for them.
+void run_forward(frl_model* model, const char* adapter, const frl_model_inputs* inputs,
+                 const frl_model_outputs* outputs, int train, const KvHook* kv_hook, bool force_logits);
 
 }  // namespace model
 }  // namespace frl

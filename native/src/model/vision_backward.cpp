@@ -37,7 +37,7 @@ void vision_backward(const Dims& D, const BaseLayout& L, const Ptrs& w, const Pt
     cpu::layernorm_backward(x.mid, w[p.ln2_w], x.ln2_mean, x.ln2_rstd, a.dtmp_v, a.dres_v, g[p.ln2_w], g[p.ln2_b],
                             Nv, Dv, true, true);
     cpu::linear_backward(x.att, w[p.o_w], a.dres_v, a.datt_v, g[p.o_w], g[p.o_b], Nv, Dv, Dv, false, true);
-    cpu::attention_backward(x.q, x.k, x.v, x.att, x.lse, a.datt_v, a.dq_v, a.dk_v, a.dv_v, Bi, D.Tv, D.Hv, D.Dhv,
+    cpu::attention_backward(x.q, x.k, x.v, x.att, x.lse, a.datt_v, a.dq_v, a.dk_v, a.dv_v, cpu::Masks{nullptr, nullptr}, Bi, D.Tv, D.Tv, D.Hv, D.Dhv,
                             false, scale, false);
     cpu::linear_backward(x.ln1, w[p.q_w], a.dq_v, a.dtmp_v, g[p.q_w], g[p.q_b], Nv, Dv, Dv, false, true);
     cpu::linear_backward(x.ln1, w[p.k_w], a.dk_v, a.dtmp_v, g[p.k_w], g[p.k_b], Nv, Dv, Dv, true, true);

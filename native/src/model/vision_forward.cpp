@@ -40,7 +40,7 @@ void vision_forward(const Dims& D, const BaseLayout& L, const Ptrs& w, float eps
     cpu::linear_forward(x.ln1, w[p.q_w], w[p.q_b], x.q, Nv, Dv, Dv);
     cpu::linear_forward(x.ln1, w[p.k_w], w[p.k_b], x.k, Nv, Dv, Dv);
     cpu::linear_forward(x.ln1, w[p.v_w], w[p.v_b], x.v, Nv, Dv, Dv);
-    cpu::attention_forward(x.q, x.k, x.v, x.att, x.lse, Bi, D.Tv, D.Hv, D.Dhv, false, scale);
+    cpu::attention_forward(x.q, x.k, x.v, x.att, x.lse, cpu::Masks{nullptr, nullptr}, Bi, D.Tv, D.Tv, D.Hv, D.Dhv, false, scale);
     cpu::linear_forward(x.att, w[p.o_w], w[p.o_b], x.mid, Nv, Dv, Dv);
     cpu::add(in, x.mid, x.mid, Nv * Dv);
     cpu::layernorm_forward(x.mid, w[p.ln2_w], w[p.ln2_b], eps, x.ln2, x.ln2_mean, x.ln2_rstd, Nv, Dv);
