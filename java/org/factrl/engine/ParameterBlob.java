@@ -33,11 +33,19 @@ public final class ParameterBlob implements AutoCloseable {
   private final List<String> names;
   private final Map<String, Tensor> tensors;
   private final long bytes;
+  /** False for a blob that a native object owns (a model's parameters or adapter set). */
+  private final boolean owned;
   private frl_blob handle;
+  private String closedBecause = "is closed";
 
   private ParameterBlob(Device device, frl_blob handle) {
+    this(device, handle, true);
+  }
+
+  private ParameterBlob(Device device, frl_blob handle, boolean owned) {
     this.device = device;
     this.handle = handle;
+    this.owned = owned;
     try (LongPointer out = new LongPointer(1); PointerPointer<BytePointer> name = new PointerPointer<>(1)) {
       check(ViewNative.frl_blob_count(handle, out));
       long count = out.get();
@@ -63,6 +71,30 @@ public final class ParameterBlob implements AutoCloseable {
     try (IntPointer out = new IntPointer(1)) {
       check(ViewNative.frl_tensor_dtype(t, out));
       return DType.values()[out.get()];
+    }
+  }
+
+  /**
+   * Wraps a blob that a native object owns and frees (a model's parameters or an adapter set), for
+   * wrappers such as {@code LlavaModel}; not an API for users. Its {@link #close()} does nothing;
+   * the owner calls {@link #release(String)} when the native blob goes away.
+   */
+  public static ParameterBlob borrowed(Device device, frl_blob handle) {
+    Native.checkNotNull(device, "device");
+    Native.checkNotNull(handle, "handle");
+    return new ParameterBlob(device, handle, false);
+  }
+
+  /**
+   * For the owner of a {@link #borrowed} blob, once the native blob is freed: drops the handle
+   * without freeing it; later use fails saying {@code because}.
+   */
+  public void release(String because) {
+    Native.checkArgument(!owned, "this", "is an owned blob: close() it instead");
+    handle = null;
+    closedBecause = because;
+    for (Tensor t : tensors.values()) {
+      t.invalidate("belongs to a parameter blob that " + because);
     }
   }
 
@@ -185,9 +217,27 @@ public final class ParameterBlob implements AutoCloseable {
 
   private frl_blob handle() {
     if (handle == null) {
-      throw new FactRlException(FactRlException.Status.ARGUMENT, "parameter blob of " + names.size() + " tensors is closed");
+      throw new FactRlException(FactRlException.Status.ARGUMENT, "parameter blob of " + names.size() + " tensors "
+          + closedBecause);
     }
     return handle;
+  }
+
+  /**
+   * The native handle of this blob passed as {@code argument} of an operation (for wrappers such as
+   * {@code LlavaModel}); a closed blob is an error naming the argument.
+   */
+  public frl_blob handle(String argument) {
+    if (handle == null) {
+      throw new FactRlException(FactRlException.Status.ARGUMENT, "argument '" + argument + "' is closed (parameter blob of "
+          + names.size() + " tensors " + closedBecause + ")");
+    }
+    return handle;
+  }
+
+  /** False for a blob a native object owns ({@link #borrowed}): closing it does nothing. */
+  public boolean isOwned() {
+    return owned;
   }
 
   public boolean isClosed() {
@@ -196,11 +246,11 @@ public final class ParameterBlob implements AutoCloseable {
 
   /**
    * Frees the blob and its named tensors. Throws {@link FactRlException} and stays open while views
-   * of it are open.
+   * of it are open. Does nothing for a {@link #borrowed} blob (its owner frees it).
    */
   @Override
   public void close() {
-    if (handle != null) {
+    if (handle != null && owned) {
       check(ViewNative.frl_blob_destroy(handle));
       handle = null;
       for (Tensor t : tensors.values()) {

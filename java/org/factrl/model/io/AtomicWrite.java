@@ -17,13 +17,24 @@ import org.factrl.engine.FactRlException;
  * its name in one step — a hard link, which fails if the name exists, or (with
  * {@link IfExists#REPLACE}) an atomic rename over the old file — and the folder is synced.
  */
-final class AtomicWrite {
+public final class AtomicWrite {
   /** Writes the whole content to a fresh channel. */
   interface Body {
     void writeTo(FileChannel ch) throws IOException;
   }
 
   private AtomicWrite() {}
+
+  /** Writes {@code bytes} as the whole content of {@code file} (config files beside the weights). */
+  public static void writeBytes(Path file, IfExists ifExists, byte[] bytes) {
+    java.util.Objects.requireNonNull(bytes, "bytes");
+    write(file, ifExists, ch -> {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+    });
+  }
 
   static void write(Path file, IfExists ifExists, Body body) {
     Path target = file.toAbsolutePath();
