@@ -30,9 +30,6 @@ using namespace frl::cpu;
 
 namespace {
 
-struct Case;
-float scale_of(const Case& c);
-
 int failures = 0;
 
 struct Case {
@@ -47,6 +44,8 @@ struct Case {
 };
 
 Case unmasked(int B, int S, int H, int D, bool causal) { return {B, S, S, H, D, causal, {}, {}}; }
+
+float scale_of(const Case& c) { return 1.0f / std::sqrt(static_cast<float>(c.D)); }
 
 struct Path {
   const char* name;
@@ -106,8 +105,6 @@ void reference(const Case& c, const std::vector<float>& q, const std::vector<flo
   }
   for (auto* x : {&out, &lse, &dq, &dk, &dv}) want->insert(want->end(), x->begin(), x->end());
 }
-
-float scale_of(const Case& c) { return 1.0f / std::sqrt(static_cast<float>(c.D)); }
 
 std::vector<float> flat(const Result& r) {
   std::vector<float> all;

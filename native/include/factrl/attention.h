@@ -27,7 +27,7 @@
  * Conventions shared by the two entry points:
  *  - dtypes: every tensor is F32 (the CPU reference computes in fp32).
  *  - causal is 0 (bidirectional: every query sees every key) or 1 (query i sees keys j <= i).
- *    Self-attention only: queries and keys share the length S.
+ *    Self-attention only: queries and keys share the length S (the masked functions below lift this).
  *  - scale multiplies the scores; the usual value is 1/sqrt(D). It must be finite and > 0.
  *  - Numerically stable for any finite scores: the forward subtracts each row's maximum before
  *    exponentiating, and every row sees at least one key (j = i), so lse is always finite and
