@@ -28,13 +28,13 @@ size_t floats(int64_t n) { return sizeof(float) * static_cast<size_t>(n); }
 
 void prefill(frl_model* model, const char* adapter, frl_kv_cache* kc, const frl_model_inputs* prompts,
              const frl_tensor* prompt_lengths, float* last_logits) {
-  const ModelRef m = model_ref(model);
+  check_not_null(model, "model");
   check_not_null(kc, "cache");
   FRL_REQUIRE(kc->model == model, FRL_ERR_ARGUMENT, "argument 'cache' was created for another model");
   check_not_null(prompts, "prompts");
   const frl_tensor* ids = prompts->input_ids;
   check_not_null(ids, "prompts->input_ids");
-  check_context(m.ctx, ids, "prompts->input_ids");
+  check_context(model->ctx, ids, "prompts->input_ids");
   check_dtype(ids, "prompts->input_ids", {FRL_I32});
   check_shape(ids, "prompts->input_ids", {-1, -1});
   const int64_t B = ids->shape[0], S = ids->shape[1];
@@ -42,7 +42,7 @@ void prefill(frl_model* model, const char* adapter, frl_kv_cache* kc, const frl_
               "argument 'prompts->input_ids' has shape %s: B must be in [1, the cache's max_batch = %lld]",
               shape_string(ids).c_str(), static_cast<long long>(kc->max_batch));
   check_not_null(prompt_lengths, "prompt_lengths");
-  check_context(m.ctx, prompt_lengths, "prompt_lengths");
+  check_context(model->ctx, prompt_lengths, "prompt_lengths");
   check_dtype(prompt_lengths, "prompt_lengths", {FRL_I32});
   check_shape(prompt_lengths, "prompt_lengths", {B});
   const int32_t* len = static_cast<const int32_t*>(prompt_lengths->data);
@@ -55,7 +55,7 @@ void prefill(frl_model* model, const char* adapter, frl_kv_cache* kc, const frl_
                 static_cast<long long>(b), len[b], static_cast<long long>(kc->max_len));
   }
   const std::vector<int32_t> lens(len, len + B);  // the hook runs after the checks; keep a copy
-  const int64_t d = m.dims->d, Lmax = kc->max_len;
+  const int64_t d = model->dims.d, Lmax = kc->max_len;
   KvHook hook = [&](int64_t l, const float* kr, const float* v) {
     for (int64_t b = 0; b < B; b++) {
       std::memcpy(kc->k[l] + b * Lmax * d, kr + b * S * d, floats(lens[b] * d));
@@ -63,10 +63,16 @@ void prefill(frl_model* model, const char* adapter, frl_kv_cache* kc, const frl_
     }
   };
   kc->batch = 0;  // unusable until the prefill completes
-  run_forward(model, adapter, prompts, nullptr, 0, &hook, true);
-  const int64_t V = m.dims->V;
+  // frl_model_forward's checks and pass, with the hook and the logits of every position.
+  model->gen_kv_hook = &hook;
+  model->gen_force_logits = true;
+  const frl_status st = frl_model_forward(model, adapter, prompts, nullptr, 0);
+  model->gen_kv_hook = nullptr;
+  model->gen_force_logits = false;
+  if (st != FRL_OK) throw Error(st, frl_last_error());
+  const int64_t V = model->dims.V;
   for (int64_t b = 0; b < B; b++)
-    std::memcpy(last_logits + b * V, m.acts->logits + (b * S + lens[b] - 1) * V, floats(V));
+    std::memcpy(last_logits + b * V, model->acts.logits + (b * S + lens[b] - 1) * V, floats(V));
   kc->lengths.assign(lens.begin(), lens.end());
   kc->batch = B;
   kc->has_adapter = adapter != nullptr;
@@ -74,13 +80,13 @@ void prefill(frl_model* model, const char* adapter, frl_kv_cache* kc, const frl_
 }
 
 void decode_step(frl_kv_cache* kc, const int32_t* tokens, const int32_t* active, float* logits) {
-  const ModelRef m = model_ref(kc->model);
-  const AdapterView ad =
-      adapter_view(kc->model, kc->has_adapter ? kc->adapter.c_str() : nullptr, "the cache's adapter set");
-  const Dims& D = *m.dims;
-  const BaseLayout& L = *m.layout;
-  const Ptrs& w = *m.w;
-  const frl_model_config& c = *m.config;
+  frl_model* model = kc->model;
+  const AdapterView ad = adapter_view(
+      kc->has_adapter ? find_adapter(model, kc->adapter.c_str(), "the cache's adapter set") : nullptr, nullptr);
+  const Dims& D = model->dims;
+  const BaseLayout& L = model->layout;
+  const Ptrs& w = model->w;
+  const frl_model_config& c = model->config;
   frl_kv_decode_scratch& s = kc->s;
   const int64_t B = kc->batch, d = D.d, V = D.V, Lmax = kc->max_len;
   int64_t n = 0;

@@ -69,30 +69,30 @@ extern "C" {
 
 frl_status frl_kv_cache_create(frl_model* model, int64_t max_batch, int64_t max_len, frl_kv_cache** out_cache) {
   return guard("frl_kv_cache_create", [&] {
-    const fm::ModelRef m = fm::model_ref(model);
+    frl::check_not_null(model, "model");
     frl::check_not_null(out_cache, "out_cache");
     *out_cache = nullptr;
-    FRL_REQUIRE(m.ctx->backend->kind() == FRL_BACKEND_CPU, FRL_ERR_UNAVAILABLE,
+    FRL_REQUIRE(model->ctx->backend->kind() == FRL_BACKEND_CPU, FRL_ERR_UNAVAILABLE,
                 "generation has no CUDA path yet: use a model on a CPU context");
     FRL_REQUIRE(max_batch > 0, FRL_ERR_ARGUMENT, "argument 'max_batch' must be > 0, got %lld",
                 static_cast<long long>(max_batch));
-    FRL_REQUIRE(max_len > 0 && max_len <= m.config->max_positions, FRL_ERR_ARGUMENT,
-                "argument 'max_len' must be in [1, max_positions = %d], got %lld", m.config->max_positions,
+    FRL_REQUIRE(max_len > 0 && max_len <= model->config.max_positions, FRL_ERR_ARGUMENT,
+                "argument 'max_len' must be in [1, max_positions = %d], got %lld", model->config.max_positions,
                 static_cast<long long>(max_len));
-    const fm::Dims& D = *m.dims;
+    const fm::Dims& D = model->dims;
     const double bound = 4.0 * static_cast<double>(max_batch) *
                          (2.0 * D.L * static_cast<double>(max_len) * D.d + 16.0 * D.d + 3.0 * D.F + 2.0 * D.V + 64.0);
     FRL_REQUIRE(bound < 1.0e15, FRL_ERR_MEMORY, "the cache (max_batch %lld, max_len %lld) needs about %.3g bytes",
                 static_cast<long long>(max_batch), static_cast<long long>(max_len), bound);
     auto cache = std::make_unique<frl_kv_cache>();
     const int64_t bytes = fm::carve_kv_cache(D, max_batch, max_len, nullptr, nullptr);
-    cache->storage = frl::create_storage(m.ctx, static_cast<size_t>(bytes), FRL_STORAGE_ARENA);
+    cache->storage = frl::create_storage(model->ctx, static_cast<size_t>(bytes), FRL_STORAGE_ARENA);
     fm::carve_kv_cache(D, max_batch, max_len, static_cast<char*>(cache->storage->base), cache.get());
     cache->model = model;
-    cache->ctx = m.ctx;
+    cache->ctx = model->ctx;
     cache->max_batch = max_batch;
     cache->max_len = max_len;
-    m.ctx->live_containers++;
+    model->ctx->live_containers++;
     *out_cache = cache.release();
   });
 }
@@ -130,20 +130,20 @@ frl_status frl_model_prefill(frl_model* model, const char* adapter, frl_kv_cache
                              const frl_model_inputs* prompts, const frl_tensor* prompt_lengths,
                              frl_tensor* last_logits) {
   return guard("frl_model_prefill", [&] {
-    const fm::ModelRef m = fm::model_ref(model);
+    frl::check_not_null(model, "model");
     check_cache(cache);
     if (last_logits) {
       frl::check_not_null(prompts, "prompts");
       frl::check_not_null(prompts->input_ids, "prompts->input_ids");
-      check_tensor(m.ctx, last_logits, "last_logits", FRL_F32);
-      frl::check_shape(last_logits, "last_logits", {prompts->input_ids->shape[0], m.dims->V});
+      check_tensor(model->ctx, last_logits, "last_logits", FRL_F32);
+      frl::check_shape(last_logits, "last_logits", {prompts->input_ids->shape[0], model->dims.V});
       frl::check_no_alias({{last_logits, "last_logits"}},
                           {{prompts->input_ids, "prompts->input_ids"}, {prompts->images, "prompts->images"},
                            {prompt_lengths, "prompt_lengths"}});
     }
     fm::prefill(model, adapter, cache, prompts, prompt_lengths, cache->last_logits);
     if (last_logits)
-      std::memcpy(last_logits->data, cache->last_logits, sizeof(float) * static_cast<size_t>(cache->batch * m.dims->V));
+      std::memcpy(last_logits->data, cache->last_logits, sizeof(float) * static_cast<size_t>(cache->batch * model->dims.V));
   });
 }
 
@@ -151,20 +151,20 @@ frl_status frl_model_decode_step(frl_model* model, frl_kv_cache* cache, const fr
                                  const frl_tensor* active, frl_tensor* logits) {
   return guard("frl_model_decode_step", [&] {
     check_decode_model(model, cache);
-    const fm::ModelRef m = fm::model_ref(model);
-    const int64_t B = cache->batch, V = m.dims->V;
+    frl::check_not_null(model, "model");
+    const int64_t B = cache->batch, V = model->dims.V;
     frl::check_not_null(tokens, "tokens");
-    check_tensor(m.ctx, tokens, "tokens", FRL_I32);
+    check_tensor(model->ctx, tokens, "tokens", FRL_I32);
     frl::check_shape(tokens, "tokens", {B});
     const int32_t* tok = static_cast<const int32_t*>(tokens->data);
     const int32_t* act = nullptr;
     if (active) {
-      check_tensor(m.ctx, active, "active", FRL_I32);
+      check_tensor(model->ctx, active, "active", FRL_I32);
       frl::check_shape(active, "active", {B});
       act = static_cast<const int32_t*>(active->data);
     }
     if (logits) {
-      check_tensor(m.ctx, logits, "logits", FRL_F32);
+      check_tensor(model->ctx, logits, "logits", FRL_F32);
       frl::check_shape(logits, "logits", {B, V});
       frl::check_no_alias({{logits, "logits"}}, {{tokens, "tokens"}, {active, "active"}});
     }
@@ -186,17 +186,17 @@ frl_status frl_model_generate(frl_model* model, const char* adapter, frl_kv_cach
                               const frl_generate_config* config, frl_tensor* out_tokens, frl_tensor* out_logp,
                               frl_tensor* out_lengths) {
   return guard("frl_model_generate", [&] {
-    const fm::ModelRef m = fm::model_ref(model);
+    frl::check_not_null(model, "model");
     check_cache(cache);
-    check_config(config, m.config->vocab_size);
+    check_config(config, model->config.vocab_size);
     frl::check_not_null(prompts, "prompts");
     const frl_tensor* ids = prompts->input_ids;
     frl::check_not_null(ids, "prompts->input_ids");
-    check_tensor(m.ctx, ids, "prompts->input_ids", FRL_I32);
+    check_tensor(model->ctx, ids, "prompts->input_ids", FRL_I32);
     frl::check_shape(ids, "prompts->input_ids", {-1, -1});
-    const int64_t B = ids->shape[0], T = config->max_new_tokens, V = m.dims->V;
+    const int64_t B = ids->shape[0], T = config->max_new_tokens, V = model->dims.V;
     frl::check_not_null(prompt_lengths, "prompt_lengths");
-    check_tensor(m.ctx, prompt_lengths, "prompt_lengths", FRL_I32);
+    check_tensor(model->ctx, prompt_lengths, "prompt_lengths", FRL_I32);
     frl::check_shape(prompt_lengths, "prompt_lengths", {B});
     const int32_t* plen = static_cast<const int32_t*>(prompt_lengths->data);
     // The last sampled token is never fed back, so a row needs prompt + max_new_tokens − 1 positions.
@@ -205,14 +205,14 @@ frl_status frl_model_generate(frl_model* model, const char* adapter, frl_kv_cach
                   "row %lld: prompt_lengths %d + config->max_new_tokens %d - 1 exceeds the cache's max_len %lld",
                   static_cast<long long>(b), plen[b], config->max_new_tokens, static_cast<long long>(cache->max_len));
     frl::check_not_null(out_tokens, "out_tokens");
-    check_tensor(m.ctx, out_tokens, "out_tokens", FRL_I32);
+    check_tensor(model->ctx, out_tokens, "out_tokens", FRL_I32);
     frl::check_shape(out_tokens, "out_tokens", {B, T});
     if (out_logp) {
-      check_tensor(m.ctx, out_logp, "out_logp", FRL_F32);
+      check_tensor(model->ctx, out_logp, "out_logp", FRL_F32);
       frl::check_shape(out_logp, "out_logp", {B, T});
     }
     frl::check_not_null(out_lengths, "out_lengths");
-    check_tensor(m.ctx, out_lengths, "out_lengths", FRL_I32);
+    check_tensor(model->ctx, out_lengths, "out_lengths", FRL_I32);
     frl::check_shape(out_lengths, "out_lengths", {B});
     frl::check_no_alias({{out_tokens, "out_tokens"}, {out_logp, "out_logp"}, {out_lengths, "out_lengths"}},
                         {{ids, "prompts->input_ids"}, {prompts->images, "prompts->images"},

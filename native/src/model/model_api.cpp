@@ -18,39 +18,7 @@ using frl::format;
 using frl::guard;
 namespace fm = frl::model;
 
-namespace {
-
-struct AdapterSet {
-  std::string name;
-  int32_t rank = 0;
-  float alpha = 0.f;
-  uint32_t targets = 0;
-  fm::AdapterLayout layout;
-  frl_blob* blob = nullptr;
-  fm::Ptrs w;
-};
-
-}  // namespace
-
-struct frl_model {
-  frl_ctx* ctx = nullptr;
-  frl_model_config config{};
-  fm::Dims dims{};
-  fm::BaseLayout layout;
-  frl_blob* params = nullptr;
-  fm::Ptrs w;
-  std::vector<std::unique_ptr<AdapterSet>> adapters;
-  // the plan
-  frl_storage* arena = nullptr;
-  int64_t plan_batch = 0, plan_seq = 0, plan_images = 0;
-  bool plan_train = false;
-  fm::Acts acts{};
-  // the last training forward, for the backward (valid: no other forward since)
-  bool trained = false;
-  const AdapterSet* fwd_adapter = nullptr;
-  int64_t fwd_B = 0, fwd_S = 0, fwd_Bi = 0, fwd_nimg = 0;
-  bool fwd_targets = false;
-};
+using fm::AdapterSet;
 
 namespace {
 
@@ -101,13 +69,6 @@ int64_t blob_bytes(const frl_blob* blob) {
   int64_t b = 0;
   check_ok(frl_blob_bytes(blob, &b));
   return b;
-}
-
-AdapterSet* find_adapter(const frl_model* model, const char* name, const char* arg) {
-  frl::check_not_null(name, arg);
-  for (const auto& a : model->adapters)
-    if (a->name == name) return a.get();
-  throw Error(FRL_ERR_ARGUMENT, format("argument '%s': no adapter set named '%s'", arg, name));
 }
 
 // A gradient blob `grads` (argument `arg`) laid out like `like`: same context, entry count, shapes.
@@ -161,160 +122,21 @@ void release_arena(frl_model* model) {
 namespace frl {
 namespace model {
 
-// frl_model_forward's checks and run (argument names as in frl_model_forward). The prefill
-// (generate_api.cpp) runs it too, with kv_hook set and force_logits (it reads acts.logits).
-void run_forward(frl_model* model, const char* adapter, const frl_model_inputs* inputs,
-                 const frl_model_outputs* outputs, int train, const KvHook* kv_hook, bool force_logits) {
-  check_model(model);
-  frl::check_not_null(inputs, "inputs");
-  FRL_REQUIRE(train == 0 || train == 1, FRL_ERR_ARGUMENT, "argument 'train' must be 0 or 1, got %d", train);
-  const AdapterSet* set = adapter ? find_adapter(model, adapter, "adapter") : nullptr;
-  frl_ctx* ctx = model->ctx;
-  const frl_model_config& c = model->config;
-  const fm::Dims& D = model->dims;
-  FRL_REQUIRE(model->arena != nullptr, FRL_ERR_ARGUMENT, "the model has no plan: call frl_model_plan first");
-  FRL_REQUIRE(!train || model->plan_train, FRL_ERR_ARGUMENT,
-              "argument 'train' is 1 but the plan was made for inference (frl_model_plan with train = 0)");
-  // input_ids
-  const frl_tensor* ids = inputs->input_ids;
-  frl::check_not_null(ids, "inputs->input_ids");
-  check_tensor(ctx, ids, "inputs->input_ids", FRL_I32);
-  frl::check_shape(ids, "inputs->input_ids", {-1, -1});
-  const int64_t B = ids->shape[0], S = ids->shape[1];
-  FRL_REQUIRE(B >= 1 && S >= 1, FRL_ERR_SHAPE, "argument 'inputs->input_ids' has shape %s: B and S must be >= 1",
-              frl::shape_string(ids).c_str());
-  FRL_REQUIRE(S <= c.max_positions, FRL_ERR_SHAPE,
-              "argument 'inputs->input_ids' has shape %s: S exceeds the config's max_positions %d",
-              frl::shape_string(ids).c_str(), c.max_positions);
-  FRL_REQUIRE(B <= model->plan_batch && S <= model->plan_seq, FRL_ERR_SHAPE,
-              "argument 'inputs->input_ids' has shape %s, larger than the plan (max_batch %lld, max_seq %lld): "
-              "call frl_model_plan with larger sizes", frl::shape_string(ids).c_str(),
-              static_cast<long long>(model->plan_batch), static_cast<long long>(model->plan_seq));
-  const int32_t* id = static_cast<const int32_t*>(ids->data);
-  int64_t image_rows = 0;
-  for (int64_t b = 0; b < B; b++) {
-    int64_t count = 0;
-    for (int64_t s = 0; s < S; s++) {
-      const int32_t t = id[b * S + s];
-      FRL_REQUIRE(t >= 0 && t < c.vocab_size, FRL_ERR_ARGUMENT,
-                  "argument 'inputs->input_ids': row %lld position %lld holds %d, outside [0, vocab_size = %d)",
-                  static_cast<long long>(b), static_cast<long long>(s), t, c.vocab_size);
-      count += t == c.image_token_id;
-    }
-    FRL_REQUIRE(count == 0 || count == D.P, FRL_ERR_ARGUMENT,
-                "argument 'inputs->input_ids': row %lld holds %lld image tokens (id %d); a row holds 0 or exactly "
-                "P = %lld (one per patch)", static_cast<long long>(b), static_cast<long long>(count),
-                c.image_token_id, static_cast<long long>(D.P));
-    image_rows += count > 0;
-  }
-  // images
-  const frl_tensor* images = inputs->images;
-  int64_t Bi = 0;
-  if (images != nullptr) {
-    check_tensor(ctx, images, "inputs->images", FRL_F32);
-    frl::check_shape(images, "inputs->images", {-1, D.C, D.H, D.H});
-    Bi = images->shape[0];
-  }
-  FRL_REQUIRE(Bi == image_rows, FRL_ERR_SHAPE,
-              "argument 'inputs->images' holds %lld images but inputs->input_ids has %lld rows with image tokens",
-              static_cast<long long>(Bi), static_cast<long long>(image_rows));
-  FRL_REQUIRE(Bi <= model->plan_images, FRL_ERR_SHAPE,
-              "argument 'inputs->images' holds %lld images, more than the plan's max_images %lld",
-              static_cast<long long>(Bi), static_cast<long long>(model->plan_images));
-  // targets
-  const frl_tensor* targets = inputs->targets;
-  if (targets != nullptr) {
-    check_tensor(ctx, targets, "inputs->targets", FRL_I32);
-    frl::check_shape(targets, "inputs->targets", {B, S});
-    const int64_t bad = frl::cpu::kl_first_bad_action(static_cast<const int32_t*>(targets->data), nullptr, B * S,
-                                                       c.vocab_size);
-    FRL_REQUIRE(bad < 0, FRL_ERR_ARGUMENT,
-                "argument 'inputs->targets': row %lld position %lld holds %d, outside [0, vocab_size = %d)",
-                static_cast<long long>(bad < 0 ? 0 : bad / S), static_cast<long long>(bad < 0 ? 0 : bad % S),
-                bad < 0 ? 0 : static_cast<const int32_t*>(targets->data)[bad], c.vocab_size);
-  }
-  // outputs
-  frl_tensor* logits = outputs ? outputs->logits : nullptr;
-  frl_tensor* hidden = outputs ? outputs->hidden : nullptr;
-  frl_tensor* logp = outputs ? outputs->logp : nullptr;
-  if (logits) {
-    check_tensor(ctx, logits, "outputs->logits", FRL_F32);
-    frl::check_shape(logits, "outputs->logits", {B, S, D.V});
-  }
-  if (hidden) {
-    check_tensor(ctx, hidden, "outputs->hidden", FRL_F32);
-    frl::check_shape(hidden, "outputs->hidden", {B, S, D.d});
-  }
-  if (logp) {
-    FRL_REQUIRE(targets != nullptr, FRL_ERR_ARGUMENT, "argument 'outputs->logp' needs inputs->targets");
-    check_tensor(ctx, logp, "outputs->logp", FRL_F32);
-    frl::check_shape(logp, "outputs->logp", {B, S});
-  }
-  frl::check_no_alias({{logits, "outputs->logits"}, {hidden, "outputs->hidden"}, {logp, "outputs->logp"}},
-                      {{ids, "inputs->input_ids"}, {images, "inputs->images"}, {targets, "inputs->targets"}});
-
-  // ---- run ----
-  model->trained = false;
-  fm::Acts& a = model->acts;
-  const int64_t N = B * S;
-  std::memcpy(a.ids, id, sizeof(int32_t) * static_cast<size_t>(N));
-  int64_t n_img = 0;
-  for (int64_t n = 0; n < N; n++) {
-    a.positions[n] = static_cast<int32_t>(n % S);
-    if (id[n] == c.image_token_id) a.img_pos[n_img++] = static_cast<int32_t>(n);
-  }
-  if (targets) std::memcpy(a.targets, targets->data, sizeof(int32_t) * static_cast<size_t>(N));
-  fm::AdapterView ad;
-  if (set) {
-    ad.layer = &set->layout.layer;
-    ad.proj1 = set->layout.proj1;
-    ad.proj2 = set->layout.proj2;
-    ad.w = &set->w;
-    ad.scale = set->alpha / static_cast<float>(set->rank);
-    ad.r = set->rank;
-  }
-  if (Bi > 0) {
-    fm::vision_forward(D, model->layout, model->w, c.vision_layer_norm_eps, static_cast<const float*>(images->data),
-                       Bi, a, train != 0);
-    fm::projector_forward(D, model->layout, model->w, c.projector, ad, Bi, a);
-  }
-  const bool want_logits =
-      force_logits || logits != nullptr || logp != nullptr || (train && targets != nullptr);
-  fm::decoder_forward(D, model->layout, model->w, c, ad, B, S, n_img, want_logits, a, train != 0, kv_hook);
-  if (targets != nullptr && want_logits) {
-    frl::cpu::KlOutputs out;
-    out.logp_policy = a.logp;
-    out.lse_policy = a.lse_logits;
-    frl::cpu::token_logprobs_forward(a.logits, nullptr, a.targets, nullptr, N, D.V, out);
-  }
-  if (logits) std::memcpy(logits->data, a.logits, sizeof(float) * static_cast<size_t>(N * D.V));
-  if (hidden) std::memcpy(hidden->data, a.hidden, sizeof(float) * static_cast<size_t>(N * D.d));
-  if (logp) std::memcpy(logp->data, a.logp, sizeof(float) * static_cast<size_t>(N));
-  if (train) {
-    model->trained = true;
-    model->fwd_adapter = set;
-    model->fwd_B = B;
-    model->fwd_S = S;
-    model->fwd_Bi = Bi;
-    model->fwd_nimg = n_img;
-    model->fwd_targets = targets != nullptr;
-  }
+AdapterSet* find_adapter(const frl_model* model, const char* name, const char* arg) {
+  check_not_null(name, arg);
+  for (const auto& a : model->adapters)
+    if (a->name == name) return a.get();
+  throw Error(FRL_ERR_ARGUMENT, format("argument '%s': no adapter set named '%s'", arg, name));
 }
 
-ModelRef model_ref(frl_model* model) {
-  check_model(model);
-  return ModelRef{model->ctx, &model->config, &model->dims, &model->layout, &model->w, &model->acts,
-                  model->plan_batch, model->plan_seq, model->plan_images};
-}
-
-AdapterView adapter_view(const frl_model* model, const char* name, const char* arg) {
+AdapterView adapter_view(const AdapterSet* set, const Ptrs* grads) {
   AdapterView ad;
-  if (name == nullptr) return ad;
-  const AdapterSet* set = find_adapter(model, name, arg);
+  if (set == nullptr) return ad;
   ad.layer = &set->layout.layer;
   ad.proj1 = set->layout.proj1;
   ad.proj2 = set->layout.proj2;
   ad.w = &set->w;
+  ad.g = grads;
   ad.scale = set->alpha / static_cast<float>(set->rank);
   ad.r = set->rank;
   return ad;
@@ -324,7 +146,6 @@ AdapterView adapter_view(const frl_model* model, const char* name, const char* a
 }  // namespace frl
 
 extern "C" {
-
 
 frl_status frl_model_create(frl_ctx* ctx, const frl_model_config* config, frl_model** out_model) {
   return guard("frl_model_create", [&] {
@@ -424,7 +245,7 @@ frl_status frl_model_add_adapter(frl_model* model, const char* name, int32_t ran
 frl_status frl_model_remove_adapter(frl_model* model, const char* name) {
   return guard("frl_model_remove_adapter", [&] {
     check_model(model);
-    AdapterSet* set = find_adapter(model, name, "name");
+    AdapterSet* set = fm::find_adapter(model, name, "name");
     check_ok(frl_blob_destroy(set->blob));  // refuses while views are live
     if (model->fwd_adapter == set) {
       model->trained = false;
@@ -442,7 +263,7 @@ frl_status frl_model_adapter(const frl_model* model, const char* name, frl_blob*
   return guard("frl_model_adapter", [&] {
     check_model(model);
     frl::check_not_null(out_blob, "out_blob");
-    *out_blob = find_adapter(model, name, "name")->blob;
+    *out_blob = fm::find_adapter(model, name, "name")->blob;
   });
 }
 
@@ -450,7 +271,7 @@ frl_status frl_model_adapter_info(const frl_model* model, const char* name, int3
                                   uint32_t* out_targets) {
   return guard("frl_model_adapter_info", [&] {
     check_model(model);
-    const AdapterSet* set = find_adapter(model, name, "name");
+    const AdapterSet* set = fm::find_adapter(model, name, "name");
     if (out_rank) *out_rank = set->rank;
     if (out_alpha) *out_alpha = set->alpha;
     if (out_targets) *out_targets = set->targets;
@@ -508,7 +329,135 @@ frl_status frl_model_memory_plan(const frl_model* model, frl_model_memory* out_m
 
 frl_status frl_model_forward(frl_model* model, const char* adapter, const frl_model_inputs* inputs,
                              const frl_model_outputs* outputs, int train) {
-  return guard("frl_model_forward", [&] { fm::run_forward(model, adapter, inputs, outputs, train, nullptr, false); });
+  return guard("frl_model_forward", [&] {
+    check_model(model);
+    frl::check_not_null(inputs, "inputs");
+    FRL_REQUIRE(train == 0 || train == 1, FRL_ERR_ARGUMENT, "argument 'train' must be 0 or 1, got %d", train);
+    const AdapterSet* set = adapter ? fm::find_adapter(model, adapter, "adapter") : nullptr;
+    frl_ctx* ctx = model->ctx;
+    const frl_model_config& c = model->config;
+    const fm::Dims& D = model->dims;
+    FRL_REQUIRE(model->arena != nullptr, FRL_ERR_ARGUMENT, "the model has no plan: call frl_model_plan first");
+    FRL_REQUIRE(!train || model->plan_train, FRL_ERR_ARGUMENT,
+                "argument 'train' is 1 but the plan was made for inference (frl_model_plan with train = 0)");
+    // input_ids
+    const frl_tensor* ids = inputs->input_ids;
+    frl::check_not_null(ids, "inputs->input_ids");
+    check_tensor(ctx, ids, "inputs->input_ids", FRL_I32);
+    frl::check_shape(ids, "inputs->input_ids", {-1, -1});
+    const int64_t B = ids->shape[0], S = ids->shape[1];
+    FRL_REQUIRE(B >= 1 && S >= 1, FRL_ERR_SHAPE, "argument 'inputs->input_ids' has shape %s: B and S must be >= 1",
+                frl::shape_string(ids).c_str());
+    FRL_REQUIRE(S <= c.max_positions, FRL_ERR_SHAPE,
+                "argument 'inputs->input_ids' has shape %s: S exceeds the config's max_positions %d",
+                frl::shape_string(ids).c_str(), c.max_positions);
+    FRL_REQUIRE(B <= model->plan_batch && S <= model->plan_seq, FRL_ERR_SHAPE,
+                "argument 'inputs->input_ids' has shape %s, larger than the plan (max_batch %lld, max_seq %lld): "
+                "call frl_model_plan with larger sizes", frl::shape_string(ids).c_str(),
+                static_cast<long long>(model->plan_batch), static_cast<long long>(model->plan_seq));
+    const int32_t* id = static_cast<const int32_t*>(ids->data);
+    int64_t image_rows = 0;
+    for (int64_t b = 0; b < B; b++) {
+      int64_t count = 0;
+      for (int64_t s = 0; s < S; s++) {
+        const int32_t t = id[b * S + s];
+        FRL_REQUIRE(t >= 0 && t < c.vocab_size, FRL_ERR_ARGUMENT,
+                    "argument 'inputs->input_ids': row %lld position %lld holds %d, outside [0, vocab_size = %d)",
+                    static_cast<long long>(b), static_cast<long long>(s), t, c.vocab_size);
+        count += t == c.image_token_id;
+      }
+      FRL_REQUIRE(count == 0 || count == D.P, FRL_ERR_ARGUMENT,
+                  "argument 'inputs->input_ids': row %lld holds %lld image tokens (id %d); a row holds 0 or exactly "
+                  "P = %lld (one per patch)", static_cast<long long>(b), static_cast<long long>(count),
+                  c.image_token_id, static_cast<long long>(D.P));
+      image_rows += count > 0;
+    }
+    // images
+    const frl_tensor* images = inputs->images;
+    int64_t Bi = 0;
+    if (images != nullptr) {
+      check_tensor(ctx, images, "inputs->images", FRL_F32);
+      frl::check_shape(images, "inputs->images", {-1, D.C, D.H, D.H});
+      Bi = images->shape[0];
+    }
+    FRL_REQUIRE(Bi == image_rows, FRL_ERR_SHAPE,
+                "argument 'inputs->images' holds %lld images but inputs->input_ids has %lld rows with image tokens",
+                static_cast<long long>(Bi), static_cast<long long>(image_rows));
+    FRL_REQUIRE(Bi <= model->plan_images, FRL_ERR_SHAPE,
+                "argument 'inputs->images' holds %lld images, more than the plan's max_images %lld",
+                static_cast<long long>(Bi), static_cast<long long>(model->plan_images));
+    // targets
+    const frl_tensor* targets = inputs->targets;
+    if (targets != nullptr) {
+      check_tensor(ctx, targets, "inputs->targets", FRL_I32);
+      frl::check_shape(targets, "inputs->targets", {B, S});
+      const int64_t bad = frl::cpu::kl_first_bad_action(static_cast<const int32_t*>(targets->data), nullptr, B * S,
+                                                         c.vocab_size);
+      FRL_REQUIRE(bad < 0, FRL_ERR_ARGUMENT,
+                  "argument 'inputs->targets': row %lld position %lld holds %d, outside [0, vocab_size = %d)",
+                  static_cast<long long>(bad < 0 ? 0 : bad / S), static_cast<long long>(bad < 0 ? 0 : bad % S),
+                  bad < 0 ? 0 : static_cast<const int32_t*>(targets->data)[bad], c.vocab_size);
+    }
+    // outputs
+    frl_tensor* logits = outputs ? outputs->logits : nullptr;
+    frl_tensor* hidden = outputs ? outputs->hidden : nullptr;
+    frl_tensor* logp = outputs ? outputs->logp : nullptr;
+    if (logits) {
+      check_tensor(ctx, logits, "outputs->logits", FRL_F32);
+      frl::check_shape(logits, "outputs->logits", {B, S, D.V});
+    }
+    if (hidden) {
+      check_tensor(ctx, hidden, "outputs->hidden", FRL_F32);
+      frl::check_shape(hidden, "outputs->hidden", {B, S, D.d});
+    }
+    if (logp) {
+      FRL_REQUIRE(targets != nullptr, FRL_ERR_ARGUMENT, "argument 'outputs->logp' needs inputs->targets");
+      check_tensor(ctx, logp, "outputs->logp", FRL_F32);
+      frl::check_shape(logp, "outputs->logp", {B, S});
+    }
+    frl::check_no_alias({{logits, "outputs->logits"}, {hidden, "outputs->hidden"}, {logp, "outputs->logp"}},
+                        {{ids, "inputs->input_ids"}, {images, "inputs->images"}, {targets, "inputs->targets"}});
+
+    // ---- run ----
+    model->trained = false;
+    fm::Acts& a = model->acts;
+    const int64_t N = B * S;
+    std::memcpy(a.ids, id, sizeof(int32_t) * static_cast<size_t>(N));
+    int64_t n_img = 0;
+    for (int64_t n = 0; n < N; n++) {
+      a.positions[n] = static_cast<int32_t>(n % S);
+      if (id[n] == c.image_token_id) a.img_pos[n_img++] = static_cast<int32_t>(n);
+    }
+    if (targets) std::memcpy(a.targets, targets->data, sizeof(int32_t) * static_cast<size_t>(N));
+    const fm::AdapterView ad = fm::adapter_view(set, nullptr);
+    if (Bi > 0) {
+      fm::vision_forward(D, model->layout, model->w, c.vision_layer_norm_eps, static_cast<const float*>(images->data),
+                         Bi, a, train != 0);
+      fm::projector_forward(D, model->layout, model->w, c.projector, ad, Bi, a);
+    }
+    const bool want_logits =
+        model->gen_force_logits || logits != nullptr || logp != nullptr || (train && targets != nullptr);
+    fm::decoder_forward(D, model->layout, model->w, c, ad, B, S, n_img, want_logits, a, train != 0,
+                        model->gen_kv_hook);
+    if (targets != nullptr && want_logits) {
+      frl::cpu::KlOutputs out;
+      out.logp_policy = a.logp;
+      out.lse_policy = a.lse_logits;
+      frl::cpu::token_logprobs_forward(a.logits, nullptr, a.targets, nullptr, N, D.V, out);
+    }
+    if (logits) std::memcpy(logits->data, a.logits, sizeof(float) * static_cast<size_t>(N * D.V));
+    if (hidden) std::memcpy(hidden->data, a.hidden, sizeof(float) * static_cast<size_t>(N * D.d));
+    if (logp) std::memcpy(logp->data, a.logp, sizeof(float) * static_cast<size_t>(N));
+    if (train) {
+      model->trained = true;
+      model->fwd_adapter = set;
+      model->fwd_B = B;
+      model->fwd_S = S;
+      model->fwd_Bi = Bi;
+      model->fwd_nimg = n_img;
+      model->fwd_targets = targets != nullptr;
+    }
+  });
 }
 
 frl_status frl_model_backward(frl_model* model, const frl_tensor* d_logp, const frl_tensor* d_hidden,
@@ -554,16 +503,7 @@ frl_status frl_model_backward(frl_model* model, const frl_tensor* d_logp, const 
         if (base && (base_groups & (1u << grp))) zero_entries(gw, L.shapes, L.group_begin[grp], L.group_end[grp]);
       if (adapter_grads) zero_entries(ag, set->layout.shapes, 0, static_cast<int>(set->layout.names.size()));
     }
-    fm::AdapterView ad;
-    if (set) {
-      ad.layer = &set->layout.layer;
-      ad.proj1 = set->layout.proj1;
-      ad.proj2 = set->layout.proj2;
-      ad.w = &set->w;
-      ad.g = adapter_grads ? &ag : nullptr;
-      ad.scale = set->alpha / static_cast<float>(set->rank);
-      ad.r = set->rank;
-    }
+    const fm::AdapterView ad = fm::adapter_view(set, adapter_grads ? &ag : nullptr);
     const bool g_vision = base && (base_groups & FRL_GROUP_VISION);
     const bool g_proj = base && (base_groups & FRL_GROUP_PROJECTOR);
     const bool g_dec = base && (base_groups & FRL_GROUP_DECODER);

@@ -8,6 +8,7 @@
 #include <array>
 #include <functional>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -175,24 +176,51 @@ void decoder_backward(const Dims& D, const BaseLayout& L, const Ptrs& w, const P
                       const AdapterView& ad, int64_t B, int64_t S, int64_t n_img, const float* d_logp,
                       const float* d_hidden, bool want_dproj, Acts& a);
 
-// ---- what the generation code (kv_cache.cpp, decode.cpp, generate_api.cpp) reads of a model ----
-struct ModelRef {
-  frl_ctx* ctx;
-  const frl_model_config* config;
-  const Dims* dims;
-  const BaseLayout* layout;
-  const Ptrs* w;
-  Acts* acts;  // the plan's buffers (valid after a forward)
-  int64_t plan_batch, plan_seq, plan_images;
+// ---- model state (the frl_model handle) --------------------------------------------------------
+// A named LoRA adapter set: its blob (PEFT names) and the entry pointers.
+struct AdapterSet {
+  std::string name;
+  int32_t rank = 0;
+  float alpha = 0.f;
+  uint32_t targets = 0;
+  AdapterLayout layout;
+  frl_blob* blob = nullptr;
+  Ptrs w;
 };
-ModelRef model_ref(frl_model* model);  // checks model non-null
-// The adapter set `name` as the passes take it (null name: the base alone, an empty view);
-// FRL_ERR_ARGUMENT naming `arg` when there is no such set.
-AdapterView adapter_view(const frl_model* model, const char* name, const char* arg);
-// frl_model_forward's checks and run; kv_hook as in decoder_forward; force_logits computes
-// acts.logits even when no output asks for them.
-void run_forward(frl_model* model, const char* adapter, const frl_model_inputs* inputs,
-                 const frl_model_outputs* outputs, int train, const KvHook* kv_hook, bool force_logits);
+// The set's weights as the passes take them (set null: no adapter), with its gradients when given.
+AdapterView adapter_view(const AdapterSet* set, const Ptrs* grads);
+// The set called `name` (argument `arg`), or FRL_ERR_ARGUMENT quoting the name.
+AdapterSet* find_adapter(const frl_model* model, const char* name, const char* arg);
+
+
+
 
 }  // namespace model
 }  // namespace frl
+
+// The model handle: config, the base blob, the adapter sets, the activation plan, and what the
+// backward needs to know about the last training forward. (Here, not in model_api.cpp, so that
+// other native code on the model — generation — can reach the same state.)
+struct frl_model {
+  frl_ctx* ctx = nullptr;
+  frl_model_config config{};
+  frl::model::Dims dims{};
+  frl::model::BaseLayout layout;
+  frl_blob* params = nullptr;
+  frl::model::Ptrs w;
+  std::vector<std::unique_ptr<frl::model::AdapterSet>> adapters;
+  // the plan
+  frl_storage* arena = nullptr;
+  int64_t plan_batch = 0, plan_seq = 0, plan_images = 0;
+  bool plan_train = false;
+  frl::model::Acts acts{};
+  // the last training forward, for the backward (valid while no other forward ran since)
+  bool trained = false;
+  const frl::model::AdapterSet* fwd_adapter = nullptr;
+  int64_t fwd_B = 0, fwd_S = 0, fwd_Bi = 0, fwd_nimg = 0;
+  bool fwd_targets = false;
+  // Set only while frl_model_prefill runs frl_model_forward (generate_api.cpp): the hook copies each
+  // layer's K / V into the KV cache, and the logits are computed even though no output asks for them.
+  const frl::model::KvHook* gen_kv_hook = nullptr;
+  bool gen_force_logits = false;
+};
