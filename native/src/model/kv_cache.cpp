@@ -1,7 +1,7 @@
 // KV cache layout and lifetime (factrl/generate.h): one zero-filled storage holding, per decoder
 // layer, K and V [max_batch, max_len, H, Dh], then the decode step's scratch for max_batch rows and
 // generate's last-logits buffer [max_batch, V]. Bytes: 4 · (2 L · Bm · max_len · d
-//   + Bm · (13 d + 3 F + 2 V + 3) + 5 Bm), each buffer aligned to 64.
+//   + Bm · (14 d + 3 F + 2 V + 3) + 5 Bm), each buffer aligned to 64.
 #include <cstring>
 #include <memory>
 
