@@ -44,6 +44,18 @@ import org.factrl.model.io.IfExists;
  * ({@value #WEIGHTS_FILE} + {@value ModelConfig#FILE_NAME}); {@link #saveAdapter} /
  * {@link #loadAdapter} a PEFT folder ({@code adapter_model.safetensors} + {@code adapter_config.json}).
  *
+ * <pre>{@code
+ * try (Device cpu = Device.cpu(); LlavaModel m = LlavaModel.create(cpu, ModelConfig.tiny())) {
+ *   m.initWeights(seed, 0.02f);
+ *   ParameterBlob lora = m.addAdapter("policy", LoraSpec.allDecoder(64, 16f), seed);
+ *   m.plan(batch, seq, images, true);
+ *   m.forward("policy", new LlavaModel.Inputs(ids, images, targets), new LlavaModel.Outputs(null, null, logp), true);
+ *   m.backward(dLogp, null, null, EnumSet.noneOf(ParamGroup.class), loraGrads, GradMode.OVERWRITE);
+ *   m.forward(null, ...);                       // the reference model: the same base, no adapter
+ *   m.saveAdapter("policy", dir, IfExists.FAIL);
+ * }
+ * }</pre>
+ *
  * <p>Same inputs and weights give bitwise the same outputs and gradients on the CPU, for any thread
  * count; a saved and reloaded model gives bitwise the same logits. Not thread-safe.
  */

@@ -426,6 +426,96 @@ class LlavaModelTest {
     }
   }
 
+  /** Σ c·logp of the fixed batch, in double (the loss whose gradient backward computes with dLogp = c). */
+  private static double loss(LlavaModel m, String adapter, Tensor ids, Tensor img, Tensor targets, Tensor logp,
+      float[] c) {
+    m.forward(adapter, new LlavaModel.Inputs(ids, img, targets), new LlavaModel.Outputs(null, null, logp), false);
+    float[] lp = logp.toFloatArray();
+    double sum = 0;
+    for (int i = 0; i < lp.length; i++) {
+      sum += (double) c[i] * lp[i];
+    }
+    return sum;
+  }
+
+  /**
+   * Backward through the Java API against central differences of the forward, at the largest
+   * gradient of one entry per part (vision block, projector, embeddings, decoder block, heads, both
+   * LoRA halves): checks that the groups and blobs are wired to the right native buffers.
+   */
+  @Test
+  void backwardMatchesFiniteDifferencesOfTheForward() {
+    ModelConfig c = micro(Projector.MLP2X_GELU);
+    int seq = 12;
+    try (Device cpu = Device.cpu(); LlavaModel m = LlavaModel.create(cpu, c)) {
+      m.initWeights(41, 0.3f);
+      ParameterBlob adapter = m.addAdapter("policy", new LoraSpec(2, 4f, EnumSet.allOf(LoraTarget.class)), 5);
+      Random r = new Random(6);
+      for (String n : adapter.names()) {
+        if (n.endsWith("lora_B.weight")) {
+          Tensor t = adapter.tensor(n);
+          float[] x = new float[(int) t.numel()];
+          for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian() * 0.3f;
+          }
+          t.write(x);
+        }
+      }
+      m.plan(2, seq, 1, true);
+      int[] idArray = ids(c, seq, 13);
+      int[] targetArray = ids(c, seq, 14);
+      float[] weights = new float[2 * seq];
+      for (int i = 0; i < weights.length; i++) {
+        weights[i] = (float) r.nextGaussian();
+      }
+      try (Tensor ids = cpu.fromInts(idArray, 2, seq); Tensor targets = cpu.fromInts(targetArray, 2, seq);
+          Tensor img = cpu.fromFloats(image(c, 15), 1, 3, 16, 16);
+          Tensor logp = cpu.zeros(DType.F32, 2, seq);
+          Tensor dLogp = cpu.fromFloats(weights, 2, seq);
+          ParameterBlob baseGrads = m.params().likeThis();
+          ParameterBlob adapterGrads = adapter.likeThis()) {
+        m.forward("policy", new LlavaModel.Inputs(ids, img, targets), new LlavaModel.Outputs(null, null, logp), true);
+        m.backward(dLogp, null, baseGrads, EnumSet.allOf(ParamGroup.class), adapterGrads, GradMode.OVERWRITE);
+        List<String[]> checks = List.of(
+            new String[] {"base", "vision_tower.vision_model.embeddings.patch_embedding.weight"},
+            new String[] {"base", "vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.weight"},
+            new String[] {"base", "vision_tower.vision_model.encoder.layers.0.mlp.fc2.bias"},
+            new String[] {"base", "multi_modal_projector.linear_2.weight"},
+            new String[] {"base", "language_model.model.embed_tokens.weight"},
+            new String[] {"base", "language_model.model.layers.0.self_attn.k_proj.weight"},
+            new String[] {"base", "language_model.model.layers.1.mlp.down_proj.weight"},
+            new String[] {"base", "language_model.model.norm.weight"},
+            new String[] {"base", "language_model.lm_head.weight"},
+            new String[] {"adapter", PeftAdapter.aName("language_model.model.layers.0.mlp.gate_proj")},
+            new String[] {"adapter", PeftAdapter.bName("language_model.model.layers.1.self_attn.v_proj")},
+            new String[] {"adapter", PeftAdapter.aName("multi_modal_projector.linear_1")});
+        float h = 1e-2f;
+        for (String[] check : checks) {
+          boolean base = check[0].equals("base");
+          Tensor param = (base ? m.params() : adapter).tensor(check[1]);
+          float[] g = (base ? baseGrads : adapterGrads).tensor(check[1]).toFloatArray();
+          int at = 0;
+          for (int i = 1; i < g.length; i++) {
+            at = Math.abs(g[i]) > Math.abs(g[at]) ? i : at;
+          }
+          float[] theta = param.toFloatArray();
+          float keep = theta[at];
+          theta[at] = keep + h;
+          param.write(theta);
+          double plus = loss(m, "policy", ids, img, targets, logp, weights);
+          theta[at] = keep - h;
+          param.write(theta);
+          double minus = loss(m, "policy", ids, img, targets, logp, weights);
+          theta[at] = keep;
+          param.write(theta);
+          double fd = (plus - minus) / (2 * h);
+          assertTrue(Math.abs(g[at]) > 1e-3, check[1] + ": gradient " + g[at] + " too small to check");
+          assertEquals(fd, g[at], 3e-3 + 2e-2 * Math.abs(fd), check[1] + " at " + at);
+        }
+      }
+    }
+  }
+
   private static float[] filled(int n, float v) {
     float[] x = new float[n];
     Arrays.fill(x, v);
@@ -461,6 +551,16 @@ class LlavaModelTest {
         FactRlException big = assertThrows(FactRlException.class, () -> m.plan(2, 33, 1, false));
         assertTrue(big.getMessage().contains("'maxSeq'"), big.getMessage());
       }
+    }
+  }
+
+  /** model.h: no CUDA path yet, so a CUDA context is refused with UNAVAILABLE (runs where a GPU is). */
+  @Test
+  void aCudaDeviceIsRefusedAsUnavailable() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Device.cudaDeviceCount() > 0, "no CUDA device");
+    try (Device gpu = Device.cuda(0)) {
+      FactRlException e = assertThrows(FactRlException.class, () -> LlavaModel.create(gpu, micro(Projector.LINEAR)));
+      assertEquals(FactRlException.Status.UNAVAILABLE, e.status());
     }
   }
 
