@@ -151,7 +151,6 @@ frl_status frl_model_decode_step(frl_model* model, frl_kv_cache* cache, const fr
                                  const frl_tensor* active, frl_tensor* logits) {
   return guard("frl_model_decode_step", [&] {
     check_decode_model(model, cache);
-    frl::check_not_null(model, "model");
     const int64_t B = cache->batch, V = model->dims.V;
     frl::check_not_null(tokens, "tokens");
     check_tensor(model->ctx, tokens, "tokens", FRL_I32);
