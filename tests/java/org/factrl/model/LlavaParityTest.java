@@ -45,8 +45,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * softmax is invariant to them) only has to stay within {@value #GRAD_ATOL}.
  *
  * <p>Measured (2026-12-03, AVX2 CPU, 12 cases): logits ≤ 9.6e-7, hidden ≤ 1.3e-6, logp ≤ 4.8e-7 abs;
- * gradients ≤ 1.6e-6 of their tensor's max|ref| — over 10× inside the tolerance; the zero gradients ≤ 7.3e-8. Each case prints
- * its maxima.
+ * gradients ≤ 1.6e-6 of their tensor's max|ref| — over 10× inside the tolerance; the zero
+ * gradients ≤ 7.3e-8. Each case prints its maxima.
  */
 class LlavaParityTest {
   static final double OUT_ATOL = 2e-5;
