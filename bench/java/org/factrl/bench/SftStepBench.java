@@ -48,7 +48,9 @@ import org.openjdk.jmh.annotations.TearDown;
  *       graph), logp out;
  *   <li>{@code ForwardBackward}: forward + backward, gradients of every base weight;
  *   <li>{@code Step}: forward + backward + AdamW (FactRL's {@link AdamW}; libtorch's
- *       {@code torch::optim::AdamW}, the same hyperparameters).
+ *       {@code torch::optim::AdamW}, the same hyperparameters: lr 1e-4, betas 0.9/0.999, eps 1e-8,
+ *       weight decay 0.01 on every tensor);
+ *   <li>{@code Optimizer}: the AdamW update alone, on the last backward's gradients.
  * </ul>
  * Neither side copies logits or hidden states out. {@code bin/factrl bench -f 1 -wi 3 -i 5 SftStepBench}.
  */
@@ -172,6 +174,10 @@ public class SftStepBench {
     o.eps().put(1e-8);
     o.weight_decay().put(0.01);
     torchAdamW = new org.bytedeco.pytorch.AdamW(leaves, o);
+    // One backward each, so that the optimizer-alone pair finds gradients (libtorch's AdamW skips
+    // parameters without one).
+    factrlForwardBackward();
+    torchForwardBackward();
     System.out.printf("%n[SftStepBench] tiny: %d parameters, batch %d x %d (%d image tokens/row, %d counted), "
         + "threads %d (factrl OpenMP, torch.get_num_threads()=%d), cpu isa %s%n", c.parameterCount(), rows, seq, p,
         counted, threads, torch.get_num_threads(), Device.cpuIsa());
@@ -229,6 +235,21 @@ public class SftStepBench {
   public Object torchForwardBackward() {
     reference.forward(idRows, pixels, targetRows, false);
     reference.backward(dLogpValues, null);
+    return reference;
+  }
+
+  /** AdamW alone on the gradients of the last backward (the optimizer's share of a step). */
+  @Benchmark
+  public ParameterBlob factrlOptimizer() {
+    adamw.step();
+    return grads;
+  }
+
+  @Benchmark
+  public Object torchOptimizer() {
+    try (PointerScope scope = new PointerScope()) {
+      torchAdamW.step();
+    }
     return reference;
   }
 

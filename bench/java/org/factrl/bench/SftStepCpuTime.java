@@ -24,7 +24,7 @@ import org.bytedeco.pytorch.global.torch;
  * warm-up call) and the process's CPU milliseconds per call (median; includes the JVM's own threads,
  * a check that no work ran elsewhere), for forward, forward + backward and the whole step, the
  * libtorch / FactRL ratios, and the phases by difference: backward = (forward + backward) −
- * forward, optimizer = step − (forward + backward).
+ * forward, optimizer = step − (forward + backward) (noisy; the AdamW update is also measured alone).
  */
 public final class SftStepCpuTime {
   private SftStepCpuTime() {}
@@ -48,10 +48,13 @@ public final class SftStepCpuTime {
       double[] tf = measure(mx, reps, b::torchForward);
       double[] tfb = measure(mx, reps, b::torchForwardBackward);
       double[] ts = measure(mx, reps, b::torchStep);
+      double[] oo = measure(mx, reps, b::factrlOptimizer);
+      double[] to = measure(mx, reps, b::torchOptimizer);
       System.out.println("tiny, batch 8 x 96, 1 thread each; CPU ms/call: thread median (min) [process median]");
       report("forward", of, tf);
       report("forward+backward", ofb, tfb);
       report("step (+AdamW)", os, ts);
+      report("AdamW alone", oo, to);
       System.out.printf("phases (medians, by difference): FactRL forward %.1f, backward %.1f, AdamW %.1f; "
           + "libtorch forward %.1f, backward %.1f, AdamW %.1f ms%n", of[0], ofb[0] - of[0], os[0] - ofb[0], tf[0],
           tfb[0] - tf[0], ts[0] - tfb[0]);
