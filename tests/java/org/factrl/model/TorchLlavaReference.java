@@ -166,6 +166,15 @@ public final class TorchLlavaReference implements AutoCloseable {
    * targets B × S or null. A row holds 0 or exactly P image tokens.
    */
   public Outputs forward(int[][] inputIds, float[] images, int[][] targets) {
+    return forward(inputIds, images, targets, true);
+  }
+
+  /**
+   * {@link #forward(int[][], float[], int[][])}, copying the outputs into Java arrays only when
+   * {@code copyOutputs} (else the returned arrays are null): a benchmark of the step then does not
+   * time copies the native model's training step does not make.
+   */
+  public Outputs forward(int[][] inputIds, float[] images, int[][] targets, boolean copyOutputs) {
     checkOpen();
     int[] bs = checkIds("inputIds", inputIds);
     int b = bs[0], s = bs[1];
@@ -209,7 +218,8 @@ public final class TorchLlavaReference implements AutoCloseable {
         Tensor t = Torch.longTensor(flatLongs(targets), b, s, 1);
         logp = torch.gather(torch.log_softmax(logits, -1), -1, t).squeeze(-1);
       }
-      Outputs out = new Outputs(b, s, Torch.floats(logits), Torch.floats(hidden), logp == null ? null : Torch.floats(logp));
+      Outputs out = !copyOutputs ? new Outputs(b, s, null, null, null)
+          : new Outputs(b, s, Torch.floats(logits), Torch.floats(hidden), logp == null ? null : Torch.floats(logp));
       lastHidden = keep(hidden);
       lastLogp = logp == null ? null : keep(logp);
       graphAlive = true;
@@ -273,6 +283,19 @@ public final class TorchLlavaReference implements AutoCloseable {
       loss = loss.add(h.mul(constant(dHidden, b, s, c.hidden)).sum());
     }
     return loss;
+  }
+
+  /**
+   * The leaf tensor of weight {@code name} itself (requires grad; owned by this reference), for a
+   * libtorch optimizer to update in place between steps.
+   */
+  public Tensor leaf(String name) {
+    checkOpen();
+    Tensor t = weights.get(name);
+    if (t == null) {
+      throw new IllegalArgumentException("no weight '" + name + "'");
+    }
+    return t;
   }
 
   /** Every weight's gradient after {@link #backward}, by name in {@link #shapes()} order (zeros where none reached). */
