@@ -1,5 +1,6 @@
 // The CPU GEMM (native/src/cpu/gemm.h) against a plain double-precision loop, on every instruction
-// set this machine supports, and its bits across thread counts. Run by ctest (Maven's test phase);
+// set this machine supports, its bits across thread counts, and the few-rows path's bits against the
+// blocked path's. Run by ctest (Maven's test phase);
 // the gemm_dispatch_* ctest entries run its dispatch check under each FACTRL_CPU_ISA value.
 //
 // Tolerance: |C - ref| <= 1e-5 * (sum_s sum_k |alpha_s A_s(i,k) B_s(k,j)| + |C0(i,j)|) + 1e-30. The
@@ -22,6 +23,7 @@
 #include "cpu/gemm.h"
 #include "factrl.h"
 
+using frl::cpu::GemmPath;
 using frl::cpu::GemmSegment;
 using frl::cpu::Isa;
 using frl::cpu::MatView;
@@ -80,9 +82,9 @@ struct Problem {
     for (float& v : c0) v = u(rng);
   }
 
-  std::vector<float> run(Isa isa) const {
+  std::vector<float> run(Isa isa, GemmPath path = GemmPath::kAuto) const {
     std::vector<float> c = c0;
-    frl::cpu::gemm_with_isa(isa, M, N, segs.data(), static_cast<int>(segs.size()), c.data(), ldc, accumulate);
+    frl::cpu::gemm_with_path(isa, path, M, N, segs.data(), static_cast<int>(segs.size()), c.data(), ldc, accumulate);
     return c;
   }
 
@@ -241,6 +243,49 @@ void test_thread_counts() {
   omp_set_num_threads(omp_get_num_procs());
 }
 
+// The few-rows path (gemm_few_rows.h: B read in place) gives the blocked path's bits on every ISA,
+// for the row counts it is chosen for and past them (several 16-row passes), with segments, alphas,
+// k blocks past KC, every layout, accumulate, odd column tails, and any thread count.
+void test_few_rows() {
+  struct Case {
+    int64_t M, N;
+    std::vector<int64_t> ks;
+    std::vector<float> alphas;
+  };
+  const Case cases[] = {
+      {1, 192, {192}, {1.0f}},               // a decode step at batch 1: y = x W^T
+      {8, 835, {192}, {1.0f}},               // batch 8, the LM head (an odd column tail)
+      {3, 512, {192, 16}, {1.0f, 0.5f}},     // with a LoRA term s u B^T
+      {5, 17, {1100}, {1.0f}},               // three KC blocks of every ISA
+      {13, 70, {257, 7, 1}, {0.25f, -2.0f, 3.0f}},
+      {16, 63, {65}, {1.0f}},
+      {21, 33, {300}, {1.0f}},               // two 16-row passes, forced (auto takes the blocked path)
+  };
+  const int counts[] = {1, 2, 3};
+  int idx = 0;
+  for (const Case& c : cases) {
+    for (int layouts = 0; layouts < 9; layouts++) {
+      const int la = layouts % 3, lb = layouts / 3;
+      const bool acc = (idx + layouts) % 2 == 1;
+      Problem p(c.M, c.N, c.ks, c.alphas, la, lb, layouts % 2 == 0 ? 3 : 0, acc, 7000 + 10 * idx + layouts);
+      for (Isa isa : supported_isas()) {
+        const std::string name = shape_name("few-rows", isa, c.M, c.N, c.ks, la, lb, acc);
+        const std::vector<float> blocked = p.run(isa, GemmPath::kBlocked);
+        for (int t : counts) {
+          omp_set_num_threads(t);
+          const std::vector<float> few = p.run(isa, GemmPath::kFewRows);
+          if (t == 1) p.check(few, name);
+          checks++;
+          if (std::memcmp(few.data(), blocked.data(), few.size() * sizeof(float)) != 0)
+            fail(name + ": " + std::to_string(t) + " threads: other bits than the blocked path");
+        }
+      }
+    }
+    idx++;
+  }
+  omp_set_num_threads(omp_get_num_procs());
+}
+
 // FACTRL_CPU_ISA lowers the dispatched ISA (never above what the CPU has), frl_cpu_isa reports it,
 // and gemm() runs exactly that ISA's kernels.
 void test_dispatch() {
@@ -278,6 +323,7 @@ int main(int argc, char** argv) {
     test_odd_shapes();
     test_segments_and_blocks();
     test_thread_counts();
+    test_few_rows();
   }
   std::printf("gemm_test: %d checks, %d failures\n", checks, failures);
   return failures == 0 ? 0 : 1;

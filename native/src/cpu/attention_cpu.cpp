@@ -81,8 +81,9 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
   std::vector<float> scratch;
   AttentionArgs a = make_args(masks, B, Sq, Sk, H, D, causal, scale, 2 * pair_work(masks, B, Sq, Sk, H, D, causal),
                               &scratch);
-  // Written there for every block below L_b; only those are read.
-  std::unique_ptr<float[]> kt(new float[attention_packed_floats(B, a.Lmax, H, D)]);
+  // Written there for every block below L_b; only those are read. With one query tile per head
+  // (a decode step) each block is used once: the tile packs it into its scratch instead (kt null).
+  std::unique_ptr<float[]> kt(Sq > kAttentionBlock ? new float[attention_packed_floats(B, a.Lmax, H, D)] : nullptr);
   a.kt = kt.get();
   a.q = q;
   a.k = k;

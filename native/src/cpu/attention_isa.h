@@ -51,7 +51,7 @@ struct AttentionArgs {
   float* dk;          // [B, Sk, H, D] or null
   float* dv;          // [B, Sk, H, D] or null
   float* delta;       // [B, H, Sq]: rowsum(dout ∘ out), scratch of the backward
-  float* kt;          // attention_packed_floats: scale · k, transposed per key block
+  float* kt;          // attention_packed_floats: scale · k, transposed per key block (forward: null = pack per tile)
   float* vt;          // attention_packed_floats: v, transposed per key block (backward)
   float* dq_heads;    // backward, one task per head: threads × [Sq rounded up to 64][Dp], else null
   float* scratch;     // threads × scratch_stride floats

@@ -32,7 +32,10 @@
 //    the same order per output element: the same bits as the two passes.
 //
 // Packed once per pass (AttentionArgs::kt, vt): every key block transposed, [D][64] (kt times scale),
-// the B operand of the score tiles. Per-thread scratch (attention_scratch_floats): rows1..rows3
+// the B operand of the score tiles. A forward with one query tile per head (Sq <= 64: a decode step
+// over a KV cache) has kt = null instead: each tile packs its key blocks one at a time into its own
+// scratch (rows2) right before use, the same values (so the same bits) without a buffer of every
+// head's keys written and read back per call. Per-thread scratch (attention_scratch_floats): rows1..rows3
 // [64][Dp] (row blocks packed when D is not a multiple of 16), acc1, acc2 [64][Dp] (output
 // accumulators), s, dp [64][64] (score tiles), m, l [64] (softmax state).
 
@@ -275,7 +278,9 @@ void forward_tile(const AttentionArgs& a, int64_t b, int64_t h, int64_t qt, Scra
   const int64_t key_blocks = tile_key_blocks(a, b, i0, nq);
   for (int64_t kb = 0; kb < key_blocks; kb++) {
     const int64_t j0 = kb * kBlk, nk = min64(kBlk, L - j0), cols = attention_round_up(nk, kAttentionPad);
-    gemm<V>(nq, cols, D, qi, stride, 1, packed_block(a, a.kt, b, h, kb), kBlk, w.s, kBlk, false);
+    const float* kt = a.kt != nullptr ? packed_block(a, a.kt, b, h, kb) : w.rows2;
+    if (a.kt == nullptr) pack_transposed(w.rows2, a.k + ((b * a.Sk + j0) * H + h) * D, stride, nk, D, a.scale);
+    gemm<V>(nq, cols, D, qi, stride, 1, kt, kBlk, w.s, kBlk, false);
     mask_scores(w.s, nq, p0, j0, nk, cols, a.causal);
     for (int64_t r = 0; r < nq; r++) {
       float* sr = w.s + r * kBlk;
@@ -304,7 +309,7 @@ void forward_tile(const AttentionArgs& a, int64_t b, int64_t h, int64_t qt, Scra
 template <class V>
 void forward(const AttentionArgs& a) {
   const int64_t tiles = (a.Sq + kBlk - 1) / kBlk;
-  pack_all_blocks(a, a.kt, nullptr);
+  if (a.kt != nullptr) pack_all_blocks(a, a.kt, nullptr);
 #pragma omp parallel for collapse(3) schedule(dynamic, 1) if (a.parallel)
   for (int64_t b = 0; b < a.B; b++) {
     for (int64_t h = 0; h < a.H; h++) {

@@ -61,6 +61,11 @@ void gemm(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, in
 
 void gemm_with_isa(Isa isa, int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc,
                    bool accumulate) {
+  gemm_with_path(isa, GemmPath::kAuto, M, N, segs, nsegs, C, ldc, accumulate);
+}
+
+void gemm_with_path(Isa isa, GemmPath path, int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C,
+                    int64_t ldc, bool accumulate) {
   if (M <= 0 || N <= 0) return;
   if (!isa_supported(isa)) isa = gemm_isa();
   int64_t total_k = 0;
@@ -79,6 +84,23 @@ void gemm_with_isa(Isa isa, int64_t M, int64_t N, const GemmSegment* segs, int n
   if (M * N * total_k >= 32768) threads = static_cast<int>(tiles < omp_get_max_threads() ? tiles : omp_get_max_threads());
   if (omp_in_parallel()) threads = 1;
 #endif
+  if (path == GemmPath::kFewRows || (path == GemmPath::kAuto && M <= bl.few_rows)) {
+    // Threads over 8-column tiles (and 16-row passes); one for tiny products, as below.
+    int few_threads = 1;
+#ifdef _OPENMP
+    const int64_t few_tiles = ((N + 7) / 8) * ((M + 15) / 16);
+    if (M * N * total_k >= 32768 && !omp_in_parallel())
+      few_threads = static_cast<int>(few_tiles < omp_get_max_threads() ? few_tiles : omp_get_max_threads());
+#endif
+    float* xt = workspace(static_cast<size_t>(round_up(M, 16) * total_k));
+    if (xt == nullptr) throw std::bad_alloc();
+    switch (isa) {
+      case Isa::kAvx512: gemm_few_rows_avx512(M, N, segs, nsegs, C, ldc, accumulate, xt, few_threads); break;
+      case Isa::kAvx2: gemm_few_rows_avx2(M, N, segs, nsegs, C, ldc, accumulate, xt, few_threads); break;
+      default: gemm_few_rows_scalar(M, N, segs, nsegs, C, ldc, accumulate, xt, few_threads); break;
+    }
+    return;
+  }
   const bool private_b = gemm_private_b(bl, M, N, total_k, threads);
   const int64_t b_stride = private_b ? round_up(total_k * round_up(N, bl.nr), 16) : 0;
   const int64_t b_floats = private_b ? threads * b_stride : round_up(bl.kc * round_up(N < bl.nc ? N : bl.nc, bl.nr), 16);

@@ -12,6 +12,9 @@
 // chosen at run time (gemm.cpp, with cpu/isa.h): a machine without AVX-512 never executes an AVX-512
 // instruction. Include this header only from baseline-ISA files (it includes cpu/isa.h).
 //
+// Products with few rows of C (M <= the ISA's few_rows, e.g. a decode step's x Wᵀ) skip the
+// packing: gemm_few_rows.h reads B in place, with the same summation order, so the same bits.
+//
 // Determinism: every C element is summed by one thread in a fixed order (segments in order, k blocks
 // of the ISA's fixed KC in order, k ascending inside a block, one accumulator per element), so the
 // result has the same bits for any thread count. Different ISAs may differ in the last bits (FMA).
@@ -40,6 +43,12 @@ void gemm(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, in
 // Falls back to gemm_isa() when the CPU does not support `isa`.
 void gemm_with_isa(Isa isa, int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc,
                    bool accumulate);
+
+// Which loops run a product: chosen by size (kAuto), or forced (tests compare the two paths' bits).
+enum class GemmPath { kAuto, kBlocked, kFewRows };
+
+void gemm_with_path(Isa isa, GemmPath path, int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C,
+                    int64_t ldc, bool accumulate);
 
 }  // namespace cpu
 }  // namespace frl

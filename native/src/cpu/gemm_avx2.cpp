@@ -7,6 +7,7 @@
 
 #include "cpu/gemm_avx_transpose.h"
 #include "cpu/gemm_driver.h"
+#include "cpu/gemm_few_rows.h"
 
 namespace frl {
 namespace cpu {
@@ -108,10 +109,41 @@ struct Avx2Kernel {
   }
 };
 
+inline __m256i few_rows_lane_mask(int64_t n) { return lane_mask(n); }
+
+// Few-rows lanes: 8 rows in one ymm (fused multiply-add, as the micro-kernel). The 8 column
+// accumulators are transposed into 8 row vectors of C.
+struct Avx2FewRows {
+  static constexpr int64_t R = 8, KC = Avx2Kernel::KC;
+  using T = __m256;
+  static T zero() { return _mm256_setzero_ps(); }
+  static T load(const float* p) { return _mm256_loadu_ps(p); }
+  static T fma(T x, const float* b, T acc) { return _mm256_fmadd_ps(x, _mm256_broadcast_ss(b), acc); }
+  static void store_rows(__m256* r, float* c, int64_t ldc, int64_t rows, int64_t cols, bool overwrite) {
+    transpose8x8<Avx2Kernel>(r);
+    const __m256i m = few_rows_lane_mask(cols);
+    for (int64_t i = 0; i < rows; i++) {
+      float* row = c + i * ldc;
+      const __m256 v = overwrite ? r[i] : _mm256_add_ps(_mm256_maskload_ps(row, m), r[i]);
+      _mm256_maskstore_ps(row, m, v);
+    }
+  }
+  static void store(const T* acc, float* c, int64_t ldc, int64_t rows, int64_t cols, bool overwrite) {
+    __m256 r[8];
+    for (int j = 0; j < 8; j++) r[j] = acc[j];
+    store_rows(r, c, ldc, rows, cols, overwrite);
+  }
+};
+
 }  // namespace
 
 const GemmBlocking kGemmBlockingAvx2{Avx2Kernel::MR, Avx2Kernel::NR, Avx2Kernel::KC, Avx2Kernel::MC,
-                                     Avx2Kernel::NC};
+                                     Avx2Kernel::NC, 16};
+
+void gemm_few_rows_avx2(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc,
+                        bool accumulate, float* xt, int threads) {
+  gemm_few_rows<Avx2FewRows>(M, N, segs, nsegs, C, ldc, accumulate, xt, threads);
+}
 
 void gemm_blocked_avx2(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc,
                        bool accumulate, const GemmWorkspace& ws) {

@@ -5,10 +5,13 @@
 // 16 FMAs per 2 vector loads + 8 broadcasts; partial tiles use masked loads/stores (no scratch tile).
 // KC = 512: the 64 KB B micro-panel streams from L2 (10 bytes per cycle of FMA work, far below L2's
 // bandwidth), and K <= 512 products write C once instead of reading and writing it per k block.
+// GCC 12 warns falsely inside its own AVX-512 intrinsics (their _mm512_undefined_ps() operands).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include "cpu/gemm_avx_transpose.h"
 #include "cpu/gemm_driver.h"
+#include "cpu/gemm_few_rows.h"
 
 namespace frl {
 namespace cpu {
@@ -90,10 +93,63 @@ struct Avx512Kernel {
   }
 };
 
+// Lanes [0, n) set (n clamped to [0, 8]), for 256-bit masked loads and stores.
+inline __m256i few_rows_lane_mask(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n < 0 ? 0 : n > 8 ? 8 : n)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// Few-rows lanes: 8 rows in one ymm (fused multiply-add, as the micro-kernel). The 8 column
+// accumulators are transposed into 8 row vectors of C.
+struct Avx512FewRows8 {
+  static constexpr int64_t R = 8, KC = Avx512Kernel::KC;
+  using T = __m256;
+  static T zero() { return _mm256_setzero_ps(); }
+  static T load(const float* p) { return _mm256_loadu_ps(p); }
+  static T fma(T x, const float* b, T acc) { return _mm256_fmadd_ps(x, _mm256_broadcast_ss(b), acc); }
+  static void store_rows(__m256* r, float* c, int64_t ldc, int64_t rows, int64_t cols, bool overwrite) {
+    transpose8x8<Avx512Kernel>(r);
+    const __m256i m = few_rows_lane_mask(cols);
+    for (int64_t i = 0; i < rows; i++) {
+      float* row = c + i * ldc;
+      const __m256 v = overwrite ? r[i] : _mm256_add_ps(_mm256_maskload_ps(row, m), r[i]);
+      _mm256_maskstore_ps(row, m, v);
+    }
+  }
+  static void store(const T* acc, float* c, int64_t ldc, int64_t rows, int64_t cols, bool overwrite) {
+    __m256 r[8];
+    for (int j = 0; j < 8; j++) r[j] = acc[j];
+    store_rows(r, c, ldc, rows, cols, overwrite);
+  }
+};
+
+// Few-rows lanes: 16 rows in one zmm; stored as two 8-row halves.
+struct Avx512FewRows16 {
+  static constexpr int64_t R = 16, KC = Avx512Kernel::KC;
+  using T = __m512;
+  static T zero() { return _mm512_setzero_ps(); }
+  static T load(const float* p) { return _mm512_loadu_ps(p); }
+  static T fma(T x, const float* b, T acc) { return _mm512_fmadd_ps(x, _mm512_set1_ps(*b), acc); }
+  static void store(const T* acc, float* c, int64_t ldc, int64_t rows, int64_t cols, bool overwrite) {
+    __m256 r[8];
+    for (int j = 0; j < 8; j++) r[j] = _mm512_castps512_ps256(acc[j]);
+    Avx512FewRows8::store_rows(r, c, ldc, rows < 8 ? rows : 8, cols, overwrite);
+    if (rows <= 8) return;
+    for (int j = 0; j < 8; j++) r[j] = _mm512_castps512_ps256(_mm512_shuffle_f32x4(acc[j], acc[j], 0xEE));  // lanes 8..15
+    Avx512FewRows8::store_rows(r, c + 8 * ldc, ldc, rows - 8, cols, overwrite);
+  }
+};
+
 }  // namespace
 
 const GemmBlocking kGemmBlockingAvx512{Avx512Kernel::MR, Avx512Kernel::NR, Avx512Kernel::KC, Avx512Kernel::MC,
-                                       Avx512Kernel::NC};
+                                       Avx512Kernel::NC, 16};
+
+void gemm_few_rows_avx512(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc,
+                          bool accumulate, float* xt, int threads) {
+  if (M <= 8) return gemm_few_rows<Avx512FewRows8>(M, N, segs, nsegs, C, ldc, accumulate, xt, threads);
+  gemm_few_rows<Avx512FewRows16>(M, N, segs, nsegs, C, ldc, accumulate, xt, threads);
+}
 
 void gemm_blocked_avx512(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc,
                          bool accumulate, const GemmWorkspace& ws) {

@@ -12,8 +12,10 @@ namespace cpu {
 
 // Register tile MR x NR of C; k block KC (fixed per ISA: it fixes the summation order); MC rows of
 // A packed per block (L2); NC columns of B packed per panel (shared by the threads, L3).
+// few_rows: products with at most this many rows of C take the few-rows path (gemm_few_rows.h: B
+// read in place, no panel packed), which gives the same bits.
 struct GemmBlocking {
-  int64_t mr, nr, kc, mc, nc;
+  int64_t mr, nr, kc, mc, nc, few_rows;
 };
 
 // Caller-owned scratch, 64-byte aligned. a holds `threads` packed A blocks of a_stride >= mc x kc
@@ -45,6 +47,14 @@ void gemm_blocked_avx2(int64_t M, int64_t N, const GemmSegment* segs, int nsegs,
                        bool accumulate, const GemmWorkspace& ws);
 void gemm_blocked_scalar(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc,
                          bool accumulate, const GemmWorkspace& ws);
+
+// The few-rows path (gemm_few_rows.h), any M; xt: round_up(M, 16) x total_k floats of scratch.
+void gemm_few_rows_avx512(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc,
+                          bool accumulate, float* xt, int threads);
+void gemm_few_rows_avx2(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc,
+                        bool accumulate, float* xt, int threads);
+void gemm_few_rows_scalar(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc,
+                          bool accumulate, float* xt, int threads);
 
 }  // namespace cpu
 }  // namespace frl

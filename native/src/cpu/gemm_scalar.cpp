@@ -2,6 +2,7 @@
 // path FACTRL_CPU_ISA=scalar forces). Plain loops over a 4 x 8 tile; the compiler may use SSE
 // along j, which does not change any element's summation order.
 #include "cpu/gemm_driver.h"
+#include "cpu/gemm_few_rows.h"
 
 namespace frl {
 namespace cpu {
@@ -32,10 +33,33 @@ struct ScalarKernel {
   }
 };
 
+// Few-rows lanes: 4 rows in plain floats, multiply then add as in the micro-kernel above.
+struct ScalarFewRows {
+  static constexpr int64_t R = 4, KC = ScalarKernel::KC;
+  struct T {
+    float v[R];
+  };
+  static T zero() { return T{{0.0f, 0.0f, 0.0f, 0.0f}}; }
+  static T load(const float* p) { return T{{p[0], p[1], p[2], p[3]}}; }
+  static T fma(const T& x, const float* b, T acc) {
+    for (int i = 0; i < R; i++) acc.v[i] += x.v[i] * *b;
+    return acc;
+  }
+  static void store(const T* acc, float* c, int64_t ldc, int64_t rows, int64_t cols, bool overwrite) {
+    for (int64_t i = 0; i < rows; i++)
+      for (int64_t j = 0; j < cols; j++) c[i * ldc + j] = overwrite ? acc[j].v[i] : c[i * ldc + j] + acc[j].v[i];
+  }
+};
+
 }  // namespace
 
 const GemmBlocking kGemmBlockingScalar{ScalarKernel::MR, ScalarKernel::NR, ScalarKernel::KC, ScalarKernel::MC,
-                                       ScalarKernel::NC};
+                                       ScalarKernel::NC, 4};
+
+void gemm_few_rows_scalar(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc,
+                          bool accumulate, float* xt, int threads) {
+  gemm_few_rows<ScalarFewRows>(M, N, segs, nsegs, C, ldc, accumulate, xt, threads);
+}
 
 void gemm_blocked_scalar(int64_t M, int64_t N, const GemmSegment* segs, int nsegs, float* C, int64_t ldc,
                          bool accumulate, const GemmWorkspace& ws) {
