@@ -371,6 +371,25 @@ public final class LlavaModel implements AutoCloseable {
     return heads.add(name, kind);
   }
 
+  /**
+   * As {@link #addHead(String, HeadKind)} with the weight drawn N(0, weightStd²) from {@code seed}
+   * (deterministic; bias 0), HF's {@code initializer_range} start for a sequence-classification
+   * {@code score}. A zero weight passes no gradient to the hidden states (d h = g·w), so a reward
+   * model trained as LoRA + head from a zero head moves only the head on its first step.
+   */
+  public Head addHead(String name, HeadKind kind, long seed, float weightStd) {
+    checkArgument(Float.isFinite(weightStd) && weightStd >= 0, "weightStd", "must be finite and >= 0, got %s",
+        weightStd);
+    Head h = addHead(name, kind);
+    java.util.Random r = new java.util.Random(seed);
+    float[] w = new float[(int) h.width()];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) (r.nextGaussian() * weightStd);
+    }
+    h.weight().write(w);
+    return h;
+  }
+
   /** Head {@code name} (owned by the model). */
   public Head head(String name) {
     handle();

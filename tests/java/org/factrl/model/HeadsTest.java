@@ -93,6 +93,14 @@ class HeadsTest {
       assertTrue(none.getMessage().contains("no head 'critic'"), none.getMessage());
       FactRlException kind = assertThrows(FactRlException.class, v::rewardHead);
       assertTrue(kind.getMessage().contains("is a VALUE head"), kind.getMessage());
+      Head seeded = m.addHead("seeded", HeadKind.REWARD, 5, 0.02f);
+      float[] w = seeded.weight().toFloatArray();
+      Random expect = new Random(5);
+      for (float x : w) {
+        assertEquals((float) (expect.nextGaussian() * 0.02f), x);
+      }
+      assertArrayEquals(new float[1], seeded.bias().toFloatArray());
+      m.removeHead("seeded");
       m.removeHead("value");
       assertEquals(Set.of("reward"), m.headNames());
       FactRlException gone = assertThrows(FactRlException.class, v::params);
