@@ -138,5 +138,7 @@ frl_status frl_tensor_copy(frl_tensor* dst, const frl_tensor* src);
 #include "factrl/optim.h"
 /* The LLaVA model: one native call per forward / backward (CPU). */
 #include "factrl/model.h"
+/* Generation with it: KV cache, prefill, decode step, sampled generations (CPU). */
+#include "factrl/generate.h"
 
 #endif /* FACTRL_H */

@@ -12,12 +12,17 @@
  * through the model under `adapter` (NULL = base), stores each row's first prompt_lengths[b] K/V
  * positions in the cache, sets lengths[b] = prompt_lengths[b], and writes the logits of each row's
  * last real prompt token, last_logits F32 [B, V]. Padding positions are never cached and never
- * attended.
+ * attended. The prefill runs frl_model_forward's pass (so its errors name the prompt fields as
+ * inputs->input_ids / inputs->images): the model needs a plan (frl_model_plan) covering [B, S] and
+ * the images; B <= max_batch, prompt_lengths[b] <= max_len (FRL_ERR_SHAPE naming the row).
+ * last_logits may be NULL. A failed prefill leaves the cache empty (decode steps refuse).
  *
  * Decode step: tokens I32 [B] — one new token per row at position lengths[b] (RoPE position too);
  * attends to the row's cached keys 0..lengths[b] (its own included); appends; writes logits
  * F32 [B, V]. Rows with active[b] = 0 (I32 [B], or NULL = all active) are skipped: nothing appended,
- * their logits row is left as it is. Exceeding max_len fails naming the row.
+ * their logits row is left as it is; logits may be NULL. Exceeding max_len fails (FRL_ERR_SHAPE)
+ * naming the row. A token equal to image_token_id is embedded as its own embedding row (the splice
+ * happens only in the prompt).
  * The cache must be used with one adapter set throughout (the one of its prefill).
  *
  * Generate: prefill, then up to max_new_tokens decode steps, sampling each row's next token from
@@ -28,8 +33,15 @@
  * [B, max_new_tokens] or NULL — the log-prob of each emitted token under the model's own
  * distribution log_softmax(logits) (temperature 1, no top-p: the distribution PPO's scoring pass and
  * training forward compute, so old and new log-probs agree), lengths I32 [B] (tokens emitted).
+ * Every row needs prompt_lengths[b] + max_new_tokens - 1 <= max_len (the last token is never fed
+ * back), checked before any work (FRL_ERR_SHAPE naming the row); out_lengths is required. After the
+ * call the cache holds each row's prompt and its emitted tokens but the last.
  * Randomness: row b draws from its own stream seeded by (seed, b), so a row's sample does not depend
  * on the other rows in the batch or on the thread count; same inputs + seed → same tokens.
+ *
+ * Lifetime: a cache belongs to its model (destroy it first); frl_kv_cache_create counts its bytes in
+ * frl_ctx_bytes_in_use and fails with FRL_ERR_UNAVAILABLE on a CUDA context; max_len <=
+ * max_positions. frl_kv_cache_lengths: count must equal the last prefill's batch (0 before any).
  *
  * Cached = uncached: the decode step's logits equal those of frl_model_forward over the whole
  * sequence at the same position (the tests check it to a stated tolerance, and the generated tokens

@@ -435,8 +435,10 @@ frl_status frl_model_forward(frl_model* model, const char* adapter, const frl_mo
                          Bi, a, train != 0);
       fm::projector_forward(D, model->layout, model->w, c.projector, ad, Bi, a);
     }
-    const bool want_logits = logits != nullptr || logp != nullptr || (train && targets != nullptr);
-    fm::decoder_forward(D, model->layout, model->w, c, ad, B, S, n_img, want_logits, a, train != 0);
+    const bool want_logits =
+        model->gen_force_logits || logits != nullptr || logp != nullptr || (train && targets != nullptr);
+    fm::decoder_forward(D, model->layout, model->w, c, ad, B, S, n_img, want_logits, a, train != 0,
+                        model->gen_kv_hook);
     if (targets != nullptr && want_logits) {
       frl::cpu::KlOutputs out;
       out.logp_policy = a.logp;

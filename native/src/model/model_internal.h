@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -150,10 +151,25 @@ void projector_forward(const Dims& D, const BaseLayout& L, const Ptrs& w, int pr
 // d proj_out → projector weight grads (gw null: not wanted), LoRA grads, and d feat when want_dfeat.
 void projector_backward(const Dims& D, const BaseLayout& L, const Ptrs& w, const Ptrs* gw, int projector,
                         const AdapterView& ad, int64_t Bi, bool want_dfeat, Acts& a);
+// Called by decoder_forward for every layer l with its K after RoPE and its V ([B·S, d] each), before
+// the attention: the prefill copies them into a KV cache.
+using KvHook = std::function<void(int64_t l, const float* kr, const float* v)>;
 // Decoder: acts.ids (+ proj_out spliced at img_pos) → hidden, and logits when want_logits.
 void decoder_forward(const Dims& D, const BaseLayout& L, const Ptrs& w, const frl_model_config& c,
                      const AdapterView& ad, int64_t B, int64_t S, int64_t n_img, bool want_logits, Acts& a,
-                     bool train);
+                     bool train, const KvHook* kv_hook = nullptr);
+// The decoder's pieces, shared by decoder_forward and the KV-cache decode step (decode.cpp), N rows:
+// x.rms1 = RMS1(in), x.v = v(x.rms1), x.qr / x.kr = RoPE(q / k(x.rms1)) at positions (q_tmp, k_tmp:
+// pre-RoPE scratch [N, d]).
+void decoder_layer_qkv(const Dims& D, const BaseLayout& L, const Ptrs& w, const frl_model_config& c,
+                       const AdapterView& ad, int64_t l, const float* in, const int32_t* positions, float* q_tmp,
+                       float* k_tmp, DecoderLayerActs& x, int64_t N);
+// x.mid = in + o(x.att), out = x.mid + down(silu(gate(RMS2 x.mid)) · up(RMS2 x.mid)).
+void decoder_layer_out(const Dims& D, const BaseLayout& L, const Ptrs& w, const frl_model_config& c,
+                       const AdapterView& ad, int64_t l, const float* in, DecoderLayerActs& x, float* out, int64_t N);
+// hidden = RMS_f(x_last) (rstd: its [N] scratch), logits = hidden lm_headᵀ unless logits is null.
+void decoder_head(const Dims& D, const BaseLayout& L, const Ptrs& w, const frl_model_config& c, const float* x_last,
+                  float* hidden, float* rstd, float* logits, int64_t N);
 // From d_logp (over acts.logits, acts.targets) and/or d_hidden: decoder weight grads (gw null: not
 // wanted), LoRA grads, and d proj_out when want_dproj.
 void decoder_backward(const Dims& D, const BaseLayout& L, const Ptrs& w, const Ptrs* gw, const frl_model_config& c,
@@ -175,6 +191,9 @@ struct AdapterSet {
 AdapterView adapter_view(const AdapterSet* set, const Ptrs* grads);
 // The set called `name` (argument `arg`), or FRL_ERR_ARGUMENT quoting the name.
 AdapterSet* find_adapter(const frl_model* model, const char* name, const char* arg);
+
+
+
 
 }  // namespace model
 }  // namespace frl
@@ -200,4 +219,8 @@ struct frl_model {
   const frl::model::AdapterSet* fwd_adapter = nullptr;
   int64_t fwd_B = 0, fwd_S = 0, fwd_Bi = 0, fwd_nimg = 0;
   bool fwd_targets = false;
+  // Set only while frl_model_prefill runs frl_model_forward (generate_api.cpp): the hook copies each
+  // layer's K / V into the KV cache, and the logits are computed even though no output asks for them.
+  const frl::model::KvHook* gen_kv_hook = nullptr;
+  bool gen_force_logits = false;
 };

@@ -176,7 +176,8 @@ public final class LlavaModel implements AutoCloseable {
         .build();
   }
 
-  private frl_model handle() {
+  /** The native handle (package-private: Generator and KvCache pass it on); throws once closed. */
+  frl_model handle() {
     if (handle == null) {
       throw new FactRlException(FactRlException.Status.ARGUMENT, "LlavaModel (" + config.parameterCount()
           + " parameters) is closed");

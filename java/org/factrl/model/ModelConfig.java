@@ -41,11 +41,11 @@ public final class ModelConfig {
 
   /**
    * Vocabulary size of the shapes world's tokenizer as {@code bin/factrl data} writes it with its
-   * defaults (1000 scenes, seed 0): 5 specials, 256 bytes, 574 merges. Another data set may learn a
+   * defaults (1000 scenes, seed 0): 5 specials, 256 bytes, 648 merges. Another data set may learn a
    * few merges more or less; build a {@code tiny()} for its tokenizer with
    * {@code toBuilder().vocabSize(tokenizer.vocabSize())}.
    */
-  public static final int SHAPES_VOCAB_SIZE = 835;
+  public static final int SHAPES_VOCAB_SIZE = 909;
   /** The shapes tokenizer's {@code <image>} id (the specials come first: unk, s, /s, pad, image). */
   public static final int SHAPES_IMAGE_TOKEN_ID = SpecialTokens.ALL.indexOf(SpecialTokens.IMAGE);
 
@@ -99,7 +99,7 @@ public final class ModelConfig {
    * (4 heads of 48, SwiGLU 512 ≈ 2.7·d), the shapes world's vocabulary and {@code <image>} id,
    * 512 positions. The features come from the last ViT block ({@code vision_feature_layer = -1}),
    * not LLaVA's penultimate: with two blocks the penultimate would leave half the tower unused.
-   * 2,546,432 parameters.
+   * 2,574,848 parameters.
    */
   public static ModelConfig tiny() {
     return builder()
@@ -114,7 +114,7 @@ public final class ModelConfig {
   }
 
   /**
-   * The GPU demo model, 108,146,688 parameters: 128×128 images in 16×16 patches (64 image tokens),
+   * The GPU demo model, 108,260,352 parameters: 128×128 images in 16×16 patches (64 image tokens),
    * a ViT-S/16-shaped tower (width 384, 12 layers, 6 heads, MLP 1536; features of the penultimate
    * block as LLaVA), a linear projector, a 12-layer decoder of width 768 (12 heads, SwiGLU 2048),
    * the shapes world's vocabulary, 1024 positions.

@@ -84,7 +84,7 @@ class ModelConfigTest {
   void tinyUsesTheShapesWorldsTokens() {
     ModelConfig t = ModelConfig.tiny();
     assertEquals(4, t.imageTokenId()); // <unk> <s> </s> <pad> <image>
-    assertEquals(835, t.vocabSize());
+    assertEquals(909, t.vocabSize());
     assertEquals(64, t.patchesPerImage());
     assertEquals(64, t.imageSize());
     assertEquals(8, t.patchSize());
@@ -106,7 +106,7 @@ class ModelConfigTest {
     for (ModelConfig c : List.of(ModelConfig.tiny(), ModelConfig.small(), ModelConfig.llava7b())) {
       assertEquals(closedForm(c), c.parameterCount(), c.toString());
     }
-    assertEquals(2_546_432L, ModelConfig.tiny().parameterCount());
+    assertEquals(2_574_848L, ModelConfig.tiny().parameterCount());
     long small = ModelConfig.small().parameterCount();
     assertTrue(small > 95_000_000L && small < 115_000_000L, "small has " + small);
     // HF llava-1.5-7b-hf: 7,063,427,072 parameters, of which CLIP's post_layernorm (2 x 1024) is not held
@@ -298,8 +298,8 @@ class ModelConfigTest {
     assertParseError(tinyJsonWith("\"rope_theta\": 10000.0", "\"rope_theta\": \"10000\""),
         "field 'text_config.rope_theta' must be a number");
     assertParseError(tinyJsonWith("\"rope_theta\": 10000.0", "\"rope_theta\": 1e60"), "beyond the float range");
-    assertParseError(tinyJsonWith("\"image_token_index\": 4", "\"image_token_index\": 835"),
-        "field 'image_token_id' is 835: must be in [0, vocab_size = 835)");
+    assertParseError(tinyJsonWith("\"image_token_index\": 4", "\"image_token_index\": 909"),
+        "field 'image_token_id' is 909: must be in [0, vocab_size = 909)");
     assertParseError(tinyJsonWith("\"vision_config\": \\{", "\"vision_config\": 3, \"x\": {"),
         "field 'vision_config' is not an object");
     assertParseError(tinyJsonWith("\"hidden_size\": 192", "\"hidden_size\": 192, \"hidden_size\": 256"),
