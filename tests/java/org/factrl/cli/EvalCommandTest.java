@@ -158,6 +158,15 @@ class EvalCommandTest {
     assertEquals(1, run(args(user, "--limit", "1").toArray(String[]::new)));
     assertTrue(err().contains("holds thesis.tex"), err());
     assertEquals(List.of("thesis.tex"), Files.list(user).map(p -> p.getFileName().toString()).toList());
+    // a file, or a link to the user's folder, as --out: refused, nothing changed
+    Path notes = Files.writeString(dir.resolve("notes.txt"), "mine");
+    assertEquals(1, run(args(notes, "--limit", "1").toArray(String[]::new)));
+    assertTrue(err().contains("exists and is not a folder"), err());
+    Path link = Files.createSymbolicLink(dir.resolve("link"), user);
+    assertEquals(1, run(args(link, "--limit", "1").toArray(String[]::new)));
+    assertTrue(err().contains("is a symbolic link"), err());
+    assertEquals("mine", Files.readString(notes));
+    assertEquals(List.of("thesis.tex"), Files.list(user).map(p -> p.getFileName().toString()).toList());
     String random = ds.resolve("pope_random.json").toString();
     assertEquals(1, run(args(dir.resolve("r"), "--pope", random, "--pope", random).toArray(String[]::new)));
     assertTrue(err().contains("a second POPE file for sampling 'random'"), err());
