@@ -127,7 +127,7 @@ public final class Evaluator {
       MmhalRecord r = data.mmhal().get(i).withModelAnswer(answers.get(i).text());
       Scene scene = data.scenes().get(r.imageId());
       Answer a = answers.get(i);
-      Judgement j = judge.judge(scene, r.questionType(), r.question(), a.text());
+      Judgement j = judged(qs.get(i), () -> judge.judge(scene, r.questionType(), r.question(), a.text()), a);
       all.add(j);
       byType.computeIfAbsent(r.questionType(), k -> new ArrayList<>()).add(j);
       tokensByType.computeIfAbsent(r.questionType(), k -> new long[2]);
@@ -268,7 +268,8 @@ public final class Evaluator {
     for (int i = 0; i < qs.size(); i++) {
       Scene scene = data.scenes().get(images.get(i).imageId());
       Answer a = answers.get(i);
-      Judgement j = judge.judge(scene, MmhalType.HOLISTIC_DESCRIPTION, config.chairPrompt(), a.text());
+      Judgement j = judged(qs.get(i), () -> judge.judge(scene, MmhalType.HOLISTIC_DESCRIPTION, config.chairPrompt(),
+          a.text()), a);
       ChairScorer.Mentions m = ChairScorer.mentions(scene, j);
       all.add(m);
       JsonObject line = new JsonObject();
@@ -294,6 +295,16 @@ public final class Evaluator {
     o.addProperty("prompt", config.chairPrompt());
     lengths.add("chair", lengthJson(answers));
     return o;
+  }
+
+  /** The judge's verdict; a judge failure names the question and the answer it could not read. */
+  private static Judgement judged(Question q, java.util.function.Supplier<Judgement> judging, Answer a) {
+    try {
+      return judging.get();
+    } catch (RuntimeException e) {
+      throw new FactRlException("eval: the judge failed on question " + q.id() + " (\"" + q.text() + "\"), answer \""
+          + a.text() + "\": " + e, e);
+    }
   }
 
   private static void addAnswer(JsonObject line, Answer a) {
