@@ -25,6 +25,11 @@ interface Command {
     return ImmutableSet.of();
   }
 
+  /** The valued options that may be given more than once ({@code --pope a --pope b}). */
+  default ImmutableSet<String> repeatableOptions() {
+    return ImmutableSet.of();
+  }
+
   /** Options without a value, names without "--". */
   default ImmutableSet<String> flags() {
     return ImmutableSet.of();

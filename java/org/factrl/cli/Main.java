@@ -19,7 +19,7 @@ public final class Main {
   /** Every subcommand, in the order the usage lists them. */
   static List<Command> commands() {
     return ImmutableList.of(new PipelineCommand(), new DataCommand(), new SftCommand(), new JudgeCommand(),
-        new InfoCommand());
+        new EvalCommand(), new InfoCommand());
   }
 
   public static void main(String[] argv) {
@@ -52,7 +52,8 @@ public final class Main {
       return 2;
     }
     try {
-      Options options = Options.parse(args, command.valuedOptions(), command.flags());
+      Options options = Options.parse(args, command.valuedOptions(), command.flags(),
+          command.repeatableOptions());
       if (options.helpRequested()) {
         out.println(command.usage());
         return 0;

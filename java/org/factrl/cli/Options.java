@@ -16,6 +16,7 @@ import java.util.Set;
  */
 final class Options {
   private final Map<String, String> values = new HashMap<>();
+  private final Map<String, List<String>> repeated = new HashMap<>();
   private final Set<String> flags = new HashSet<>();
   private boolean help;
 
@@ -23,6 +24,14 @@ final class Options {
 
   /** Parses {@code args} against the declared valued options and flags (names without "--"). */
   static Options parse(List<String> args, Set<String> valued, Set<String> flagNames) {
+    return parse(args, valued, flagNames, Set.of());
+  }
+
+  /**
+   * As {@link #parse(List, Set, Set)}, where the valued options in {@code repeatable} may be given
+   * more than once ({@code --pope a --pope b}); read them with {@link #values}.
+   */
+  static Options parse(List<String> args, Set<String> valued, Set<String> flagNames, Set<String> repeatable) {
     Options o = new Options();
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
@@ -52,7 +61,9 @@ final class Options {
           }
           value = args.get(++i);
         }
-        if (o.values.put(name, value) != null) {
+        if (repeatable.contains(name)) {
+          o.repeated.computeIfAbsent(name, k -> new java.util.ArrayList<>()).add(value);
+        } else if (o.values.put(name, value) != null) {
           throw new UsageException("--" + name + " given twice");
         }
       } else {
@@ -75,6 +86,11 @@ final class Options {
 
   Optional<String> value(String name) {
     return Optional.ofNullable(values.get(name));
+  }
+
+  /** Every value of a repeatable option, in command-line order (empty when absent). */
+  List<String> values(String name) {
+    return List.copyOf(repeated.getOrDefault(name, List.of()));
   }
 
   String required(String name) {

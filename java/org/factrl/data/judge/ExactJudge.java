@@ -502,11 +502,13 @@ public final class ExactJudge {
             claims.add(0, Claim.attribute(topic, c.subject()));
             return;
           }
+          if (c.kind() != ClaimKind.OBJECT && c.kind() != ClaimKind.COUNT) {
+            continue; // e.g. an environment claim has no subject to carry the answer
+          }
           boolean carries = q.focus() == QuestionContext.Focus.COLOUR
               ? c.subject().colour() != null || c.subject().foreignColour() != null
               : q.focus() == QuestionContext.Focus.SIZE && c.subject().size() != null;
-          if ((c.kind() == ClaimKind.OBJECT || c.kind() == ClaimKind.COUNT)
-              && c.subject().hasNoun() && topic.merge(c.subject()) == null && carries) {
+          if (c.subject().hasNoun() && topic.merge(c.subject()) == null && carries) {
             return; // the answer talks about another object ("a small yellow star")
           }
         }
