@@ -311,6 +311,11 @@ public final class RmStage {
         maxSeq = Math.max(maxSeq, encoder.encode(p.id(), image, p.prompt(), response, facts, probe).length());
       }
     }
+    long total = config.totalSteps(split.train().size());
+    if (config.warmupSteps() > total) {
+      throw new FactRlException("key 'warmup_steps' is " + config.warmupSteps() + ", more than the run's " + total
+          + " steps");
+    }
     return new Prepared(split, encoder, maxSeq);
   }
 
@@ -332,10 +337,6 @@ public final class RmStage {
       ModelConfig mc = model.config();
       Prepared prep = prepare(config, files, tokenizer, mc);
       long total = config.totalSteps(prep.split().train().size());
-      if (config.warmupSteps() > total) {
-        throw new FactRlException("key 'warmup_steps' is " + config.warmupSteps() + ", more than the run's " + total
-            + " steps");
-      }
       if (checkpoint.isPresent()) {
         if (!model.adapterNames().contains(ADAPTER)) {
           throw new FactRlException(checkpoint.get() + ": holds no adapter set '" + ADAPTER + "'");
