@@ -303,7 +303,11 @@ public final class LlavaModel implements AutoCloseable {
     check(ModelNative.frl_model_plan(handle(), maxBatch, maxSeq, maxImages, train ? 1 : 0));
   }
 
-  /** What the model holds now, in bytes; {@code total} is what {@link Device#bytesInUse()} grows by. */
+  /**
+   * What the native model holds now, in bytes; {@code total} is what {@link Device#bytesInUse()}
+   * grows by without heads. The full plan (heads, grads, optimizer state, KV caches, roles):
+   * {@link MemoryReport#builder}.
+   */
   public MemoryPlan memoryPlan() {
     try (frl_model_memory m = new frl_model_memory()) {
       check(ModelNative.frl_model_memory_plan(handle(), m));

@@ -20,7 +20,7 @@ import org.factrl.train.AdamW;
  * of it; {@link #toString()} is the table printed at the start of PPO.
  *
  * <p>Built by {@link #builder(LlavaModel)}, which reads the model's parts itself; the caller adds
- * what lives outside the model (gradients, optimizers, KV caches: pass {@code KvCache.bytes()}) and
+ * what lives outside the model (gradients, optimizers, KV caches) and
  * names the roles. Immutable; the maps keep insertion order.
  *
  * @param device the device, in words
@@ -111,7 +111,13 @@ public record MemoryReport(String device, long base, Map<String, Long> adapters,
       return this;
     }
 
-    /** A KV cache's bytes ({@code KvCache.bytes()}: K, V and the decode step's scratch). */
+    /** A KV cache (K, V and the decode step's scratch). */
+    public Builder kvCache(String label, KvCache cache) {
+      checkNotNull(cache, "cache");
+      return kvCache(label, cache.bytes());
+    }
+
+    /** A KV cache's bytes, when it is known only by size. */
     public Builder kvCache(String label, long bytes) {
       put(kvCaches, "kvCache", label, bytes);
       return this;

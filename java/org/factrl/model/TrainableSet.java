@@ -26,8 +26,7 @@ public enum TrainableSet {
   private final boolean head;
 
   TrainableSet(Set<ParamGroup> baseGroups, boolean adapter, boolean head) {
-    this.baseGroups = Collections.unmodifiableSet(EnumSet.copyOf(baseGroups.isEmpty()
-        ? EnumSet.noneOf(ParamGroup.class) : baseGroups));
+    this.baseGroups = Collections.unmodifiableSet(baseGroups);  // an EnumSet made for this constant only
     this.adapter = adapter;
     this.head = head;
   }

@@ -42,14 +42,10 @@ public record TrainerState(String stage, long step, long totalSteps, long dataSe
       throw new FactRlException("TrainerState: stage is missing");
     }
     if (step < 0 || totalSteps < 0 || dataEpoch < 0 || dataPosition < 0 || tokens < 0 || !(seconds >= 0)) {
-      throw new FactRlException("TrainerState: negative counter in " + this.toStringFields(stage, step, totalSteps,
-          dataEpoch, dataPosition, tokens, seconds));
+      throw new FactRlException("TrainerState: a negative counter (step " + step + ", total_steps " + totalSteps
+          + ", data_epoch " + dataEpoch + ", data_position " + dataPosition + ", tokens " + tokens + ", seconds "
+          + seconds + ")");
     }
-  }
-
-  private String toStringFields(String s, long st, long tot, long ep, int pos, long tok, double sec) {
-    return "stage " + s + ", step " + st + ", total " + tot + ", epoch " + ep + ", position " + pos + ", tokens " + tok
-        + ", seconds " + sec;
   }
 
   public JsonObject toJson() {

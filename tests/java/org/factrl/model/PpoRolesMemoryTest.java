@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The four PPO roles on one base (DESIGN.md §2): policy (adapter), reference (no adapter), reward
- * (adapter + reward head, frozen), value (adapter + value head, trained). The full memory plan
+ * (adapter + reward head, frozen), value (adapter + value head, trained), and the rollout's KV
+ * cache. The full memory plan
  * equals, to the byte, what the device's bytes in use grew by; the reference's forward equals a
  * fresh model's with the same base, so the reference is the base itself and not a copy.
  */
@@ -63,6 +64,7 @@ class PpoRolesMemoryTest {
         try (TrainableGrads policyGrads = TrainableGrads.allocate(m, TrainableSet.LORA, "policy", null);
             TrainableGrads valueGrads = TrainableGrads.allocate(m, TrainableSet.LORA_AND_HEAD, "value", "value");
             AdamW policyOpt = policyGrads.adamW(opt); AdamW valueOpt = valueGrads.adamW(opt);
+            KvCache rollout = KvCache.create(m, B, S);
             Tensor ids = cpu.fromInts(idArray, B, S); Tensor end = cpu.fromInts(new int[] {S - 1, S - 5}, B);
             Tensor logits = cpu.zeros(DType.F32, B, S, c.vocabSize())) {
           LlavaModel.Inputs in = LlavaModel.Inputs.of(ids);
@@ -87,6 +89,7 @@ class PpoRolesMemoryTest {
               .grads("value", valueGrads)
               .optimizer("policy", policyOpt)
               .optimizer("value", valueOpt)
+              .kvCache("rollout", rollout)
               .build();
           long tensors = logits.numel() * 4 + ids.numel() * 4 + end.numel() * 4;  // the test's own inputs
           assertEquals(before + plan.total() + tensors, cpu.bytesInUse(), plan.toString());
@@ -101,12 +104,14 @@ class PpoRolesMemoryTest {
           // hidden + d hidden [B, S, d] F32, and the reward pass's end-index copy [B] I32 (kept for reuse)
           assertEquals((long) B * S * c.hidden() * 4 * 2 + B * 4, plan.headActivations());
           assertTrue(plan.arena() > 0);
+          assertEquals(rollout.bytes(), plan.kvCaches().get("rollout"));
+          assertTrue(rollout.bytes() > 0);
           // the base is held once: the whole plan is far below four copies of it
           assertTrue(plan.total() < 2 * plan.base(), plan.toString());
           String table = plan.toString();
           for (String s : List.of("4 roles over one base", "base (shared by 4 roles)", "reference", "frozen",
               "LORA_AND_HEAD", "adapter 'policy'", "head 'value'", "grads 'value'", "optimizer 'policy' (m, v)",
-              "activation arena", "total")) {
+              "activation arena", "KV cache 'rollout'", "total")) {
             assertTrue(table.contains(s), "missing '" + s + "' in\n" + table);
           }
           System.out.println(table);
