@@ -18,7 +18,7 @@ public final class Main {
 
   /** Every subcommand, in the order the usage lists them. */
   static List<Command> commands() {
-    return ImmutableList.of(new PipelineCommand(), new DataCommand(), new JudgeCommand(),
+    return ImmutableList.of(new PipelineCommand(), new DataCommand(), new SftCommand(), new JudgeCommand(),
         new InfoCommand());
   }
 

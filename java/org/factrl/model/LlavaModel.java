@@ -40,6 +40,11 @@ import org.factrl.model.io.IfExists;
  * become unusable when the model closes or the adapter set is removed. Views made from their
  * tensors must be closed first ({@link #close()} fails otherwise and the model stays open).
  *
+ * <p>Named heads ({@link #addHead}: a reward or value head, d → 1, in its own small blob) are
+ * applied to the final hidden states by {@link #score} / {@link #values}, with their backward in
+ * {@link #headBackward}; {@link TrainableGrads} makes the gradient blobs of a {@link TrainableSet}
+ * and its AdamW, and {@link MemoryReport} lists every byte the roles over this base hold.
+ *
  * <p>Weights on disk: {@link #saveBase} / {@link #loadBase} write and read an HF-style folder
  * ({@value #WEIGHTS_FILE} + {@value ModelConfig#FILE_NAME}); {@link #saveAdapter} /
  * {@link #loadAdapter} a PEFT folder ({@code adapter_model.safetensors} + {@code adapter_config.json}).
@@ -98,6 +103,8 @@ public final class LlavaModel implements AutoCloseable {
   private final ModelConfig config;
   private final ParameterBlob params;
   private final Map<String, ParameterBlob> adapters = new LinkedHashMap<>();
+  private final HeadSet heads = new HeadSet(this);
+  private long forwards;  // forward calls so far: a head pass's backward checks none came between
   private final frl_model_inputs nativeInputs = new frl_model_inputs();
   private final frl_model_outputs nativeOutputs = new frl_model_outputs();
   private frl_model handle;
@@ -325,7 +332,13 @@ public final class LlavaModel implements AutoCloseable {
     nativeOutputs.logits(Native.handleOrNull(outputs.logits(), "logits"))
         .hidden(Native.handleOrNull(outputs.hidden(), "hidden"))
         .logp(Native.handleOrNull(outputs.logp(), "logp"));
+    forwards++;
     check(ModelNative.frl_model_forward(h, adapter, nativeInputs, nativeOutputs, train ? 1 : 0));
+  }
+
+  /** Forward calls so far (a head pass's backward checks that no other forward came between). */
+  long forwardCount() {
+    return forwards;
   }
 
   /**
@@ -344,6 +357,124 @@ public final class LlavaModel implements AutoCloseable {
     check(ModelNative.frl_model_backward(handle(), Native.handleOrNull(dLogp, "dLogp"),
         Native.handleOrNull(dHidden, "dHidden"), baseGrads == null ? null : baseGrads.handle("baseGrads"),
         ParamGroup.bits(baseGroups), adapterGrads == null ? null : adapterGrads.handle("adapterGrads"), mode.flag()));
+  }
+
+  // ---- heads --------------------------------------------------------------------------------
+
+  /**
+   * Adds head {@code name} (unique, non-empty) of {@code kind}: weight {@code [1, d]} and bias
+   * {@code [1]} in their own small blob, zero-initialised (DESIGN.md §4: a reward head with zero
+   * bias, a value head zero-initialised; set the weight through {@link Head#weight()} for another
+   * start). Returns it (owned by the model).
+   */
+  public Head addHead(String name, HeadKind kind) {
+    handle();
+    return heads.add(name, kind);
+  }
+
+  /**
+   * As {@link #addHead(String, HeadKind)} with the weight drawn N(0, weightStd²) from {@code seed}
+   * (deterministic; bias 0), HF's {@code initializer_range} start for a sequence-classification
+   * {@code score}. A zero weight passes no gradient to the hidden states (d h = g·w), so a reward
+   * model trained as LoRA + head from a zero head moves only the head on its first step.
+   */
+  public Head addHead(String name, HeadKind kind, long seed, float weightStd) {
+    checkArgument(Float.isFinite(weightStd) && weightStd >= 0, "weightStd", "must be finite and >= 0, got %s",
+        weightStd);
+    Head h = addHead(name, kind);
+    java.util.Random r = new java.util.Random(seed);
+    float[] w = new float[(int) h.width()];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) (r.nextGaussian() * weightStd);
+    }
+    h.weight().write(w);
+    return h;
+  }
+
+  /** Head {@code name} (owned by the model). */
+  public Head head(String name) {
+    handle();
+    return heads.get(name);
+  }
+
+  /** The heads' names, in the order they were added (unmodifiable view). */
+  public Set<String> headNames() {
+    handle();
+    return heads.names();
+  }
+
+  /** Removes and frees head {@code name}; its blob and tensors become unusable. */
+  public void removeHead(String name) {
+    handle();
+    heads.remove(name);
+  }
+
+  /**
+   * Writes head {@code name} to safetensors {@code file} (atomic): its two HF-named tensors
+   * ({@code score.*} or {@code v_head.summary.*}, see {@link HeadKind}) and its kind in the
+   * metadata. A head is a file of its own, not part of an adapter folder, because a head and an
+   * adapter set are chosen independently per call (the value model starts from the reward model's
+   * LoRA with a fresh head); keep it beside the adapter folder it was trained with.
+   */
+  public void saveHead(String name, Path file, IfExists ifExists) {
+    handle();
+    heads.save(name, file, ifExists);
+  }
+
+  /**
+   * Adds head {@code name} from a file {@link #saveHead} wrote; its kind from the tensor names,
+   * every name and shape checked before anything is read (errors name the file, the tensor and both
+   * shapes; nothing is added).
+   */
+  public Head loadHead(String name, Path file) {
+    handle();
+    return heads.load(name, file);
+  }
+
+  /**
+   * The reward model's pass: a forward under adapter set {@code adapter} ({@code null}: the base)
+   * writing the final hidden states into the model's head scratch, then reward head {@code head} at
+   * {@code endIndex} ({@code [B]} I32, see {@link org.factrl.kernels.RewardHead}). Returns the
+   * scores, a new {@code [B]} F32 tensor the caller closes. With {@code train} the pass is kept for
+   * {@link #headBackward}.
+   */
+  public Tensor score(String adapter, String head, Inputs inputs, Tensor endIndex, boolean train) {
+    handle();
+    return heads.score(adapter, head, inputs, endIndex, train);
+  }
+
+  /**
+   * The value model's pass: a forward under {@code adapter}, then value head {@code head} at every
+   * position where {@code mask} ({@code [B, S]} I32, or null: all) is nonzero. Returns the values,
+   * a new {@code [B, S]} F32 tensor the caller closes (0 at masked positions).
+   */
+  public Tensor values(String adapter, String head, Inputs inputs, Tensor mask, boolean train) {
+    handle();
+    return heads.values(adapter, head, inputs, mask, train);
+  }
+
+  /**
+   * The backward of the last {@link #score} or {@link #values} pass made with {@code train} (no
+   * other forward in between): given d loss / d scores {@code [B]} or d loss / d values
+   * {@code [B, S]}, writes the head's gradients into {@code headGrads} (a blob like
+   * {@code head.params()}, or null) and passes d hidden to {@link #backward} for the base groups and
+   * the pass's adapter set (as there). With no baseGrads and no adapterGrads the decoder's backward
+   * is skipped: head-only training costs a forward and the head's kernels.
+   */
+  public void headBackward(Tensor dOut, ParameterBlob headGrads, ParameterBlob baseGrads, Set<ParamGroup> baseGroups,
+      ParameterBlob adapterGrads, GradMode mode) {
+    handle();
+    heads.backward(dOut, headGrads, baseGrads, baseGroups, adapterGrads, mode);
+  }
+
+  /** The heads by name (for the memory plan). */
+  Map<String, Head> headsByName() {
+    return heads.all();
+  }
+
+  /** Bytes of the head passes' scratch (hidden states, d hidden, index copy) held now. */
+  long headScratchBytes() {
+    return heads.scratchBytes();
   }
 
   // ---- weights on disk ----------------------------------------------------------------------
@@ -403,6 +534,7 @@ public final class LlavaModel implements AutoCloseable {
     }
     check(ModelNative.frl_model_destroy(handle));
     handle = null;
+    heads.close();
     params.release("was freed with its model (LlavaModel closed)");
     for (Map.Entry<String, ParameterBlob> a : adapters.entrySet()) {
       a.getValue().release("was freed with its model (LlavaModel closed; adapter set '" + a.getKey() + "')");
@@ -415,6 +547,6 @@ public final class LlavaModel implements AutoCloseable {
   @Override
   public String toString() {
     return "LlavaModel(" + config.parameterCount() + " parameters, " + adapters.size() + " adapter sets"
-        + (handle == null ? ", closed" : "") + ") on " + device;
+        + ", " + heads.names().size() + " heads" + (handle == null ? ", closed" : "") + ") on " + device;
   }
 }

@@ -223,6 +223,16 @@ public final class AdamW implements AutoCloseable {
     }
   }
 
+  /** Bytes of the moment blobs m and v (what the device holds for the optimizer's state). */
+  public long stateBytes() {
+    checkOpen();
+    long sum = 0;
+    for (ParameterBlob b : concat(expAvg, expAvgSq)) {
+      sum += b.bytes();
+    }
+    return sum;
+  }
+
   /** Steps taken so far (restored by {@link #loadState}). */
   public long steps() {
     return steps;

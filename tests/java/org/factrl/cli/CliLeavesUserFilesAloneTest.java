@@ -55,6 +55,13 @@ class CliLeavesUserFilesAloneTest {
           path("fresh/ds/mmhal_eval.json"), "--out", path(target));
     }
     check(2, "judge", "--annotations", path("fresh/ds/annotations.json"), "--out", path("j"));
+    // sft: a fresh run needs a new or empty --out; --resume needs an SFT run folder
+    for (String target : List.of("decoy", "run/data", "lookalike", "oldformat", "link", "notes.txt")) {
+      check(1, "sft", "--data", path("fresh/ds"), "--out", path(target));
+      check(1, "sft", "--data", path("fresh/ds"), "--out", path(target), "--resume");
+    }
+    check(2, "sft", "--data", path("fresh/ds"), "--out", path("s"), "--bogus");
+    check(2, "sft", "--out", path("s"));
   }
 
   /** Runs one command line and checks its exit code and that only folders it created changed. */
