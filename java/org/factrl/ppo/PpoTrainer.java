@@ -112,7 +112,9 @@ public final class PpoTrainer implements AutoCloseable {
       model.addHead(VALUE_HEAD, HeadKind.VALUE);
     }
     int b = config.rolloutsPerStep();
-    model.plan(b, maxSeq, b, true);
+    // One plan for every role's pass: rollouts and training at [b, maxSeq], the RM's (longer, with
+    // facts) input at [b, scorer.maxLength()].
+    model.plan(b, Math.max(maxSeq, Math.min(scorer.maxLength(), model.config().maxPositions())), b, true);
     this.generator = new Generator(model);
     this.cache = KvCache.create(model, b, maxSeq);
     this.policyGrads = TrainableGrads.allocate(model, TrainableSet.LORA, POLICY, null);

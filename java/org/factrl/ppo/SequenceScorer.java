@@ -11,6 +11,11 @@ public interface SequenceScorer {
   /** Scores each rollout, in order. */
   double[] score(List<Rollout> rollouts);
 
+  /** The longest input (tokens) a score pass runs over the shared model, 0 when it runs none: the model is planned for it. */
+  default int maxLength() {
+    return 0;
+  }
+
   /** The adapter set the reward role names on the shared base (null: none; for the memory report). */
   default String rewardAdapter() {
     return null;
