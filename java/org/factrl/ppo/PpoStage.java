@@ -17,6 +17,7 @@ import org.factrl.data.format.JsonRecords;
 import org.factrl.data.format.RlPrompt;
 import org.factrl.data.format.RlPromptCodec;
 import org.factrl.data.format.StrictJson;
+import org.factrl.data.image.ImagePaths;
 import org.factrl.data.image.ImagePreprocessor;
 import org.factrl.data.image.ResizeMode;
 import org.factrl.data.text.ChatTemplate;
@@ -132,8 +133,11 @@ public final class PpoStage {
     return out;
   }
 
-  /** The RL prompts encoded for generation: the first question, the generation prompt, image tokens expanded. */
-  public static List<PpoPrompt> encode(List<RlPrompt> records, Tokenizer tokenizer, ModelConfig mc, Path dataDir,
+  /**
+   * The RL prompts encoded for generation: the first question, the generation prompt, image tokens expanded.
+   * Image fields are relative to {@code imageDir} (a data set's images/, as for SFT and the reward model).
+   */
+  public static List<PpoPrompt> encode(List<RlPrompt> records, Tokenizer tokenizer, ModelConfig mc, Path imageDir,
       int maxPromptTokens) {
     ChatTemplate template = ChatTemplate.vicunaV1();
     ImagePreprocessor images = ImagePreprocessor.builder().size(mc.imageSize())
@@ -167,7 +171,9 @@ public final class PpoStage {
         throw new FactRlException("prompt '" + r.id() + "': " + x.length + " tokens, above key 'max_prompt_tokens' "
             + maxPromptTokens);
       }
-      float[] pixels = r.image().isPresent() ? images.load(dataDir.resolve(r.image().get())) : null;
+      float[] pixels = r.image().isPresent()
+          ? images.load(ImagePaths.resolve(imageDir, r.image().get(), "prompt '" + r.id() + "': field 'image'"))
+          : null;
       out.add(new PpoPrompt(r.id(), x, pixels, r.answer(), r));
     }
     return out;
@@ -185,7 +191,7 @@ public final class PpoStage {
             + (rc.facts() ? "with" : "without") + " facts; use an RM of the variant (rlhf: without, fact-rlhf: with)");
       }
       List<PpoPrompt> prompts = encode(RlPromptCodec.read(files.rlPrompts()), tok, model.config(),
-          files.root(), config.maxPromptTokens());
+          files.images(), config.maxPromptTokens());
       if (prompts.isEmpty()) {
         throw new FactRlException(files.rlPrompts() + ": holds no prompts");
       }
@@ -195,7 +201,7 @@ public final class PpoStage {
         PpoTrainer.initValueFrom(model, RM, config);
       }
       RewardScorer rs = RewardScorer.over(model, tok, RM, RM, rc, config.rolloutsPerStep());
-      RmSequenceScorer scorer = new RmSequenceScorer(rs, tok, files.root(), RM, RM, config.seed());
+      RmSequenceScorer scorer = new RmSequenceScorer(rs, tok, files.images(), RM, RM, config.seed());
       int eos = tok.requireTokenId(SpecialTokens.EOS);
       int pad = tok.requireTokenId(SpecialTokens.PAD);
       try (PpoTrainer tr = new PpoTrainer(model, config, scorer, ids -> tok.decode(ids, true), eos, pad)) {

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.factrl.data.format.RlPrompt;
+import org.factrl.data.image.ImagePaths;
 import org.factrl.data.text.Tokenizer;
 import org.factrl.engine.FactRlException;
 import org.factrl.reward.FactTemplate;
@@ -24,20 +25,20 @@ import org.factrl.train.SplitMix64;
 public final class RmSequenceScorer implements SequenceScorer {
   private final RewardScorer scorer;
   private final Tokenizer tokenizer;
-  private final Path dataDir;
+  private final Path imageDir;
   private final String adapter;
   private final String head;
   private final long seed;
 
   /**
-   * @param dataDir the folder the prompts' image paths are relative to
+   * @param imageDir the folder the prompts' image paths are relative to (a data set's images/)
    * @param adapter, head the names the RM's adapter set and head were loaded under (for the memory plan)
    */
-  public RmSequenceScorer(RewardScorer scorer, Tokenizer tokenizer, Path dataDir, String adapter, String head,
+  public RmSequenceScorer(RewardScorer scorer, Tokenizer tokenizer, Path imageDir, String adapter, String head,
       long seed) {
     this.scorer = Objects.requireNonNull(scorer, "scorer");
     this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
-    this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+    this.imageDir = Objects.requireNonNull(imageDir, "imageDir");
     this.adapter = adapter;
     this.head = head;
     this.seed = seed;
@@ -53,7 +54,7 @@ public final class RmSequenceScorer implements SequenceScorer {
             + "needs the prompt's question and facts");
       }
       String text = tokenizer.decode(r.response(), true);
-      requests.add(new RewardScorer.Request(rl.image().map(dataDir::resolve), List.of(rl.conversations().get(0)), text,
+      requests.add(new RewardScorer.Request(rl.image().map(i -> ImagePaths.resolve(imageDir, i, "prompt '" + rl.id() + "': field 'image'")), List.of(rl.conversations().get(0)), text,
           FactTemplate.Facts.of(rl.captions(), rl.rationale())));
       h = SplitMix64.mix(h ^ Arrays.hashCode(r.prompt().tokens()) ^ ((long) Arrays.hashCode(r.response()) << 32));
     }
