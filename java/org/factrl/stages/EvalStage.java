@@ -3,6 +3,7 @@ package org.factrl.stages;
 import com.google.common.collect.ImmutableSet;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -13,8 +14,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.factrl.data.format.JsonRecords;
 import org.factrl.data.format.MmhalCodec;
 import org.factrl.data.format.MmhalRecord;
+import org.factrl.data.format.StrictJson;
 import org.factrl.data.text.Tokenizer;
 import org.factrl.engine.Device;
 import org.factrl.engine.FactRlException;
@@ -28,6 +31,7 @@ import org.factrl.eval.ResultFolder;
 import org.factrl.model.LlavaModel;
 import org.factrl.model.ModelConfig;
 import org.factrl.train.CheckpointStore;
+import org.factrl.train.JsonFields;
 import org.factrl.train.ModelCheckpoint;
 
 /**
@@ -195,7 +199,7 @@ public final class EvalStage {
       throw new FactRlException(path + ": no such model folder (give a checkpoint, a base or a run folder)");
     }
     if (isBase(p) || Files.isDirectory(p.resolve(ModelCheckpoint.MODEL_DIR))
-        || Files.isRegularFile(p.resolve(ModelCheckpoint.BASE_REFERENCE))) {
+        || Files.isRegularFile(p.resolve(ModelCheckpoint.BASE_REFERENCE)) || isPpoCheckpoint(p)) {
       return p;
     }
     Path checkpoints = p.resolve(SftStage.CHECKPOINTS_DIR);
@@ -212,9 +216,45 @@ public final class EvalStage {
     return Files.isRegularFile(p.resolve(LlavaModel.WEIGHTS_FILE)) && Files.isRegularFile(p.resolve(ModelConfig.FILE_NAME));
   }
 
-  /** The model of {@link #modelFolder}: a base alone, or a checkpoint's base with every adapter set. */
+  /**
+   * A PPO checkpoint holds only its adapters (policy, value): its base is the merged SFT model its
+   * run folder's run.json names, two levels up (run/checkpoints/step-N).
+   */
+  private static boolean isPpoCheckpoint(Path p) {
+    return Files.isRegularFile(p.resolve(PPO_STATE_FILE)) && p.getParent() != null && p.getParent().getParent() != null
+        && Files.isRegularFile(p.getParent().getParent().resolve(PPO_RUN_FILE));
+  }
+
+  private static final String PPO_STATE_FILE = "ppo_state.json";
+  private static final String PPO_RUN_FILE = "run.json";
+  private static final String PPO_POLICY = "ppo";
+
+  /**
+   * The model of {@link #modelFolder}: a base alone, a checkpoint's base with every adapter set, or
+   * a PPO checkpoint's SFT model (merged) with its policy adapter only (the value adapter answers nothing).
+   */
   public static LlavaModel open(Device device, Path modelFolder) {
-    return isBase(modelFolder) ? LlavaModel.load(device, modelFolder) : ModelCheckpoint.read(device, modelFolder);
+    if (isBase(modelFolder)) {
+      return LlavaModel.load(device, modelFolder);
+    }
+    if (!Files.isDirectory(modelFolder.resolve(ModelCheckpoint.MODEL_DIR))
+        && !Files.isRegularFile(modelFolder.resolve(ModelCheckpoint.BASE_REFERENCE)) && isPpoCheckpoint(modelFolder)) {
+      Path runFile = modelFolder.getParent().getParent().resolve(PPO_RUN_FILE);
+      JsonElement e = StrictJson.parse(JsonRecords.readText(runFile), runFile.toString());
+      if (!e.isJsonObject()) {
+        throw new FactRlException(runFile + ": not a JSON object");
+      }
+      Path sft = Path.of(new JsonFields(e.getAsJsonObject(), runFile.toString()).string("sft"));
+      LlavaModel model = SftModel.open(device, sft);
+      try {
+        model.loadAdapter(PPO_POLICY, modelFolder.resolve(ModelCheckpoint.ADAPTERS_DIR).resolve(PPO_POLICY));
+        return model;
+      } catch (RuntimeException ex) {
+        model.close();
+        throw ex;
+      }
+    }
+    return ModelCheckpoint.read(device, modelFolder);
   }
 
   /**
