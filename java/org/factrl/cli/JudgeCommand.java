@@ -1,21 +1,12 @@
 package org.factrl.cli;
 
+import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonParser;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.stream.Stream;
-import org.factrl.data.format.AtomicFiles;
 import org.factrl.data.format.JsonRecords;
 import org.factrl.data.format.MmhalCodec;
 import org.factrl.data.format.MmhalRecord;
@@ -23,6 +14,7 @@ import org.factrl.data.judge.ExactJudge;
 import org.factrl.data.judge.MmhalJudging;
 import org.factrl.data.shapes.SceneJson;
 import org.factrl.engine.FactRlException;
+import org.factrl.eval.ResultFolder;
 
 /**
  * {@code bin/factrl judge}: judges any model's answers to an MMHal response template against the
@@ -70,7 +62,8 @@ final class JudgeCommand implements Command {
     Path annotations = Path.of(o.required("annotations"));
     Path answers = Path.of(o.required("answers"));
     Path out = Path.of(o.required("out")).toAbsolutePath().normalize();
-    checkOutput(out);
+    ResultFolder folder = output(out);
+    folder.check();
     var scenes = MmhalJudging.byId(SceneJson.readList(annotations));
     List<MmhalRecord> records = MmhalCodec.read(answers);
     List<MmhalJudging.Judged> judged;
@@ -84,7 +77,8 @@ final class JudgeCommand implements Command {
       lines.add(MmhalJudging.verdictJson(j).toString());
     }
     String metrics = JsonRecords.toPrettyJson(MmhalJudging.metricsJson(judged)) + "\n";
-    write(out, String.join("\n", lines) + (lines.isEmpty() ? "" : "\n"), metrics);
+    folder.publish(ImmutableMap.of(VERDICTS, String.join("\n", lines) + (lines.isEmpty() ? "" : "\n"),
+        METRICS, metrics));
     var all = judged.stream().map(MmhalJudging.Judged::judgement).toList();
     stdout.printf(Locale.ROOT, "judged %d answers: mean score %.2f, hallucination rate %.3f%n",
         all.size(), ExactJudge.meanScore(all), ExactJudge.hallucinationRate(all));
@@ -92,92 +86,8 @@ final class JudgeCommand implements Command {
     return 0;
   }
 
-  /** Refuses an output folder that holds anything but an earlier judge run's own two files. */
-  static void checkOutput(Path out) {
-    if (Files.isSymbolicLink(out)) {
-      throw new FactRlException(out + ": is a symbolic link; give a real folder for --out");
-    }
-    if (!Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    if (!Files.isDirectory(out, LinkOption.NOFOLLOW_LINKS)) {
-      throw new FactRlException(out + ": exists and is not a folder; refusing to replace it");
-    }
-    List<Path> entries;
-    try (Stream<Path> s = Files.list(out)) {
-      entries = s.sorted().toList();
-    } catch (IOException e) {
-      throw new FactRlException(out + ": cannot list: " + e, e);
-    }
-    if (entries.isEmpty()) {
-      return;
-    }
-    Set<String> own = Set.of(VERDICTS, METRICS);
-    for (Path p : entries) {
-      String name = p.getFileName().toString();
-      if (!own.contains(name) || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-        throw new FactRlException(out + ": holds " + name + ", which an earlier judge run did not"
-            + " write; refusing to replace the folder (give an empty or new --out)");
-      }
-    }
-    if (entries.size() != own.size() || !isOwnMetrics(out.resolve(METRICS))) {
-      throw new FactRlException(out + ": is not the output of an earlier judge run (its "
-          + METRICS + " lacks the format marker or a file is missing); refusing to replace it");
-    }
-  }
-
-  private static boolean isOwnMetrics(Path metrics) {
-    try {
-      JsonElement e = JsonParser.parseString(Files.readString(metrics, StandardCharsets.UTF_8));
-      return e.isJsonObject() && e.getAsJsonObject().has("format")
-          && MmhalJudging.FORMAT.equals(e.getAsJsonObject().get("format").getAsString());
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
-  }
-
-  /** Builds the folder beside {@code out}, then renames it into place (the old one aside first). */
-  private static void write(Path out, String verdicts, String metrics) {
-    Path tmp = AtomicFiles.temporarySibling(out, ".partial");
-    Path old = null;
-    try {
-      Files.createDirectories(out.getParent());
-      Files.createDirectory(tmp);
-      Files.writeString(tmp.resolve(VERDICTS), verdicts, StandardCharsets.UTF_8);
-      Files.writeString(tmp.resolve(METRICS), metrics, StandardCharsets.UTF_8);
-      checkOutput(out); // unchanged since the start: still empty, absent or our own
-      if (Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
-        old = AtomicFiles.temporarySibling(out, ".old");
-        Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);
-      }
-      Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
-      tmp = null;
-      if (old != null) {
-        // only the two files checkOutput accepted, then the empty folder
-        Files.deleteIfExists(old.resolve(VERDICTS));
-        Files.deleteIfExists(old.resolve(METRICS));
-        Files.delete(old);
-        old = null;
-      }
-    } catch (IOException e) {
-      if (old != null && !Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
-        try {
-          Files.move(old, out, StandardCopyOption.ATOMIC_MOVE); // put the old result back
-        } catch (IOException ignored) {
-          // the old result stays at 'old'; the message names both
-        }
-      }
-      throw new FactRlException(out + ": cannot write the judge's output: " + e, e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp.resolve(VERDICTS));
-          Files.deleteIfExists(tmp.resolve(METRICS));
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // a leftover hidden .partial folder is harmless and named by its random suffix
-        }
-      }
-    }
+  /** The judge's output folder: absent, empty or an earlier judge run's own two files (ResultFolder's rules). */
+  static ResultFolder output(Path out) {
+    return new ResultFolder(out, ImmutableSet.of(VERDICTS, METRICS), METRICS, MmhalJudging.FORMAT, "judge");
   }
 }
