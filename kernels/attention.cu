@@ -3,8 +3,17 @@
 // a fixed order, so results are the same bits from run to run. Storage float or bf16 (template
 // parameter T), math in fp32, one rounding per stored element.
 //
-// Layout: q, k, v, out, dout, dq, dk, dv [B, S, H, D] (row (b, s, h) at ((b·S + s)·H + h)·D);
-// lse [B, H, S]. A block is kWarps warps; warp w of block (t, bh) owns row r = t·kWarps + w of the
+// Layout: q, out, dout, dq [B, Sq, H, D]; k, v, dk, dv [B, Sk, H, D] (row (b, s, h) at
+// ((b·S + s)·H + h)·D with S the tensor's own length); lse [B, H, Sq]. Self-attention is Sq = Sk.
+//
+// Masks (factrl/attention.h, masked entry points): per batch row b, L_b = key_len[b] (null: Sk) and
+// off_b = q_off[b] (null: 0), both I32 in device memory. Query i of row b sees the key prefix
+//   J_b(i) = [0, n_b(i)),   n_b(i) = causal ? min(L_b, off_b + i + 1) : L_b
+// and key j is seen by the queries i with j < L_b and (!causal or i >= j − off_b). With no masks and
+// Sq = Sk this is the unmasked attention, and every loop below runs the same steps in the same order
+// as before the masks existed (bitwise the same results). A query with n_b(i) = 0 gets out = 0,
+// lse = −inf and dq = 0; a key no query sees gets dk = dv = 0 (overwrite) or keeps its value
+// (accumulate); keys at or past L_b are never read. A block is kWarps warps; warp w of block (t, bh) owns row r = t·kWarps + w of the
 // (b, h) slice bh = b·H + h: the warps of a block read the same k_j / v_j rows, which stay in L1.
 // A dot product over D: lanes stride over D, then warp_sum. Each warp keeps its D-long fp32
 // accumulators in shared memory (only the owning lane touches an element: no block syncs).
@@ -39,8 +48,26 @@ __device__ __forceinline__ float warp_dot(const T* a, const T* b, int64_t D, int
 }
 
 struct Geometry {
-  int64_t S, H, D;
-  __device__ int64_t row(int64_t b, int64_t s, int64_t h) const { return ((b * S + s) * H + h) * D; }
+  int64_t Sq, Sk, H, D;
+  const int32_t* key_len;  // [B] or null (Sk)
+  const int32_t* q_off;    // [B] or null (0)
+  __device__ int64_t qrow(int64_t b, int64_t s, int64_t h) const { return ((b * Sq + s) * H + h) * D; }
+  __device__ int64_t krow(int64_t b, int64_t s, int64_t h) const { return ((b * Sk + s) * H + h) * D; }
+  __device__ int64_t keys(int64_t b) const { return key_len ? key_len[b] : Sk; }
+  __device__ int64_t offset(int64_t b) const { return q_off ? q_off[b] : 0; }
+  // n_b(i): query i of row b sees keys [0, n).
+  __device__ int64_t visible(int64_t b, int64_t i, bool causal) const {
+    const int64_t L = keys(b);
+    if (!causal) return L;
+    const int64_t c = offset(b) + i + 1;
+    return c < L ? c : L;
+  }
+  // The first query that sees key j (causal), or 0.
+  __device__ int64_t first_query(int64_t b, int64_t j, bool causal) const {
+    if (!causal) return 0;
+    const int64_t f = j - offset(b);
+    return f > 0 ? f : 0;
+  }
 };
 
 template <typename T>
@@ -51,26 +78,27 @@ __global__ void __launch_bounds__(kThreads) attention_forward_kernel(const T* q,
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t i = blockIdx.x * static_cast<int64_t>(kWarps) + warp;
   const int64_t bh = blockIdx.y, b = bh / g.H, h = bh % g.H;
-  if (i >= g.S) return;
+  if (i >= g.Sq) return;
   float* acc = smem + warp * g.D;
   for (int64_t d = lane; d < g.D; d += 32) acc[d] = 0.0f;
-  const T* qi = q + g.row(b, i, h);
-  const int64_t jend = causal ? i + 1 : g.S;
+  const T* qi = q + g.qrow(b, i, h);
+  const int64_t jend = g.visible(b, i, causal);
   float m = -INFINITY, l = 0.0f;
   for (int64_t j = 0; j < jend; j++) {
-    const float s = scale * warp_dot(qi, k + g.row(b, j, h), g.D, lane);
+    const float s = scale * warp_dot(qi, k + g.krow(b, j, h), g.D, lane);
     const float m_new = fmaxf(m, s);
     const float c = expf(m - m_new);  // m = −inf on the first key: c = 0
     const float p = expf(s - m_new);
     l = l * c + p;
-    const T* vj = v + g.row(b, j, h);
+    const T* vj = v + g.krow(b, j, h);
     for (int64_t d = lane; d < g.D; d += 32) acc[d] = acc[d] * c + p * to_f32(vj[d]);
     m = m_new;
   }
-  T* oi = out + g.row(b, i, h);
-  const float inv_l = 1.0f / l;
+  T* oi = out + g.qrow(b, i, h);
+  // No visible key (L_b = 0): out = 0, lse = −inf (l = 0 would give 0 · inf).
+  const float inv_l = jend > 0 ? 1.0f / l : 0.0f;
   for (int64_t d = lane; d < g.D; d += 32) oi[d] = from_f32<T>(acc[d] * inv_l);
-  if (lse && lane == 0) lse[bh * g.S + i] = m + logf(l);
+  if (lse && lane == 0) lse[bh * g.Sq + i] = jend > 0 ? m + logf(l) : -INFINITY;
 }
 
 // delta[bh·S + i] = dO_i · out_i
@@ -80,9 +108,9 @@ __global__ void __launch_bounds__(kThreads) attention_delta_kernel(const T* out,
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t i = blockIdx.x * static_cast<int64_t>(kWarps) + warp;
   const int64_t bh = blockIdx.y, b = bh / g.H, h = bh % g.H;
-  if (i >= g.S) return;
-  const float dl = warp_dot(dout + g.row(b, i, h), out + g.row(b, i, h), g.D, lane);
-  if (lane == 0) delta[bh * g.S + i] = dl;
+  if (i >= g.Sq) return;
+  const float dl = warp_dot(dout + g.qrow(b, i, h), out + g.qrow(b, i, h), g.D, lane);
+  if (lane == 0) delta[bh * g.Sq + i] = dl;
 }
 
 // dq_i (+)= scale Σ_{j in J(i)} P_ij (dO_i·v_j − Dl_i) k_j
@@ -94,20 +122,20 @@ __global__ void __launch_bounds__(kThreads) attention_dq_kernel(const T* q, cons
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t i = blockIdx.x * static_cast<int64_t>(kWarps) + warp;
   const int64_t bh = blockIdx.y, b = bh / g.H, h = bh % g.H;
-  if (i >= g.S) return;
+  if (i >= g.Sq) return;
   float* acc = smem + warp * g.D;
   for (int64_t d = lane; d < g.D; d += 32) acc[d] = 0.0f;
-  const T* qi = q + g.row(b, i, h);
-  const T* gi = dout + g.row(b, i, h);
-  const float lse_i = lse[bh * g.S + i], dl = delta[bh * g.S + i];
-  const int64_t jend = causal ? i + 1 : g.S;
+  const T* qi = q + g.qrow(b, i, h);
+  const T* gi = dout + g.qrow(b, i, h);
+  const float lse_i = lse[bh * g.Sq + i], dl = delta[bh * g.Sq + i];
+  const int64_t jend = g.visible(b, i, causal);  // 0: dq_i = 0 (lse_i = −inf is never used)
   for (int64_t j = 0; j < jend; j++) {
-    const T* kj = k + g.row(b, j, h);
+    const T* kj = k + g.krow(b, j, h);
     const float p = expf(scale * warp_dot(qi, kj, g.D, lane) - lse_i);
-    const float ds = p * (warp_dot(gi, v + g.row(b, j, h), g.D, lane) - dl);
+    const float ds = p * (warp_dot(gi, v + g.krow(b, j, h), g.D, lane) - dl);
     for (int64_t d = lane; d < g.D; d += 32) acc[d] += ds * to_f32(kj[d]);
   }
-  T* dqi = dq + g.row(b, i, h);
+  T* dqi = dq + g.qrow(b, i, h);
   for (int64_t d = lane; d < g.D; d += 32) {
     const float val = scale * acc[d];
     dqi[d] = from_f32<T>(accumulate ? to_f32(dqi[d]) + val : val);
@@ -124,24 +152,26 @@ __global__ void __launch_bounds__(kThreads) attention_dkdv_kernel(const T* q, co
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t j = blockIdx.x * static_cast<int64_t>(kWarps) + warp;
   const int64_t bh = blockIdx.y, b = bh / g.H, h = bh % g.H;
-  if (j >= g.S) return;
+  if (j >= g.Sk) return;
   float* acc_k = smem + warp * 2 * g.D;
   float* acc_v = acc_k + g.D;
   for (int64_t d = lane; d < g.D; d += 32) acc_k[d] = acc_v[d] = 0.0f;
-  const T* kj = k + g.row(b, j, h);
-  const T* vj = v + g.row(b, j, h);
-  for (int64_t i = causal ? j : 0; i < g.S; i++) {
-    const T* qi = q + g.row(b, i, h);
-    const T* gi = dout + g.row(b, i, h);
-    const float p = expf(scale * warp_dot(qi, kj, g.D, lane) - lse[bh * g.S + i]);
-    const float ds = p * (warp_dot(gi, vj, g.D, lane) - delta[bh * g.S + i]);
+  const T* kj = k + g.krow(b, j, h);
+  const T* vj = v + g.krow(b, j, h);
+  // A key at or past L_b is seen by no query (and never read): the loop is empty.
+  const int64_t iend = j < g.keys(b) ? g.Sq : 0;
+  for (int64_t i = g.first_query(b, j, causal); i < iend; i++) {
+    const T* qi = q + g.qrow(b, i, h);
+    const T* gi = dout + g.qrow(b, i, h);
+    const float p = expf(scale * warp_dot(qi, kj, g.D, lane) - lse[bh * g.Sq + i]);
+    const float ds = p * (warp_dot(gi, vj, g.D, lane) - delta[bh * g.Sq + i]);
     for (int64_t d = lane; d < g.D; d += 32) {
       acc_v[d] += p * to_f32(gi[d]);
       acc_k[d] += ds * to_f32(qi[d]);
     }
   }
-  T* dkj = dk ? dk + g.row(b, j, h) : nullptr;
-  T* dvj = dv ? dv + g.row(b, j, h) : nullptr;
+  T* dkj = dk ? dk + g.krow(b, j, h) : nullptr;
+  T* dvj = dv ? dv + g.krow(b, j, h) : nullptr;
   for (int64_t d = lane; d < g.D; d += 32) {
     if (dkj) {
       const float val = scale * acc_k[d];
@@ -180,12 +210,13 @@ size_t smem_bytes(Kernel kernel, int64_t D, int per_warp) {
 
 namespace cuda {
 
-void attention_forward(const frl_ctx* ctx, frl_dtype dtype, const void* q, const void* k, const void* v, void* out,
-                       float* lse, int64_t B, int64_t S, int64_t H, int64_t D, bool causal, float scale) {
-  if (B * S * H == 0) return;
+void attention_forward_masked(const frl_ctx* ctx, frl_dtype dtype, const void* q, const void* k, const void* v,
+                              void* out, float* lse, const int32_t* key_len, const int32_t* q_off, int64_t B,
+                              int64_t Sq, int64_t Sk, int64_t H, int64_t D, bool causal, float scale) {
+  if (B * Sq * H == 0) return;
   cudaStream_t st = cuda_stream(ctx);
-  const Geometry g{S, H, D};
-  const dim3 grid = grid_of(B, S, H);
+  const Geometry g{Sq, Sk, H, D, key_len, q_off};
+  const dim3 grid = grid_of(B, Sq, H);
   dispatch_float_storage(dtype, [&](auto zero) {
     using T = decltype(zero);
     const size_t bytes = smem_bytes(attention_forward_kernel<T>, D, 1);
@@ -196,36 +227,54 @@ void attention_forward(const frl_ctx* ctx, frl_dtype dtype, const void* q, const
   });
 }
 
-void attention_backward(const frl_ctx* ctx, frl_dtype dtype, const void* q, const void* k, const void* v,
-                        const void* out, const float* lse, const void* dout, void* dq, void* dk, void* dv, int64_t B,
-                        int64_t S, int64_t H, int64_t D, bool causal, float scale, bool accumulate) {
-  if (B * S * H * D == 0 || (dq == nullptr && dk == nullptr && dv == nullptr)) return;
+void attention_backward_masked(const frl_ctx* ctx, frl_dtype dtype, const void* q, const void* k, const void* v,
+                               const void* out, const float* lse, const void* dout, void* dq, void* dk, void* dv,
+                               const int32_t* key_len, const int32_t* q_off, int64_t B, int64_t Sq, int64_t Sk,
+                               int64_t H, int64_t D, bool causal, float scale, bool accumulate) {
+  if (B * H * D == 0 || (dq == nullptr && dk == nullptr && dv == nullptr)) return;
   cudaStream_t st = cuda_stream(ctx);
-  const Geometry g{S, H, D};
-  const dim3 grid = grid_of(B, S, H);
-  Scratch delta(ctx, static_cast<size_t>(B * H * S) * sizeof(float));
+  const Geometry g{Sq, Sk, H, D, key_len, q_off};
+  Scratch delta(ctx, static_cast<size_t>(B * H * Sq) * sizeof(float));
   dispatch_float_storage(dtype, [&](auto zero) {
     using T = decltype(zero);
     const T* qt = static_cast<const T*>(q);
     const T* kt = static_cast<const T*>(k);
     const T* vt = static_cast<const T*>(v);
     const T* gt = static_cast<const T*>(dout);
-    attention_delta_kernel<T><<<grid, kThreads, 0, st>>>(static_cast<const T*>(out), gt, delta.as<float>(), g);
-    FRL_CUDA_CHECK_LAUNCH();
-    if (dq) {
-      const size_t bytes = smem_bytes(attention_dq_kernel<T>, D, 1);
-      attention_dq_kernel<T><<<grid, kThreads, bytes, st>>>(qt, kt, vt, lse, gt, delta.as<float>(), static_cast<T*>(dq),
-                                                            g, causal, scale, accumulate);
+    if (Sq > 0) {
+      attention_delta_kernel<T><<<grid_of(B, Sq, H), kThreads, 0, st>>>(static_cast<const T*>(out), gt,
+                                                                         delta.as<float>(), g);
       FRL_CUDA_CHECK_LAUNCH();
     }
-    if (dk || dv) {
+    if (dq && Sq > 0) {
+      const size_t bytes = smem_bytes(attention_dq_kernel<T>, D, 1);
+      attention_dq_kernel<T><<<grid_of(B, Sq, H), kThreads, bytes, st>>>(
+          qt, kt, vt, lse, gt, delta.as<float>(), static_cast<T*>(dq), g, causal, scale, accumulate);
+      FRL_CUDA_CHECK_LAUNCH();
+    }
+    // With Sq = 0 every key is seen by no query: the kernel's empty loops write dk = dv = 0.
+    if ((dk || dv) && Sk > 0) {
       const size_t bytes = smem_bytes(attention_dkdv_kernel<T>, D, 2);
-      attention_dkdv_kernel<T><<<grid, kThreads, bytes, st>>>(qt, kt, vt, lse, gt, delta.as<float>(),
-                                                              static_cast<T*>(dk), static_cast<T*>(dv), g, causal,
-                                                              scale, accumulate);
+      attention_dkdv_kernel<T><<<grid_of(B, Sk, H), kThreads, bytes, st>>>(
+          qt, kt, vt, lse, gt, delta.as<float>(), static_cast<T*>(dk), static_cast<T*>(dv), g, causal, scale,
+          accumulate);
       FRL_CUDA_CHECK_LAUNCH();
     }
   });
+}
+
+// The unmasked forms: Sq = Sk = S, no masks (the same kernels, the same steps as the masked ones).
+void attention_forward(const frl_ctx* ctx, frl_dtype dtype, const void* q, const void* k, const void* v, void* out,
+                       float* lse, int64_t B, int64_t S, int64_t H, int64_t D, bool causal, float scale) {
+  attention_forward_masked(ctx, dtype, q, k, v, out, lse, nullptr, nullptr, B, S, S, H, D, causal, scale);
+}
+
+void attention_backward(const frl_ctx* ctx, frl_dtype dtype, const void* q, const void* k, const void* v,
+                        const void* out, const float* lse, const void* dout, void* dq, void* dk, void* dv, int64_t B,
+                        int64_t S, int64_t H, int64_t D, bool causal, float scale, bool accumulate) {
+  if (B * S * H * D == 0) return;
+  attention_backward_masked(ctx, dtype, q, k, v, out, lse, dout, dq, dk, dv, nullptr, nullptr, B, S, S, H, D, causal,
+                            scale, accumulate);
 }
 
 }  // namespace cuda

@@ -19,5 +19,16 @@ void attention_backward(const frl_ctx* ctx, frl_dtype dtype, const void* q, cons
                         const void* out, const float* lse, const void* dout, void* dq, void* dk, void* dv, int64_t B,
                         int64_t S, int64_t H, int64_t D, bool causal, float scale, bool accumulate);
 
+// The masked forms (factrl/attention.h): q, out, dout, dq [B, Sq, H, D]; k, v, dk, dv [B, Sk, H, D];
+// lse [B, H, Sq]; key_len, q_off I32 [B] in device memory or null (Sk / 0), values checked by the
+// caller. A query with no visible key gets out = 0, lse = −inf, dq = 0.
+void attention_forward_masked(const frl_ctx* ctx, frl_dtype dtype, const void* q, const void* k, const void* v,
+                              void* out, float* lse, const int32_t* key_len, const int32_t* q_off, int64_t B,
+                              int64_t Sq, int64_t Sk, int64_t H, int64_t D, bool causal, float scale);
+void attention_backward_masked(const frl_ctx* ctx, frl_dtype dtype, const void* q, const void* k, const void* v,
+                               const void* out, const float* lse, const void* dout, void* dq, void* dk, void* dv,
+                               const int32_t* key_len, const int32_t* q_off, int64_t B, int64_t Sq, int64_t Sk,
+                               int64_t H, int64_t D, bool causal, float scale, bool accumulate);
+
 }  // namespace cuda
 }  // namespace frl

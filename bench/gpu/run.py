@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import frl  # noqa: E402
 
 KERNELS = ["core_gpu", "lora_gpu", "kl_gpu", "gae_gpu", "pooling_gpu", "glue_gpu", "views_gpu", "layers_gpu",
-           "vit_gpu", "llama_gpu", "optim_gpu"]
+           "vit_gpu", "llama_gpu", "optim_gpu", "model_gpu"]
 
 
 def git_commit():

@@ -16,12 +16,16 @@
 #      vit (patchify, class token + positions, masked cross-entropy), llama (embedding,
 #      RMSNorm, RoPE, SwiGLU, linear, attention: f32/bf16, modes, views, device error
 #      flag for bad ids / positions, same bits twice)
-#      optim (AdamW, sum of squares: bitwise against the CPU)                        ~ 2-4 min
+#      optim (AdamW, sum of squares: bitwise against the CPU), model (masked attention
+#      f32/bf16; the micro and tiny LLaVA models on CUDA vs CPU: logits, logp, hidden, every
+#      gradient)                                                                      ~ 2-4 min
 #   4. benchmarks (each module's bench, beside PyTorch)                                 ~ 1.5-2.5 min
 #   total about 4-7 min. The results: $OUT/gpu-results.json and $OUT/gpu-visit.log.
 # --dry-run: phase 2 (with whatever nvcc / cuBLAS this machine has), then run.py --dry-run: imports
 # every module and runs its cpu_check (the CPU side of its checks, against numpy). No GPU, no torch.
 # Without a GPU and without --dry-run the script stops after phase 1 with exit status 2.
+# FACTRL_ONLY="model_gpu llama_gpu" limits phases 3-4 (and the dry run) to those modules: a short
+# visit that checks one piece of work.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -58,10 +62,10 @@ PY
         -DCMAKE_CUDA_ARCHITECTURES=90 "${extra[@]}" && cmake --build "$build" --parallel "$jobs" || exit 3
   if [[ $dry == 1 ]]; then
     echo "== dry run: imports + CPU side of every check ($(date -u +%H:%M:%S))"
-    PYTHONUNBUFFERED=1 python3 bench/gpu/run.py --dry-run --lib "$build/libfactrl.so"
+    PYTHONUNBUFFERED=1 python3 bench/gpu/run.py --dry-run --lib "$build/libfactrl.so" ${FACTRL_ONLY:+--only $FACTRL_ONLY}
   else
     echo "== phases 3-4: checks, then benchmarks ($(date -u +%H:%M:%S))"
-    PYTHONUNBUFFERED=1 python3 bench/gpu/run.py --lib "$build/libfactrl.so" --out "$out"
+    PYTHONUNBUFFERED=1 python3 bench/gpu/run.py --lib "$build/libfactrl.so" --out "$out" ${FACTRL_ONLY:+--only $FACTRL_ONLY}
   fi
   rc=$?
   echo "== done ($(date -u +%H:%M:%S)), status $rc"

@@ -1,11 +1,13 @@
 // C API of multi-head scaled dot-product attention (factrl/attention.h): argument checks naming
 // the argument, then the CPU reference or the CUDA launcher (a CUDA context in a build without
-// the CUDA backend cannot exist). The masked entry points (key lengths, query offsets) are CPU only
-// for now: a CUDA context fails with FRL_ERR_UNAVAILABLE. The unmasked entry points run the masked
-// CPU kernels with no masks (Sq = Sk = S), which take the very steps they took before.
+// the CUDA backend cannot exist). The masked entry points (key lengths, query offsets) run on both:
+// on CUDA the per-row values are copied to the host for their checks (a sync point), then the
+// kernels read them from device memory. The unmasked entry points run the masked kernels with no
+// masks (Sq = Sk = S), which take the very steps they took before.
 #include "factrl/attention.h"
 
 #include <cmath>
+#include <vector>
 
 #include "cpu/attention_cpu.h"
 #include "layer_checks.h"
@@ -78,18 +80,23 @@ struct MaskedDims {
   int64_t Sk;  // keys per row
 };
 
-// A tensor of ctx with these dims (-1: any) in F32: the masked entry points compute on the CPU only.
-void check_tensor(const frl_ctx* ctx, const frl_tensor* t, const char* name, std::initializer_list<int64_t> dims) {
+// A tensor of ctx with these dims (-1: any) of q's dtype (F32 on the CPU; F32 or BF16 on CUDA).
+void check_tensor(const frl_ctx* ctx, const frl_tensor* t, const char* name, std::initializer_list<int64_t> dims,
+                  const frl_tensor* q) {
   frl::check_context(ctx, t, name);
   frl::check_shape(t, name, dims);
-  frl::check_dtype(t, name, {FRL_F32});
+  if (on_cuda(ctx))
+    FRL_REQUIRE(t->dtype == q->dtype, FRL_ERR_SHAPE, "argument '%s' has dtype %s, expected %s (the dtype of 'q')",
+                name, frl::dtype_name(t->dtype), frl::dtype_name(q->dtype));
+  else
+    frl::check_dtype(t, name, {FRL_F32});
 }
 
-// k [B,Sk,H,D] F32 against q (any Sk), then v of k's shape; returns Sk.
-int64_t check_keys(const frl_ctx* ctx, const frl_tensor* k, const frl_tensor* v, const Dims& q) {
-  check_tensor(ctx, k, "k", {q.B, -1, q.H, q.D});
+// k [B,Sk,H,D] of q's dtype against q (any Sk), then v of k's shape; returns Sk.
+int64_t check_keys(const frl_ctx* ctx, const frl_tensor* q, const frl_tensor* k, const frl_tensor* v, const Dims& d) {
+  check_tensor(ctx, k, "k", {d.B, -1, d.H, d.D}, q);
   const int64_t Sk = k->shape[1];
-  check_tensor(ctx, v, "v", {q.B, Sk, q.H, q.D});
+  check_tensor(ctx, v, "v", {d.B, Sk, d.H, d.D}, q);
   return Sk;
 }
 
@@ -101,10 +108,26 @@ void check_per_row(const frl_ctx* ctx, const frl_tensor* t, const char* name, in
   frl::check_dtype(t, name, {FRL_I32});
 }
 
-// The values (host memory: after the backend check): L_b in [0, Sk], off_b >= 0. Naming the row.
-frl::cpu::Masks check_mask_values(const frl_tensor* key_lengths, const frl_tensor* query_offsets,
+// The values L_b in [0, Sk], off_b >= 0, naming the row. On CUDA they are read through host copies
+// (`host`, a sync point); the returned masks point at the tensors' own memory either way.
+frl::cpu::Masks check_mask_values(const frl_ctx* ctx, const frl_tensor* key_lengths, const frl_tensor* query_offsets,
                                   const MaskedDims& dims) {
-  const frl::cpu::Masks m{frl::data_as<int32_t>(key_lengths), frl::data_as<int32_t>(query_offsets)};
+  const frl::cpu::Masks own{frl::data_as<int32_t>(key_lengths), frl::data_as<int32_t>(query_offsets)};
+  std::vector<int32_t> host_len, host_off;
+  frl::cpu::Masks m = own;
+  if (on_cuda(ctx)) {
+    const size_t bytes = sizeof(int32_t) * static_cast<size_t>(dims.q.B);
+    if (own.key_len != nullptr) {
+      host_len.resize(static_cast<size_t>(dims.q.B));
+      ctx->backend->copy_to_host(host_len.data(), own.key_len, bytes);
+      m.key_len = host_len.data();
+    }
+    if (own.q_off != nullptr) {
+      host_off.resize(static_cast<size_t>(dims.q.B));
+      ctx->backend->copy_to_host(host_off.data(), own.q_off, bytes);
+      m.q_off = host_off.data();
+    }
+  }
   for (int64_t b = 0; b < dims.q.B; b++) {
     if (m.key_len != nullptr) {
       FRL_REQUIRE(m.key_len[b] >= 0 && m.key_len[b] <= dims.Sk, FRL_ERR_ARGUMENT,
@@ -117,7 +140,7 @@ frl::cpu::Masks check_mask_values(const frl_tensor* key_lengths, const frl_tenso
                   static_cast<long long>(b));
     }
   }
-  return m;
+  return own;
 }
 
 // The checks both masked entry points share: q, k, v, the masks, causal, scale.
@@ -126,7 +149,7 @@ MaskedDims check_masked_inputs(const frl_ctx* ctx, const frl_tensor* q, const fr
                                float scale) {
   frl::check_not_null(ctx, "ctx");
   MaskedDims dims{check_query(ctx, q), 0};
-  dims.Sk = check_keys(ctx, k, v, dims.q);
+  dims.Sk = check_keys(ctx, q, k, v, dims.q);
   check_per_row(ctx, key_lengths, "key_lengths", dims.q.B);
   check_per_row(ctx, query_offsets, "query_offsets", dims.q.B);
   check_causal(causal);
@@ -134,9 +157,10 @@ MaskedDims check_masked_inputs(const frl_ctx* ctx, const frl_tensor* q, const fr
   return dims;
 }
 
-// A tensor laid out like k: [B,Sk,H,D] F32.
-void check_like_keys(const frl_ctx* ctx, const frl_tensor* t, const char* name, const MaskedDims& dims) {
-  check_tensor(ctx, t, name, {dims.q.B, dims.Sk, dims.q.H, dims.q.D});
+// A tensor laid out like k: [B,Sk,H,D] of q's dtype.
+void check_like_keys(const frl_ctx* ctx, const frl_tensor* t, const char* name, const MaskedDims& dims,
+                     const frl_tensor* q) {
+  check_tensor(ctx, t, name, {dims.q.B, dims.Sk, dims.q.H, dims.q.D}, q);
 }
 
 }  // namespace
@@ -217,9 +241,14 @@ frl_status frl_attention_forward_masked(frl_ctx* ctx, const frl_tensor* q, const
     if (lse != nullptr) check_lse(ctx, lse, d);
     frl::check_no_alias({{out, "out"}, {lse, "lse"}}, {{q, "q"}, {k, "k"}, {v, "v"}, {key_lengths, "key_lengths"},
                                                        {query_offsets, "query_offsets"}});
-    frl::require_cpu_backend(ctx, "attention");
-    const frl::cpu::Masks masks = check_mask_values(key_lengths, query_offsets, dims);
+    const frl::cpu::Masks masks = check_mask_values(ctx, key_lengths, query_offsets, dims);
     if (d.B * d.S * d.H == 0) return;  // no query rows (D = 0 still has an lse per row)
+#ifdef FACTRL_WITH_CUDA
+    if (on_cuda(ctx))
+      return frl::cuda::attention_forward_masked(ctx, q->dtype, q->data, k->data, v->data, out->data,
+                                                 frl::data_as<float>(lse), masks.key_len, masks.q_off, d.B, d.S,
+                                                 dims.Sk, d.H, d.D, causal != 0, scale);
+#endif
     frl::cpu::attention_forward(frl::data_as<float>(q), frl::data_as<float>(k), frl::data_as<float>(v),
                                 frl::data_as<float>(out), frl::data_as<float>(lse), masks, d.B, d.S, dims.Sk, d.H,
                                 d.D, causal != 0, scale);
@@ -239,16 +268,22 @@ frl_status frl_attention_backward_masked(frl_ctx* ctx, const frl_tensor* q, cons
     check_lse(ctx, lse, d);
     check_like_query(ctx, dout, "dout", d, q);
     if (dq != nullptr) check_like_query(ctx, dq, "dq", d, q);
-    if (dk != nullptr) check_like_keys(ctx, dk, "dk", dims);
-    if (dv != nullptr) check_like_keys(ctx, dv, "dv", dims);
+    if (dk != nullptr) check_like_keys(ctx, dk, "dk", dims, q);
+    if (dv != nullptr) check_like_keys(ctx, dv, "dv", dims, q);
     frl::check_grad_mode(mode, "mode");
     frl::check_no_alias({{dq, "dq"}, {dk, "dk"}, {dv, "dv"}},
                         {{q, "q"}, {k, "k"}, {v, "v"}, {key_lengths, "key_lengths"}, {query_offsets, "query_offsets"},
                          {out, "out"}, {lse, "lse"}, {dout, "dout"}});
-    frl::require_cpu_backend(ctx, "attention");
-    const frl::cpu::Masks masks = check_mask_values(key_lengths, query_offsets, dims);
+    const frl::cpu::Masks masks = check_mask_values(ctx, key_lengths, query_offsets, dims);
     // Every gradient is empty; with Sq = 0 or Sk = 0 there is still a zero dk, dv or dq to write.
     if (d.B * d.H * d.D == 0) return;
+#ifdef FACTRL_WITH_CUDA
+    if (on_cuda(ctx))
+      return frl::cuda::attention_backward_masked(
+          ctx, q->dtype, q->data, k->data, v->data, out->data, frl::data_as<float>(lse), dout->data,
+          dq ? dq->data : nullptr, dk ? dk->data : nullptr, dv ? dv->data : nullptr, masks.key_len, masks.q_off, d.B,
+          d.S, dims.Sk, d.H, d.D, causal != 0, scale, mode == FRL_GRAD_ACCUMULATE);
+#endif
     frl::cpu::attention_backward(frl::data_as<float>(q), frl::data_as<float>(k), frl::data_as<float>(v),
                                  frl::data_as<float>(out), frl::data_as<float>(lse), frl::data_as<float>(dout),
                                  frl::data_as<float>(dq), frl::data_as<float>(dk), frl::data_as<float>(dv), masks, d.B,

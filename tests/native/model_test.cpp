@@ -21,7 +21,8 @@
 //  6. Bad inputs: status and a message naming the argument.
 //  7. frl_model_memory_plan == frl_ctx_bytes_in_use growth; back to the start after destroy.
 //  8. Bitwise the same outputs and gradients with 1 and 2 OpenMP threads.
-//  9. On a CUDA context (when a device is present) frl_model_create fails with FRL_ERR_UNAVAILABLE.
+//  9. On a CUDA context (when a device is present) the model is created and a KV cache is refused
+//     with FRL_ERR_UNAVAILABLE (generation is CPU only); bench/gpu/model_gpu.py checks its values.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -743,14 +744,17 @@ void test_threads() {
 void test_cuda_unavailable() {
   int devices = 0;
   if (!frl_built_with_cuda() || frl_cuda_device_count(&devices) != FRL_OK || devices == 0) {
-    std::printf("cuda: no device, FRL_ERR_UNAVAILABLE check skipped\n");
+    std::printf("cuda: no device, CUDA model check skipped\n");
     return;
   }
   frl_ctx* ctx = nullptr;
   ok(frl_ctx_create(FRL_BACKEND_CUDA, 0, &ctx), "cuda ctx");
   frl_model_config c = micro_config();
   frl_model* m = nullptr;
-  expect_fail(frl_model_create(ctx, &c, &m), FRL_ERR_UNAVAILABLE, "CUDA", "model on a CUDA context");
+  ok(frl_model_create(ctx, &c, &m), "model on a CUDA context");
+  frl_kv_cache* kc = nullptr;
+  expect_fail(frl_kv_cache_create(m, 2, 8, &kc), FRL_ERR_UNAVAILABLE, "generation", "KV cache on a CUDA context");
+  ok(frl_model_destroy(m), "model_destroy");
   ok(frl_ctx_destroy(ctx), "ctx_destroy");
 }
 

@@ -107,7 +107,10 @@ frl_status frl_attention_backward(frl_ctx* ctx, const frl_tensor* q, const frl_t
  * Checks (FRL_ERR_ARGUMENT naming the argument and the row): 0 <= key_lengths[b] <= Sk and
  * query_offsets[b] >= 0. off_b + Sq <= Sk is NOT required: keys past L_b are masked anyway, so
  * queries placed past the cache simply see all L_b keys. When causal is 0 the offsets have no effect.
- * The values are read from host memory (CPU tensors; CUDA fails with FRL_ERR_UNAVAILABLE first).
+ * On the CPU the values are read from host memory; on CUDA they are copied to the host for these
+ * checks (a sync point), and the kernels (the unmasked ones with the masks applied per row, see
+ * kernels/attention.cu) read them from device memory. Dtypes as for the unmasked functions: F32 on
+ * the CPU; F32 or BF16 (all of q's dtype) on CUDA, lse F32.
  */
 
 /* out and (unless NULL) lse of the masked attention above; both overwritten. */

@@ -17,6 +17,7 @@
 #include "cpu/attention_cpu.h"
 #include "cpu/embedding_cpu.h"
 #include "model/kv_cache.h"
+#include "model/model_ops.h"
 
 namespace frl {
 namespace model {
@@ -81,6 +82,9 @@ void prefill(frl_model* model, const char* adapter, frl_kv_cache* kc, const frl_
 
 void decode_step(frl_kv_cache* kc, const int32_t* tokens, const int32_t* active, float* logits) {
   frl_model* model = kc->model;
+  // The decoder's layer halves dispatch through model_ops.h (a KV cache exists on CPU contexts only:
+  // frl_kv_cache_create refuses CUDA, so this step's own cpu:: calls below are on host memory).
+  ExecScope scope(model->ctx);
   const AdapterView ad = adapter_view(
       kc->has_adapter ? find_adapter(model, kc->adapter.c_str(), "the cache's adapter set") : nullptr, nullptr);
   const Dims& D = model->dims;

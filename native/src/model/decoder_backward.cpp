@@ -14,15 +14,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "cpu/attention_cpu.h"
-#include "cpu/embedding_cpu.h"
-#include "cpu/glue_cpu.h"
-#include "cpu/kl_cpu.h"
-#include "cpu/linear_cpu.h"
-#include "cpu/rmsnorm_cpu.h"
-#include "cpu/rope_cpu.h"
-#include "cpu/swiglu_cpu.h"
 #include "model/model_internal.h"
+#include "model/model_ops.h"
 
 namespace frl {
 namespace model {
@@ -42,31 +35,31 @@ void decoder_backward(const Dims& D, const BaseLayout& L, const Ptrs& w, const P
   auto grad = [&](int e) { return gw != nullptr ? (*gw)[e] : nullptr; };
   // d hidden into dtmp
   if (d_logp != nullptr) {
-    cpu::token_logprobs_backward(a.logits, a.targets, nullptr, d_logp, a.lse_logits, a.dlogits, N, D.V, false);
-    cpu::linear_backward(a.hidden, w[L.lm_head], a.dlogits, a.dtmp, grad(L.lm_head), nullptr, N, d, D.V, false, true);
-    if (d_hidden != nullptr) cpu::add(a.dtmp, d_hidden, a.dtmp, N * d);
+    ops::token_logprobs_backward(a.logits, a.targets, d_logp, a.lse_logits, a.dlogits, N, D.V);
+    ops::linear_backward(a.hidden, w[L.lm_head], a.dlogits, a.dtmp, grad(L.lm_head), nullptr, N, d, D.V, false, true);
+    if (d_hidden != nullptr) ops::add(a.dtmp, d_hidden, a.dtmp, N * d);
   } else {
-    std::memcpy(a.dtmp, d_hidden, sizeof(float) * static_cast<size_t>(N * d));
+    ops::copy(a.dtmp, d_hidden, sizeof(float) * static_cast<size_t>(N * d));
   }
-  cpu::rmsnorm_backward(a.res[D.L], w[L.norm], a.rstd_f, a.dtmp, a.dres, grad(L.norm), N, d, false, true);
+  ops::rmsnorm_backward(a.res[D.L], w[L.norm], a.rstd_f, a.dtmp, a.dres, grad(L.norm), N, d, false, true);
   const float scale = 1.0f / std::sqrt(static_cast<float>(D.Dh));
   for (int64_t l = D.L - 1; l >= 0; l--) {
     const DecoderLayerParams& p = L.decoder[l];
     const DecoderLayerActs& x = a.dl[l];
     project_backward(x.act, w[p.down], lora_at(ad, l, kDown), a.dres, a.dact, false, grad(p.down), nullptr,
                      grad_at(ad, l, kDown), N, F, d);
-    cpu::swiglu_backward(x.gate, x.up, a.dact, a.dgate, a.dup, N * F, false);
+    ops::swiglu_backward(x.gate, x.up, a.dact, a.dgate, a.dup, N * F);
     project_backward(x.rms2, w[p.gate], lora_at(ad, l, kGate), a.dgate, a.dtmp, false, grad(p.gate), nullptr,
                      grad_at(ad, l, kGate), N, d, F);
     project_backward(x.rms2, w[p.up], lora_at(ad, l, kUp), a.dup, a.dtmp, true, grad(p.up), nullptr,
                      grad_at(ad, l, kUp), N, d, F);
-    cpu::rmsnorm_backward(x.mid, w[p.post_norm], x.rstd2, a.dtmp, a.dres, grad(p.post_norm), N, d, true, true);
+    ops::rmsnorm_backward(x.mid, w[p.post_norm], x.rstd2, a.dtmp, a.dres, grad(p.post_norm), N, d, true, true);
     project_backward(x.att, w[p.o], lora_at(ad, l, kO), a.dres, a.datt, false, grad(p.o), nullptr,
                      grad_at(ad, l, kO), N, d, d);
-    cpu::attention_backward(x.qr, x.kr, x.v, x.att, x.lse, a.datt, a.dqr, a.dkr, a.dv, cpu::Masks{nullptr, nullptr}, B, S, S, D.H_heads, D.Dh, true,
-                            scale, false);
-    cpu::rope(a.dqr, a.positions, c.rope_theta, true, a.dq, N, D.H_heads, D.Dh, false);
-    cpu::rope(a.dkr, a.positions, c.rope_theta, true, a.dk, N, D.H_heads, D.Dh, false);
+    ops::attention_backward(x.qr, x.kr, x.v, x.att, x.lse, a.datt, a.dqr, a.dkr, a.dv, B, S, D.H_heads, D.Dh, true,
+                            scale);
+    ops::rope(a.dqr, a.positions, c.rope_theta, true, a.dq, N, D.H_heads, D.Dh);
+    ops::rope(a.dkr, a.positions, c.rope_theta, true, a.dk, N, D.H_heads, D.Dh);
     // Below the first block only the embedding table and the projector take gradients: LoRA-only
     // training of a text batch stops at the first block's q / k / v.
     const bool below = l > 0 || gw != nullptr || (want_dproj && n_img > 0);
@@ -78,17 +71,19 @@ void decoder_backward(const Dims& D, const BaseLayout& L, const Ptrs& w, const P
     project_backward(x.rms1, w[p.v], lora_at(ad, l, kV), a.dv, dx, true, grad(p.v), nullptr, grad_at(ad, l, kV), N,
                      d, d);
     if (below)
-      cpu::rmsnorm_backward(a.res[l], w[p.in_norm], x.rstd1, a.dtmp, a.dres, grad(p.in_norm), N, d, true, true);
+      ops::rmsnorm_backward(a.res[l], w[p.in_norm], x.rstd1, a.dtmp, a.dres, grad(p.in_norm), N, d, true, true);
     else
       return;  // nothing below needs d x_0
   }
   // The image-token rows' gradient goes to the projector, never to the image token's embedding row.
   if (n_img > 0) {
     if (want_dproj)
-      cpu::gather_rows(a.dres, a.img_pos, a.dproj_out, n_img, sizeof(float) * static_cast<size_t>(d));
-    for (int64_t i = 0; i < n_img; i++) std::memset(a.dres + a.img_pos[i] * d, 0, sizeof(float) * static_cast<size_t>(d));
+      ops::gather_rows(a.dres, a.img_pos, a.dproj_out, n_img, N, d);
+    // a.img_pos is arena (device) memory: the rows are zeroed from the host copy the forward kept.
+    for (int64_t i = 0; i < n_img; i++)
+      ops::zero(a.dres + static_cast<int64_t>(a.img_pos_host[i]) * d, sizeof(float) * static_cast<size_t>(d));
   }
-  if (gw != nullptr) cpu::embedding_backward(a.ids, a.dres, (*gw)[L.embed], N, D.V, d, true);
+  if (gw != nullptr) ops::embedding_backward(a.ids, a.dres, (*gw)[L.embed], N, D.V, d, true);
 }
 
 }  // namespace model

@@ -12,14 +12,8 @@
 // every q/k/v/o/gate/up/down with the active adapter's LoRA pair where it has one.
 #include <cmath>
 
-#include "cpu/attention_cpu.h"
-#include "cpu/embedding_cpu.h"
-#include "cpu/glue_cpu.h"
-#include "cpu/linear_cpu.h"
-#include "cpu/rmsnorm_cpu.h"
-#include "cpu/rope_cpu.h"
-#include "cpu/swiglu_cpu.h"
 #include "model/model_internal.h"
+#include "model/model_ops.h"
 
 namespace frl {
 namespace model {
@@ -36,12 +30,12 @@ void decoder_layer_qkv(const Dims& D, const BaseLayout& L, const Ptrs& w, const 
                        float* k_tmp, DecoderLayerActs& x, int64_t N) {
   const DecoderLayerParams& p = L.decoder[l];
   const int64_t d = D.d;
-  cpu::rmsnorm_forward(in, w[p.in_norm], c.rms_norm_eps, x.rms1, x.rstd1, N, d);
+  ops::rmsnorm_forward(in, w[p.in_norm], c.rms_norm_eps, x.rms1, x.rstd1, N, d);
   project_forward(x.rms1, w[p.q], nullptr, lora_at(ad, l, kQ), q_tmp, N, d, d);
   project_forward(x.rms1, w[p.k], nullptr, lora_at(ad, l, kK), k_tmp, N, d, d);
   project_forward(x.rms1, w[p.v], nullptr, lora_at(ad, l, kV), x.v, N, d, d);
-  cpu::rope(q_tmp, positions, c.rope_theta, false, x.qr, N, D.H_heads, D.Dh, false);
-  cpu::rope(k_tmp, positions, c.rope_theta, false, x.kr, N, D.H_heads, D.Dh, false);
+  ops::rope(q_tmp, positions, c.rope_theta, false, x.qr, N, D.H_heads, D.Dh);
+  ops::rope(k_tmp, positions, c.rope_theta, false, x.kr, N, D.H_heads, D.Dh);
 }
 
 // x.mid = in + o(x.att); out = x.mid + down(silu(gate(RMS2 x.mid)) · up(RMS2 x.mid)). N rows.
@@ -50,35 +44,34 @@ void decoder_layer_out(const Dims& D, const BaseLayout& L, const Ptrs& w, const 
   const DecoderLayerParams& p = L.decoder[l];
   const int64_t d = D.d, F = D.F;
   project_forward(x.att, w[p.o], nullptr, lora_at(ad, l, kO), x.mid, N, d, d);
-  cpu::add(in, x.mid, x.mid, N * d);
-  cpu::rmsnorm_forward(x.mid, w[p.post_norm], c.rms_norm_eps, x.rms2, x.rstd2, N, d);
+  ops::add(in, x.mid, x.mid, N * d);
+  ops::rmsnorm_forward(x.mid, w[p.post_norm], c.rms_norm_eps, x.rms2, x.rstd2, N, d);
   project_forward(x.rms2, w[p.gate], nullptr, lora_at(ad, l, kGate), x.gate, N, d, F);
   project_forward(x.rms2, w[p.up], nullptr, lora_at(ad, l, kUp), x.up, N, d, F);
-  cpu::swiglu_forward(x.gate, x.up, x.act, N * F);
+  ops::swiglu_forward(x.gate, x.up, x.act, N * F);
   project_forward(x.act, w[p.down], nullptr, lora_at(ad, l, kDown), out, N, F, d);
-  cpu::add(x.mid, out, out, N * d);
+  ops::add(x.mid, out, out, N * d);
 }
 
 // hidden = RMS_f(x_L) (rstd saved), logits = hidden lm_headᵀ when logits is non-null. N rows.
 void decoder_head(const Dims& D, const BaseLayout& L, const Ptrs& w, const frl_model_config& c, const float* x_last,
                   float* hidden, float* rstd, float* logits, int64_t N) {
-  cpu::rmsnorm_forward(x_last, w[L.norm], c.rms_norm_eps, hidden, rstd, N, D.d);
-  if (logits) cpu::linear_forward(hidden, w[L.lm_head], nullptr, logits, N, D.d, D.V);
+  ops::rmsnorm_forward(x_last, w[L.norm], c.rms_norm_eps, hidden, rstd, N, D.d);
+  if (logits) ops::linear_forward(hidden, w[L.lm_head], nullptr, logits, N, D.d, D.V);
 }
 
 void decoder_forward(const Dims& D, const BaseLayout& L, const Ptrs& w, const frl_model_config& c,
                      const AdapterView& ad, int64_t B, int64_t S, int64_t n_img, bool want_logits, Acts& a,
                      bool train, const KvHook* kv_hook) {
   const int64_t N = B * S, d = D.d;
-  cpu::embedding_forward(a.ids, w[L.embed], a.res[0], N, d);
-  if (n_img > 0) cpu::scatter_rows(a.proj_out, a.img_pos, a.res[0], n_img, sizeof(float) * static_cast<size_t>(d));
+  ops::embedding_forward(a.ids, w[L.embed], a.res[0], N, D.V, d);
+  if (n_img > 0) ops::scatter_rows(a.proj_out, a.img_pos, a.res[0], n_img, N, d);
   const float scale = 1.0f / std::sqrt(static_cast<float>(D.Dh));
   for (int64_t l = 0; l < D.L; l++) {
     DecoderLayerActs& x = a.dl[train ? l : 0];
     decoder_layer_qkv(D, L, w, c, ad, l, a.res[l], a.positions, a.q_tmp, a.k_tmp, x, N);
     if (kv_hook) (*kv_hook)(l, x.kr, x.v);
-    cpu::attention_forward(x.qr, x.kr, x.v, x.att, x.lse, cpu::Masks{nullptr, nullptr}, B, S, S, D.H_heads, D.Dh,
-                           true, scale);
+    ops::attention_forward(x.qr, x.kr, x.v, x.att, x.lse, B, S, D.H_heads, D.Dh, true, scale);
     decoder_layer_out(D, L, w, c, ad, l, a.res[l], x, a.res[l + 1], N);
   }
   decoder_head(D, L, w, c, a.res[D.L], a.hidden, a.rstd_f, want_logits ? a.logits : nullptr, N);

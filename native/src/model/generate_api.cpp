@@ -73,7 +73,9 @@ frl_status frl_kv_cache_create(frl_model* model, int64_t max_batch, int64_t max_
     frl::check_not_null(out_cache, "out_cache");
     *out_cache = nullptr;
     FRL_REQUIRE(model->ctx->backend->kind() == FRL_BACKEND_CPU, FRL_ERR_UNAVAILABLE,
-                "generation has no CUDA path yet: use a model on a CPU context");
+                "generation has no CUDA path yet (the KV cache, the masked decode-step attention over it and "
+                "sampling run on host memory only; frl_model_forward / frl_model_backward do run on CUDA): use a "
+                "model on a CPU context");
     FRL_REQUIRE(max_batch > 0, FRL_ERR_ARGUMENT, "argument 'max_batch' must be > 0, got %lld",
                 static_cast<long long>(max_batch));
     FRL_REQUIRE(max_len > 0 && max_len <= model->config.max_positions, FRL_ERR_ARGUMENT,

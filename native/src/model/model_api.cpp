@@ -1,6 +1,9 @@
 // C API of the LLaVA model (factrl/model.h): argument checks (FRL_REQUIRE naming the argument or
 // config field), the parameter and adapter blobs, the activation plan, and the one-call forward /
-// backward that run the passes of vision_*.cpp, projector.cpp and decoder_*.cpp on the CPU.
+// backward that run the passes of vision_*.cpp, projector.cpp and decoder_*.cpp on the context's
+// backend (model_ops.h: CPU kernels or CUDA launchers). On CUDA every tensor lives in device memory:
+// the values the checks read (token ids, targets) are copied to the host first (a sync point), and
+// the host-built inputs of the passes (positions, image-token rows) are copied into the arena.
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -11,6 +14,7 @@
 #include "engine.h"
 #include "factrl/model.h"
 #include "model/model_internal.h"
+#include "model/model_ops.h"
 #include "storage.h"
 
 using frl::Error;
@@ -94,12 +98,42 @@ fm::Ptrs check_grads_like(const frl_blob* grads, const frl_blob* like, const cha
   return p;
 }
 
+int64_t numel_of(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  return n;
+}
+
+// (Within an ExecScope: ops::zero is the backend's.)
 void zero_entries(const fm::Ptrs& p, const std::vector<std::vector<int64_t>>& shapes, int begin, int end) {
-  for (int e = begin; e < end; e++) {
-    int64_t n = 1;
-    for (int64_t s : shapes[e]) n *= s;
-    std::memset(p[e], 0, sizeof(float) * static_cast<size_t>(n));
+  for (int e = begin; e < end; e++) fm::ops::zero(p[e], sizeof(float) * static_cast<size_t>(numel_of(shapes[e])));
+}
+
+// Runs a host initialiser over the blob's entries: directly on the CPU; on CUDA into host buffers
+// that are then copied to the device (the same values on both backends for the same seed).
+template <typename Init>
+void init_entries(frl_ctx* ctx, const fm::Ptrs& w, const std::vector<std::vector<int64_t>>& shapes, Init&& init) {
+  if (ctx->backend->kind() == FRL_BACKEND_CPU) {
+    init(w);
+    return;
   }
+  std::vector<std::vector<float>> host(w.size());
+  fm::Ptrs hp(w.size());
+  for (size_t e = 0; e < w.size(); e++) {
+    host[e].resize(static_cast<size_t>(numel_of(shapes[e])));
+    hp[e] = host[e].data();
+  }
+  init(hp);
+  for (size_t e = 0; e < w.size(); e++)
+    ctx->backend->copy_to_device(w[e], host[e].data(), sizeof(float) * host[e].size());
+}
+
+// A tensor's int32 values on the host (the tensor itself on the CPU; a copy on CUDA).
+const int32_t* host_i32(frl_ctx* ctx, const frl_tensor* t, std::vector<int32_t>& buf) {
+  if (ctx->backend->kind() == FRL_BACKEND_CPU) return static_cast<const int32_t*>(t->data);
+  buf.resize(static_cast<size_t>(t->numel));
+  ctx->backend->copy_to_host(buf.data(), t->data, sizeof(int32_t) * buf.size());
+  return buf.data();
 }
 
 void check_tensor(frl_ctx* ctx, const frl_tensor* t, const char* name, frl_dtype dtype) {
@@ -153,8 +187,6 @@ frl_status frl_model_create(frl_ctx* ctx, const frl_model_config* config, frl_mo
     frl::check_not_null(config, "config");
     frl::check_not_null(out_model, "out_model");
     *out_model = nullptr;
-    FRL_REQUIRE(ctx->backend->kind() == FRL_BACKEND_CPU, FRL_ERR_UNAVAILABLE,
-                "the model has no CUDA path yet: create it on a CPU context");
     fm::validate_config(*config);
     auto model = std::make_unique<frl_model>();
     model->ctx = ctx;
@@ -208,7 +240,8 @@ frl_status frl_model_init_weights(frl_model* model, uint64_t seed, float init_st
     check_model(model);
     FRL_REQUIRE(std::isfinite(init_std) && init_std >= 0.f, FRL_ERR_ARGUMENT,
                 "argument 'init_std' must be finite and >= 0, got %g", static_cast<double>(init_std));
-    fm::init_base(model->layout, model->w, seed, init_std);
+    init_entries(model->ctx, model->w, model->layout.shapes,
+                 [&](const fm::Ptrs& w) { fm::init_base(model->layout, w, seed, init_std); });
   });
 }
 
@@ -237,7 +270,8 @@ frl_status frl_model_add_adapter(frl_model* model, const char* name, int32_t ran
                 model->config.layers);
     set->blob = make_blob(model->ctx, set->layout.names, set->layout.shapes);
     set->w = blob_ptrs(set->blob);
-    fm::init_adapter(set->layout, set->w, seed);
+    init_entries(model->ctx, set->w, set->layout.shapes,
+                 [&](const fm::Ptrs& w) { fm::init_adapter(set->layout, w, seed); });
     model->adapters.push_back(std::move(set));
   });
 }
@@ -355,7 +389,9 @@ frl_status frl_model_forward(frl_model* model, const char* adapter, const frl_mo
                 "argument 'inputs->input_ids' has shape %s, larger than the plan (max_batch %lld, max_seq %lld): "
                 "call frl_model_plan with larger sizes", frl::shape_string(ids).c_str(),
                 static_cast<long long>(model->plan_batch), static_cast<long long>(model->plan_seq));
-    const int32_t* id = static_cast<const int32_t*>(ids->data);
+    fm::ExecScope scope(ctx);
+    std::vector<int32_t> id_buf, target_buf;
+    const int32_t* id = host_i32(ctx, ids, id_buf);
     int64_t image_rows = 0;
     for (int64_t b = 0; b < B; b++) {
       int64_t count = 0;
@@ -391,12 +427,12 @@ frl_status frl_model_forward(frl_model* model, const char* adapter, const frl_mo
     if (targets != nullptr) {
       check_tensor(ctx, targets, "inputs->targets", FRL_I32);
       frl::check_shape(targets, "inputs->targets", {B, S});
-      const int64_t bad = frl::cpu::kl_first_bad_action(static_cast<const int32_t*>(targets->data), nullptr, B * S,
-                                                         c.vocab_size);
+      const int32_t* tv = host_i32(ctx, targets, target_buf);
+      const int64_t bad = frl::cpu::kl_first_bad_action(tv, nullptr, B * S, c.vocab_size);
       FRL_REQUIRE(bad < 0, FRL_ERR_ARGUMENT,
                   "argument 'inputs->targets': row %lld position %lld holds %d, outside [0, vocab_size = %d)",
                   static_cast<long long>(bad < 0 ? 0 : bad / S), static_cast<long long>(bad < 0 ? 0 : bad % S),
-                  bad < 0 ? 0 : static_cast<const int32_t*>(targets->data)[bad], c.vocab_size);
+                  bad < 0 ? 0 : tv[bad], c.vocab_size);
     }
     // outputs
     frl_tensor* logits = outputs ? outputs->logits : nullptr;
@@ -422,13 +458,20 @@ frl_status frl_model_forward(frl_model* model, const char* adapter, const frl_mo
     model->trained = false;
     fm::Acts& a = model->acts;
     const int64_t N = B * S;
-    std::memcpy(a.ids, id, sizeof(int32_t) * static_cast<size_t>(N));
-    int64_t n_img = 0;
+    // Positions and image-token rows are built on the host, then copied into the arena (a memcpy on
+    // the CPU); the backward keeps the host copy of the image rows (a.img_pos_host).
+    std::vector<int32_t> positions(static_cast<size_t>(N));
+    a.img_pos_host.clear();
     for (int64_t n = 0; n < N; n++) {
-      a.positions[n] = static_cast<int32_t>(n % S);
-      if (id[n] == c.image_token_id) a.img_pos[n_img++] = static_cast<int32_t>(n);
+      positions[n] = static_cast<int32_t>(n % S);
+      if (id[n] == c.image_token_id) a.img_pos_host.push_back(static_cast<int32_t>(n));
     }
-    if (targets) std::memcpy(a.targets, targets->data, sizeof(int32_t) * static_cast<size_t>(N));
+    const int64_t n_img = static_cast<int64_t>(a.img_pos_host.size());
+    const size_t id_bytes = sizeof(int32_t) * static_cast<size_t>(N);
+    fm::ops::copy(a.ids, ids->data, id_bytes);
+    fm::ops::to_device(a.positions, positions.data(), id_bytes);
+    fm::ops::to_device(a.img_pos, a.img_pos_host.data(), sizeof(int32_t) * static_cast<size_t>(n_img));
+    if (targets) fm::ops::copy(a.targets, targets->data, id_bytes);
     const fm::AdapterView ad = fm::adapter_view(set, nullptr);
     if (Bi > 0) {
       fm::vision_forward(D, model->layout, model->w, c.vision_layer_norm_eps, static_cast<const float*>(images->data),
@@ -439,15 +482,11 @@ frl_status frl_model_forward(frl_model* model, const char* adapter, const frl_mo
         model->gen_force_logits || logits != nullptr || logp != nullptr || (train && targets != nullptr);
     fm::decoder_forward(D, model->layout, model->w, c, ad, B, S, n_img, want_logits, a, train != 0,
                         model->gen_kv_hook);
-    if (targets != nullptr && want_logits) {
-      frl::cpu::KlOutputs out;
-      out.logp_policy = a.logp;
-      out.lse_policy = a.lse_logits;
-      frl::cpu::token_logprobs_forward(a.logits, nullptr, a.targets, nullptr, N, D.V, out);
-    }
-    if (logits) std::memcpy(logits->data, a.logits, sizeof(float) * static_cast<size_t>(N * D.V));
-    if (hidden) std::memcpy(hidden->data, a.hidden, sizeof(float) * static_cast<size_t>(N * D.d));
-    if (logp) std::memcpy(logp->data, a.logp, sizeof(float) * static_cast<size_t>(N));
+    if (targets != nullptr && want_logits)
+      fm::ops::token_logprobs_forward(a.logits, a.targets, N, D.V, a.logp, a.lse_logits);
+    if (logits) fm::ops::copy(logits->data, a.logits, sizeof(float) * static_cast<size_t>(N * D.V));
+    if (hidden) fm::ops::copy(hidden->data, a.hidden, sizeof(float) * static_cast<size_t>(N * D.d));
+    if (logp) fm::ops::copy(logp->data, a.logp, sizeof(float) * static_cast<size_t>(N));
     if (train) {
       model->trained = true;
       model->fwd_adapter = set;
@@ -496,6 +535,7 @@ frl_status frl_model_backward(frl_model* model, const frl_tensor* d_logp, const 
       ag = check_grads_like(adapter_grads, set->blob, "adapter_grads", "the active adapter set's blob");
     }
     if (!base && adapter_grads == nullptr) return;  // nothing trainable requested
+    fm::ExecScope scope(ctx);
     // Every parameter gradient below is added into: OVERWRITE zeroes the requested ones first.
     const fm::BaseLayout& L = model->layout;
     if (mode == FRL_GRAD_OVERWRITE) {

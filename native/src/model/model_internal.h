@@ -2,7 +2,8 @@
 // parameter layout (entry indices of every weight in the base blob, PEFT entries of an adapter set),
 // the activation arena (llm.c's ActivationTensors: every buffer's size from the plan), and the
 // forward / backward passes of the three parts (vision tower, projector, decoder), which call the
-// CPU kernels of native/src/cpu directly on raw pointers.
+// per-backend layer ops of model_ops.h on raw pointers (host memory on the CPU, device memory on
+// CUDA), within the ExecScope each model C API entry point opens.
 #pragma once
 
 #include <array>
@@ -113,6 +114,7 @@ struct Acts {
   float *feat, *proj_h, *proj_g, *proj_out;
   // decoder
   int32_t *ids, *positions, *img_pos, *targets;
+  std::vector<int32_t> img_pos_host;  // img_pos's values on the host (the forward's), for the backward
   std::vector<float*> res;  // L + 1 residual streams [B·S, d]
   std::vector<DecoderLayerActs> dl;
   float *q_tmp, *k_tmp, *tmp, *hidden, *rstd_f, *logits, *lse_logits, *logp;

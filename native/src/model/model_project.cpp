@@ -7,13 +7,8 @@
 //
 // The bias is added after the product in both paths (lora_forward has no bias; linear_forward also
 // adds it afterwards), so an adapter whose B is zero gives bitwise the base's output.
-#include <cstring>
-#include <vector>
-
-#include "cpu/gemm.h"
-#include "cpu/linear_cpu.h"
-#include "cpu/lora_cpu.h"
 #include "model/model_internal.h"
+#include "model/model_ops.h"
 
 namespace frl {
 namespace model {
@@ -40,15 +35,10 @@ void project_forward(const float* x, const float* W, const float* b, const Lora&
                      int64_t K, int64_t M) {
   if (N == 0) return;
   if (lora.A == nullptr) {
-    cpu::linear_forward(x, W, b, y, N, K, M);
+    ops::linear_forward(x, W, b, y, N, K, M);
     return;
   }
-  cpu::lora_forward(x, W, lora.A, lora.B, lora.scale, true, N, K, M, lora.r, y, nullptr);
-  if (b != nullptr)
-    for (int64_t n = 0; n < N; n++) {
-      float* yn = y + n * M;
-      for (int64_t m = 0; m < M; m++) yn[m] += b[m];
-    }
+  ops::lora_forward(x, W, b, lora.A, lora.B, lora.scale, N, K, M, lora.r, y);
 }
 
 void project_backward(const float* x, const float* W, const Lora& lora, const float* dy, float* dx, bool dx_accumulate,
@@ -56,26 +46,14 @@ void project_backward(const float* x, const float* W, const Lora& lora, const fl
   if (N == 0) return;
   if (lora.A == nullptr) {
     if (dx != nullptr || dW != nullptr || db != nullptr)
-      cpu::linear_backward(x, W, dy, dx, dW, db, N, K, M, dx_accumulate, true);
+      ops::linear_backward(x, W, dy, dx, dW, db, N, K, M, dx_accumulate, true);
     return;
   }
   // The base weight's own gradients do not depend on the adapter.
-  if (dW != nullptr || db != nullptr) cpu::linear_backward(x, W, dy, nullptr, dW, db, N, K, M, false, true);
+  if (dW != nullptr || db != nullptr) ops::linear_backward(x, W, dy, nullptr, dW, db, N, K, M, false, true);
   const bool want_lora = g.dA != nullptr || g.dB != nullptr;
   if (dx == nullptr && !want_lora) return;
-  // lora_backward has one accumulate flag for dx, dA and dB: parameter gradients always add, so
-  // an overwritten dx is zeroed first.
-  if (dx != nullptr && !dx_accumulate) std::memset(dx, 0, sizeof(float) * static_cast<size_t>(N * K));
-  // u = x Aᵀ is not kept by the forward (its rank is the adapter's, not the plan's): recomputed
-  // here into a per-thread scratch that grows once (a step allocates nothing after the first).
-  static thread_local std::vector<float> u;
-  if (g.dB != nullptr) {
-    if (u.size() < static_cast<size_t>(N * lora.r)) u.resize(static_cast<size_t>(N * lora.r));
-    cpu::GemmSegment s{{x, K, 1}, {lora.A, 1, K}, K, 1.0f};
-    cpu::gemm(N, lora.r, &s, 1, u.data(), lora.r, false);
-  }
-  cpu::lora_backward(x, W, lora.A, lora.B, lora.scale, true, dy, g.dB != nullptr ? u.data() : nullptr, N, K, M,
-                     lora.r, dx, g.dA, g.dB, true);
+  ops::lora_backward(x, W, lora.A, lora.B, lora.scale, dy, N, K, M, lora.r, dx, dx_accumulate, g.dA, g.dB);
 }
 
 }  // namespace model

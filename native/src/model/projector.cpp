@@ -2,8 +2,8 @@
 //   LINEAR:      out = linear_1(feat)
 //   MLP2X_GELU:  out = linear_2(gelu(h)),  h = linear_1(feat)
 // each linear with its optional LoRA pair (FRL_LORA_PROJECTOR).
-#include "cpu/gelu_cpu.h"
 #include "model/model_internal.h"
+#include "model/model_ops.h"
 
 namespace frl {
 namespace model {
@@ -17,7 +17,7 @@ void projector_forward(const Dims& D, const BaseLayout& L, const Ptrs& w, int pr
     return;
   }
   project_forward(a.feat, w[L.proj1_w], w[L.proj1_b], ad.lora(ad.proj1), a.proj_h, Np, D.Dv, D.d);
-  cpu::gelu_forward(a.proj_h, a.proj_g, Np * D.d, false);
+  ops::gelu_forward(a.proj_h, a.proj_g, Np * D.d);
   project_forward(a.proj_g, w[L.proj2_w], w[L.proj2_b], ad.lora(ad.proj2), a.proj_out, Np, D.d, D.d);
 }
 
@@ -30,7 +30,7 @@ void projector_backward(const Dims& D, const BaseLayout& L, const Ptrs& w, const
   if (projector == FRL_PROJECTOR_MLP2X_GELU) {
     project_backward(a.proj_g, w[L.proj2_w], ad.lora(ad.proj2), a.dproj_out, a.dproj_g, false, grad(L.proj2_w),
                      grad(L.proj2_b), ad.grad(ad.proj2), Np, D.d, D.d);
-    cpu::gelu_backward(a.proj_h, a.dproj_g, a.dproj_h, Np * D.d, false, false);
+    ops::gelu_backward(a.proj_h, a.dproj_g, a.dproj_h, Np * D.d);
     dy1 = a.dproj_h;
   }
   project_backward(a.feat, w[L.proj1_w], ad.lora(ad.proj1), dy1, want_dfeat ? a.dfeat : nullptr, false,

@@ -33,7 +33,7 @@ public final class KvCache implements AutoCloseable {
 
   /**
    * A cache for batches of up to {@code maxBatch} rows of up to {@code maxLen} positions (prompt plus
-   * generated tokens; at most the model's max_positions). CUDA models have no generation path yet.
+   * generated tokens; at most the model's max_positions). CUDA models have no generation path yet (UNAVAILABLE).
    */
   public static KvCache create(LlavaModel model, long maxBatch, long maxLen) {
     checkNotNull(model, "model");

@@ -120,7 +120,8 @@ public final class LlavaModel implements AutoCloseable {
 
   /**
    * A model of shape {@code config} on {@code device}, with zero weights (the native side checks
-   * every field again). On a CUDA device it fails with status UNAVAILABLE (no CUDA path yet).
+   * every field again). On a CUDA device forward and backward run the CUDA kernels (F32 storage);
+   * generation ({@link KvCache}) is CPU only and fails there with status UNAVAILABLE.
    */
   public static LlavaModel create(Device device, ModelConfig config) {
     checkNotNull(device, "device");

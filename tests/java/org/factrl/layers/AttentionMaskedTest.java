@@ -535,20 +535,41 @@ class AttentionMaskedTest {
     }
   }
 
-  @Test
-  void cudaSaysNotImplementedYet() {
+  /**
+   * The CUDA kernels (kernels/attention.cu, masks applied per row) against the CPU reference on the
+   * same cases, keys past L poisoned with NaN on both (never read), OVERWRITE and ACCUMULATE. fp32
+   * on both; the device sums in another order with fast-math exp: atol 1e-5·max(1, s), rtol 1e-4
+   * (lse too). Runs where a GPU is (and on the GPU visit through bench/gpu/model_gpu.py).
+   */
+  @ParameterizedTest(name = "B={0} Sq={1} Sk={2} H={3} D={4} causal={5} L=[{6}] off=[{7}]")
+  @CsvSource({
+    "4,7,20,3,5,true,0 20 9 13,0 3 2 25",
+    "3,70,150,2,20,false,150 0 97,-",
+    "2,1,40,2,16,true,31 1,30 0",
+    "2,5,9,2,3,true,9 4,7 20"
+  })
+  void cudaMatchesTheCpuReference(int b, int sq, int sk, int h, int d, boolean causal, String lengths,
+      String offsets) {
     Assumptions.assumeTrue(Device.cudaDeviceCount() > 0, "no CUDA device");
-    try (Device gpu = Device.cuda(0);
-        Tensor x = gpu.zeros(DType.F32, 1, 2, 1, 4);
-        Tensor lse = gpu.zeros(DType.F32, 1, 1, 2);
-        Tensor lengths = gpu.zeros(DType.I32, 1)) {
-      Attention a = Attention.causal(4);
-      FactRlException fwd = assertThrows(FactRlException.class, () -> a.forward(x, x, x, lengths, null, x, lse));
-      assertEquals(FactRlException.Status.UNAVAILABLE, fwd.status());
-      assertTrue(fwd.getMessage().contains("not implemented on the CUDA backend"), fwd.getMessage());
-      FactRlException bwd = assertThrows(FactRlException.class,
-          () -> a.backward(x, x, x, lengths, null, x, lse, x, x, x, x, GradMode.OVERWRITE));
-      assertEquals(FactRlException.Status.UNAVAILABLE, bwd.status());
+    Case c = new Case(1000L * sq + 10L * sk + d, b, sq, sk, h, d, causal, ints(lengths), ints(offsets));
+    try (Device cpu = Device.cpu(); Device gpu = Device.cuda(0)) {
+      for (GradMode mode : GradMode.values()) {
+        float[][] want = run(cpu, c, mode);
+        float[][] got = run(gpu, c, mode);
+        for (int i = 0; i < NAMES.length; i++) {
+          float s = 0f;
+          for (float x : want[i]) s = Float.isFinite(x) ? Math.max(s, Math.abs(x)) : s;
+          if (NAMES[i].equals("lse")) {
+            for (int r = 0; r < want[i].length; r++) {
+              assertEquals(want[i][r] == Float.NEGATIVE_INFINITY, got[i][r] == Float.NEGATIVE_INFINITY,
+                  "lse row " + r + " is -inf on one side only");
+              if (want[i][r] == Float.NEGATIVE_INFINITY) got[i][r] = want[i][r] = 0f;
+            }
+          }
+          assertClose(want[i], got[i], 1e-5 * Math.max(1, s), 1e-4, mode + " " + NAMES[i]);
+        }
+      }
     }
   }
+
 }

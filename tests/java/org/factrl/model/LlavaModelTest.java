@@ -554,13 +554,31 @@ class LlavaModelTest {
     }
   }
 
-  /** model.h: no CUDA path yet, so a CUDA context is refused with UNAVAILABLE (runs where a GPU is). */
+  /**
+   * model.h on CUDA (runs where a GPU is): the same seed gives the same weights, and the logits of
+   * the micro model match the CPU's to the model check's tolerance (bench/gpu/model_gpu.py:
+   * 1e-4·max(1, s) + 1e-3·|want|, f32 kernels summing in another order); generation is refused
+   * with UNAVAILABLE.
+   */
   @Test
-  void aCudaDeviceIsRefusedAsUnavailable() {
+  void onCudaTheLogitsMatchTheCpuAndGenerationIsUnavailable() {
     org.junit.jupiter.api.Assumptions.assumeTrue(Device.cudaDeviceCount() > 0, "no CUDA device");
-    try (Device gpu = Device.cuda(0)) {
-      FactRlException e = assertThrows(FactRlException.class, () -> LlavaModel.create(gpu, micro(Projector.LINEAR)));
+    ModelConfig c = micro(Projector.MLP2X_GELU);
+    int seq = c.patchesPerImage() + 4;
+    try (Device cpu = Device.cpu(); Device gpu = Device.cuda(0);
+        LlavaModel onCpu = LlavaModel.create(cpu, c); LlavaModel onGpu = LlavaModel.create(gpu, c)) {
+      for (LlavaModel m : List.of(onCpu, onGpu)) {
+        m.initWeights(7, 0.3f);
+        m.plan(2, seq, 1, false);
+      }
+      float[] want = logits(onCpu, null, seq);
+      float[] got = logits(onGpu, null, seq);
+      float s = 0f;
+      for (float x : want) s = Math.max(s, Math.abs(x));
+      org.factrl.testing.Numerics.assertClose(want, got, 1e-4 * Math.max(1, s), 1e-3, "logits on CUDA");
+      FactRlException e = assertThrows(FactRlException.class, () -> KvCache.create(onGpu, 2, seq));
       assertEquals(FactRlException.Status.UNAVAILABLE, e.status());
+      assertTrue(e.getMessage().contains("generation"), e.getMessage());
     }
   }
 
