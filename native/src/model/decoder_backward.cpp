@@ -13,6 +13,7 @@
 // adapter's dA / dB through ad.g) are added into: the caller zeroes them for FRL_GRAD_OVERWRITE.
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "model/model_internal.h"
 #include "model/model_ops.h"
@@ -79,9 +80,15 @@ void decoder_backward(const Dims& D, const BaseLayout& L, const Ptrs& w, const P
   if (n_img > 0) {
     if (want_dproj)
       ops::gather_rows(a.dres, a.img_pos, a.dproj_out, n_img, N, d);
-    // a.img_pos is arena (device) memory: the rows are zeroed from the host copy the forward kept.
-    for (int64_t i = 0; i < n_img; i++)
-      ops::zero(a.dres + static_cast<int64_t>(a.img_pos_host[i]) * d, sizeof(float) * static_cast<size_t>(d));
+    // a.img_pos is arena (device) memory: the rows are zeroed from the host copy the forward kept,
+    // one call per run of consecutive rows (a row's image tokens are contiguous: one call per image).
+    const std::vector<int32_t>& rows = a.img_pos_host;
+    for (int64_t i = 0; i < n_img;) {
+      int64_t j = i + 1;
+      while (j < n_img && rows[j] == rows[j - 1] + 1) j++;
+      ops::zero(a.dres + static_cast<int64_t>(rows[i]) * d, sizeof(float) * static_cast<size_t>((j - i) * d));
+      i = j;
+    }
   }
   if (gw != nullptr) ops::embedding_backward(a.ids, a.dres, (*gw)[L.embed], N, D.V, d, true);
 }
