@@ -18,19 +18,20 @@ package org.factrl.pretrain;
  * @param shapeMajority per-patch accuracy of always predicting the eval set's most common shape class
  * @param colourMajority the same for colour
  * @param sizeMajority the same for size
+ * @param environmentMajority per-image accuracy of always predicting the most common environment
  */
 public record VisionEval(int step, int scenes, double shapeAccuracy, double colourAccuracy, double sizeAccuracy,
     double environmentAccuracy, double objectPatchShapeAccuracy, double objectPatchColourAccuracy,
     double presenceExact, double presencePairAccuracy, double shapeMajority, double colourMajority,
-    double sizeMajority) {
+    double sizeMajority, double environmentMajority) {
 
   /** One line for progress output. */
   public String summary() {
     return String.format(java.util.Locale.ROOT,
         "eval step %d (%d scenes): patch acc shape %.3f colour %.3f size %.3f (majority %.3f %.3f %.3f); "
-            + "object patches shape %.3f colour %.3f; environment %.3f; presence exact %.3f pairs %.3f",
+            + "object patches shape %.3f colour %.3f; environment %.3f (majority %.3f); presence exact %.3f pairs %.3f",
         step, scenes, shapeAccuracy, colourAccuracy, sizeAccuracy, shapeMajority, colourMajority, sizeMajority,
-        objectPatchShapeAccuracy, objectPatchColourAccuracy, environmentAccuracy, presenceExact,
+        objectPatchShapeAccuracy, objectPatchColourAccuracy, environmentAccuracy, environmentMajority, presenceExact,
         presencePairAccuracy);
   }
 }

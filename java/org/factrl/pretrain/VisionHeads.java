@@ -145,7 +145,7 @@ final class VisionHeads implements AutoCloseable {
     images.write(all);
   }
 
-  /** Mean over the patches of the current features, into {@code pooled}; returns the host features. */
+  /** Mean over the patches of the current features, into {@code pooled}. */
   private void pool() {
     float[] f = features.toFloatArray();
     float[] p = new float[batch * dv];
@@ -229,6 +229,7 @@ final class VisionHeads implements AutoCloseable {
     long presenceExact = 0;
     long pairRight = 0;
     int pairs = ShapeKind.values().length * Colour.values().length;
+    long[] envCounts = new long[classes[3]];
     long[][] truthCounts = new long[3][];
     for (int h = 0; h < 3; h++) {
       truthCounts[h] = new long[classes[h]];
@@ -263,6 +264,7 @@ final class VisionHeads implements AutoCloseable {
           }
         }
         right[3] += argmax(z[3], b, classes[3]) == l.environment() ? 1 : 0;
+        envCounts[l.environment()]++;
         long truth = PatchLabels.presence(split.scenes().get(start + b));
         presenceExact += predicted == truth ? 1 : 0;
         pairRight += pairs - Long.bitCount(predicted ^ truth);
@@ -280,7 +282,8 @@ final class VisionHeads implements AutoCloseable {
     return new VisionEval(step, n, right[0] / cells, right[1] / cells, right[2] / cells, right[3] / (double) n,
         objectPatches == 0 ? 0 : objectShapeRight / (double) objectPatches,
         objectPatches == 0 ? 0 : objectColourRight / (double) objectPatches, presenceExact / (double) n,
-        pairRight / ((double) n * pairs), majority[0], majority[1], majority[2]);
+        pairRight / ((double) n * pairs), majority[0], majority[1], majority[2],
+        java.util.Arrays.stream(envCounts).max().orElse(0) / (double) n);
   }
 
   private static int argmax(float[] z, int row, int k) {

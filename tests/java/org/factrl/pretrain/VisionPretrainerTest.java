@@ -51,7 +51,7 @@ class VisionPretrainerTest {
 
   @Test
   void learnsToSeeColoursAndOnlyTheVisionWeightsMove() throws Exception {
-    VisionPretrainConfig config = VisionPretrainConfig.builder().steps(80).batchSize(8).lr(3e-3).warmupSteps(5)
+    VisionPretrainConfig config = VisionPretrainConfig.builder().steps(80).batchSize(8).lr(1e-2).warmupSteps(5)
         .seed(3).evalEvery(40).build();
     try (LlavaModel m = model(); MetricsLog log = MetricsLog.create(shared.resolve("metrics.jsonl"))) {
       float[] before = weights(m);
@@ -61,8 +61,10 @@ class VisionPretrainerTest {
       assertTrue(r.finalLoss() < 0.7 * r.firstLoss(), "loss " + r.firstLoss() + " -> " + r.finalLoss());
       VisionEval e = r.last();
       assertEquals(16, e.scenes());
+      // Held out, against always guessing the most common class (per-patch "none" ~70%):
       assertTrue(e.colourAccuracy() > e.colourMajority() + 0.02, e.summary());
-      assertTrue(e.shapeAccuracy() >= e.shapeMajority(), e.summary());
+      assertTrue(e.shapeAccuracy() > e.shapeMajority(), e.summary());
+      assertTrue(e.environmentAccuracy() > e.environmentMajority() + 0.2, e.summary());
       assertEquals(80, MetricsLog.read(log.file()).size());
       float[] after = weights(m);
       long[] changed = changedByGroup(m, before, after);
