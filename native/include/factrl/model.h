@@ -210,6 +210,22 @@ frl_status frl_model_backward(frl_model* model, const frl_tensor* d_logp, const 
                               frl_blob* base_grads, uint32_t base_groups, frl_blob* adapter_grads,
                               int mode);
 
+/* The vision tower alone (vision pretraining with dense per-patch targets, DESIGN.md §2's encoder):
+ * images F32 [Bi, C, H, W] (Bi <= the plan's max_images, >= 1) → features F32 [Bi, P, Dv], the
+ * output of block vision_feature_layer with the class token dropped — exactly what the projector
+ * reads inside frl_model_forward (bitwise the same numbers). Uses the arena of frl_model_plan (any
+ * max_batch / max_seq; max_images bounds Bi); train = 1 keeps the activations (a training plan
+ * needed) for frl_model_vision_backward. Counts as a forward: a later frl_model_backward fails until
+ * the next frl_model_forward, and any frl_model_forward ends what frl_model_vision_backward may use. */
+frl_status frl_model_vision_forward(frl_model* model, const frl_tensor* images, frl_tensor* features, int train);
+
+/* The backward of the last frl_model_vision_forward with train = 1 (no other forward in between):
+ * given d loss / d features F32 [Bi, P, Dv], writes the gradients of the FRL_GROUP_VISION entries of
+ * base_grads (a blob made with frl_blob_create_like(frl_model_params(model))), overwriting or adding
+ * per mode (FRL_GRAD_OVERWRITE / FRL_GRAD_ACCUMULATE); every other entry is left as it is. Blocks
+ * after the feature layer get no gradient (they never ran). May run more than once per forward. */
+frl_status frl_model_vision_backward(frl_model* model, const frl_tensor* d_features, frl_blob* base_grads, int mode);
+
 #ifdef __cplusplus
 }
 #endif

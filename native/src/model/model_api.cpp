@@ -456,6 +456,7 @@ frl_status frl_model_forward(frl_model* model, const char* adapter, const frl_mo
 
     // ---- run ----
     model->trained = false;
+    model->vision_trained = false;
     fm::Acts& a = model->acts;
     const int64_t N = B * S;
     // Positions and image-token rows are built on the host, then copied into the arena (a memcpy on
@@ -559,6 +560,67 @@ frl_status frl_model_backward(frl_model* model, const frl_tensor* d_logp, const 
     if (run_proj)
       fm::projector_backward(D, L, model->w, g_proj ? &gw : nullptr, model->config.projector, ad, Bi, run_vision, a);
     if (run_vision) fm::vision_backward(D, L, model->w, gw, model->config.vision_layer_norm_eps, Bi, a);
+  });
+}
+
+
+frl_status frl_model_vision_forward(frl_model* model, const frl_tensor* images, frl_tensor* features, int train) {
+  return guard("frl_model_vision_forward", [&] {
+    check_model(model);
+    FRL_REQUIRE(train == 0 || train == 1, FRL_ERR_ARGUMENT, "argument 'train' must be 0 or 1, got %d", train);
+    FRL_REQUIRE(model->arena != nullptr, FRL_ERR_ARGUMENT, "the model has no plan: call frl_model_plan first");
+    FRL_REQUIRE(!train || model->plan_train, FRL_ERR_ARGUMENT,
+                "argument 'train' is 1 but the plan was made for inference (frl_model_plan with train = 0)");
+    frl_ctx* ctx = model->ctx;
+    const fm::Dims& D = model->dims;
+    frl::check_not_null(images, "images");
+    check_tensor(ctx, images, "images", FRL_F32);
+    frl::check_shape(images, "images", {-1, D.C, D.H, D.H});
+    const int64_t Bi = images->shape[0];
+    FRL_REQUIRE(Bi >= 1, FRL_ERR_SHAPE, "argument 'images' has shape %s: Bi must be >= 1",
+                frl::shape_string(images).c_str());
+    FRL_REQUIRE(Bi <= model->plan_images, FRL_ERR_SHAPE,
+                "argument 'images' holds %lld images, more than the plan's max_images %lld",
+                static_cast<long long>(Bi), static_cast<long long>(model->plan_images));
+    frl::check_not_null(features, "features");
+    check_tensor(ctx, features, "features", FRL_F32);
+    frl::check_shape(features, "features", {Bi, D.P, D.Dv});
+    frl::check_no_alias({{features, "features"}}, {{images, "images"}});
+    // The arena's vision buffers are shared with frl_model_forward: neither backward may follow now.
+    model->trained = false;
+    model->vision_trained = false;
+    fm::Acts& a = model->acts;
+    fm::vision_forward(D, model->layout, model->w, model->config.vision_layer_norm_eps,
+                       static_cast<const float*>(images->data), Bi, a, train != 0);
+    std::memcpy(features->data, a.feat, sizeof(float) * static_cast<size_t>(Bi * D.P * D.Dv));
+    if (train) {
+      model->vision_trained = true;
+      model->vision_fwd_Bi = Bi;
+    }
+  });
+}
+
+frl_status frl_model_vision_backward(frl_model* model, const frl_tensor* d_features, frl_blob* base_grads, int mode) {
+  return guard("frl_model_vision_backward", [&] {
+    check_model(model);
+    FRL_REQUIRE(model->vision_trained, FRL_ERR_ARGUMENT,
+                "frl_model_vision_backward must follow a training frl_model_vision_forward (train = 1) with no "
+                "other forward in between");
+    FRL_REQUIRE(mode == FRL_GRAD_OVERWRITE || mode == FRL_GRAD_ACCUMULATE, FRL_ERR_ARGUMENT,
+                "argument 'mode' must be FRL_GRAD_OVERWRITE (0) or FRL_GRAD_ACCUMULATE (1), got %d", mode);
+    const fm::Dims& D = model->dims;
+    const int64_t Bi = model->vision_fwd_Bi;
+    frl::check_not_null(d_features, "d_features");
+    check_tensor(model->ctx, d_features, "d_features", FRL_F32);
+    frl::check_shape(d_features, "d_features", {Bi, D.P, D.Dv});
+    frl::check_not_null(base_grads, "base_grads");
+    fm::Ptrs gw = check_grads_like(base_grads, model->params, "base_grads", "the model's parameter blob");
+    const fm::BaseLayout& L = model->layout;
+    const int grp = 0;  // FRL_GROUP_VISION
+    if (mode == FRL_GRAD_OVERWRITE) zero_entries(gw, L.shapes, L.group_begin[grp], L.group_end[grp]);
+    fm::Acts& a = model->acts;
+    std::memcpy(a.dfeat, d_features->data, sizeof(float) * static_cast<size_t>(Bi * D.P * D.Dv));
+    fm::vision_backward(D, L, model->w, gw, model->config.vision_layer_norm_eps, Bi, a);
   });
 }
 

@@ -221,6 +221,10 @@ struct frl_model {
   const frl::model::AdapterSet* fwd_adapter = nullptr;
   int64_t fwd_B = 0, fwd_S = 0, fwd_Bi = 0, fwd_nimg = 0;
   bool fwd_targets = false;
+  // the last vision-only training forward (frl_model_vision_forward), for frl_model_vision_backward;
+  // any other forward clears it (it shares the vision activations of the arena)
+  bool vision_trained = false;
+  int64_t vision_fwd_Bi = 0;
   // Set only while frl_model_prefill runs frl_model_forward (generate_api.cpp): the hook copies each
   // layer's K / V into the KV cache, and the logits are computed even though no output asks for them.
   const frl::model::KvHook* gen_kv_hook = nullptr;

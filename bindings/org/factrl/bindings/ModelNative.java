@@ -217,4 +217,12 @@ public final class ModelNative {
 
   public static native int frl_model_backward(frl_model model, @Const frl_tensor dLogp, @Const frl_tensor dHidden,
       frl_blob baseGrads, @Cast("uint32_t") int baseGroups, frl_blob adapterGrads, int mode);
+
+  /** Vision tower alone: images [Bi, C, H, W] → features [Bi, P, Dv] (what the projector reads). */
+  public static native int frl_model_vision_forward(frl_model model, @Const frl_tensor images, frl_tensor features,
+      int train);
+
+  /** Backward of the last training vision forward: writes only FRL_GROUP_VISION entries of baseGrads. */
+  public static native int frl_model_vision_backward(frl_model model, @Const frl_tensor dFeatures, frl_blob baseGrads,
+      int mode);
 }

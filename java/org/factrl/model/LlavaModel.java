@@ -364,6 +364,65 @@ public final class LlavaModel implements AutoCloseable {
         ParamGroup.bits(baseGroups), adapterGrads == null ? null : adapterGrads.handle("adapterGrads"), mode.flag()));
   }
 
+  // ---- vision tower alone -------------------------------------------------------------------
+
+  /**
+   * The vision tower alone on {@code images} F32 [Bi, C, H, W] (1 <= Bi <= the plan's maxImages):
+   * returns new features F32 [Bi, P, Dv] (the caller closes them) — the output of the feature layer
+   * with the class token dropped, bitwise what {@link #forward} hands the projector. With
+   * {@code train} the activations for {@link #visionBackward} are kept (a training plan needed).
+   * Counts as a forward: {@link #backward} cannot follow it.
+   */
+  public Tensor visionFeatures(Tensor images, boolean train) {
+    checkNotNull(images, "images");
+    long[] want = {-1, config.imageChannels(), config.imageSize(), config.imageSize()};
+    long[] shape = images.shape();
+    checkArgument(shape.length == 4 && shape[0] >= 1 && shape[1] == want[1] && shape[2] == want[2]
+        && shape[3] == want[3], "images", "has shape %s, want [Bi >= 1, %d, %d, %d]",
+        java.util.Arrays.toString(shape), want[1], want[2], want[3]);
+    Tensor features = device.zeros(org.factrl.engine.DType.F32, shape[0], config.patchesPerImage(),
+        config.visionHidden());
+    try {
+      visionFeatures(images, features, train);
+    } catch (RuntimeException e) {
+      features.close();
+      throw e;
+    }
+    return features;
+  }
+
+  /** {@link #visionFeatures(Tensor, boolean)} into a caller's tensor F32 [Bi, P, Dv]. */
+  public void visionFeatures(Tensor images, Tensor features, boolean train) {
+    checkNotNull(images, "images");
+    checkNotNull(features, "features");
+    long bi = images.shape()[0];
+    checkArgument(java.util.Arrays.equals(features.shape(),
+        new long[] {bi, config.patchesPerImage(), config.visionHidden()}), "features",
+        "has shape %s, want [Bi = %d, P = %d, Dv = %d]", java.util.Arrays.toString(features.shape()), bi,
+        config.patchesPerImage(), config.visionHidden());
+    forwards++;
+    check(ModelNative.frl_model_vision_forward(handle(), Native.handle(images, "images"),
+        Native.handle(features, "features"), train ? 1 : 0));
+  }
+
+  /**
+   * The backward of the last {@code visionFeatures(.., train = true)} (no other forward in between):
+   * given d loss / d features F32 [Bi, P, Dv], writes the vision group's gradients into
+   * {@code baseGrads} (a blob like {@link #params()}; other groups are left as they are),
+   * overwriting or adding per {@code mode}.
+   */
+  public void visionBackward(Tensor dFeatures, ParameterBlob baseGrads, GradMode mode) {
+    checkNotNull(dFeatures, "dFeatures");
+    checkNotNull(baseGrads, "baseGrads");
+    checkNotNull(mode, "mode");
+    long[] shape = dFeatures.shape();
+    checkArgument(shape.length == 3 && shape[1] == config.patchesPerImage() && shape[2] == config.visionHidden(),
+        "dFeatures", "has shape %s, want [Bi, P = %d, Dv = %d]", java.util.Arrays.toString(shape),
+        config.patchesPerImage(), config.visionHidden());
+    check(ModelNative.frl_model_vision_backward(handle(), Native.handle(dFeatures, "dFeatures"),
+        baseGrads.handle("baseGrads"), mode.flag()));
+  }
+
   // ---- heads --------------------------------------------------------------------------------
 
   /**
