@@ -590,9 +590,10 @@ frl_status frl_model_vision_forward(frl_model* model, const frl_tensor* images, 
     model->trained = false;
     model->vision_trained = false;
     fm::Acts& a = model->acts;
+    fm::ExecScope scope(ctx);
     fm::vision_forward(D, model->layout, model->w, model->config.vision_layer_norm_eps,
                        static_cast<const float*>(images->data), Bi, a, train != 0);
-    std::memcpy(features->data, a.feat, sizeof(float) * static_cast<size_t>(Bi * D.P * D.Dv));
+    fm::ops::copy(features->data, a.feat, sizeof(float) * static_cast<size_t>(Bi * D.P * D.Dv));
     if (train) {
       model->vision_trained = true;
       model->vision_fwd_Bi = Bi;
@@ -617,9 +618,10 @@ frl_status frl_model_vision_backward(frl_model* model, const frl_tensor* d_featu
     fm::Ptrs gw = check_grads_like(base_grads, model->params, "base_grads", "the model's parameter blob");
     const fm::BaseLayout& L = model->layout;
     const int grp = 0;  // FRL_GROUP_VISION
+    fm::ExecScope scope(model->ctx);
     if (mode == FRL_GRAD_OVERWRITE) zero_entries(gw, L.shapes, L.group_begin[grp], L.group_end[grp]);
     fm::Acts& a = model->acts;
-    std::memcpy(a.dfeat, d_features->data, sizeof(float) * static_cast<size_t>(Bi * D.P * D.Dv));
+    fm::ops::copy(a.dfeat, d_features->data, sizeof(float) * static_cast<size_t>(Bi * D.P * D.Dv));
     fm::vision_backward(D, L, model->w, gw, model->config.vision_layer_norm_eps, Bi, a);
   });
 }
