@@ -72,7 +72,7 @@ public final class MetricsPlots {
     for (Def d : DEFS) {
       List<ChartSpec.Series> series = new ArrayList<>();
       for (String key : d.keys()) {
-        ChartSpec.Series s = series(records, key);
+        ChartSpec.Series s = seriesOf(records, key);
         if (s.size() > 0) {
           series.add(s);
         }
@@ -84,8 +84,8 @@ public final class MetricsPlots {
     return out;
   }
 
-  /** The finite values of {@code key} by step, in the log's order. */
-  static ChartSpec.Series series(List<JsonObject> records, String key) {
+  /** The finite values of {@code key} by step, in the log's order (records without it, or with a non-number, are skipped). */
+  public static ChartSpec.Series seriesOf(List<JsonObject> records, String key) {
     long[] steps = new long[records.size()];
     double[] values = new double[records.size()];
     int n = 0;
