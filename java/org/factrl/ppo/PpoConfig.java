@@ -48,6 +48,8 @@ import org.factrl.ppo.PpoMath.KlEstimator;
  * <tr><td>lr / warmup_steps / steps / max_grad_norm</td><td>1e-4 / 5 / 50 / 1.0</td><td>3e-5 cosine, 5 warm-up, clip 1.0</td></tr>
  * <tr><td>symbolic_rewards / facts</td><td>true / true</td><td>Fact-RLHF ({@link #variant} "rlhf": both false)</td></tr>
  * <tr><td>kl_warning</td><td>5</td><td>mean summed KL per response (nats) above which a blow-up is reported</td></tr>
+ * <tr><td>kl_growth_factor / kl_growth_window / kl_growth_floor</td><td>4 / 10 / 0.25</td><td>a blow-up is also
+ * reported when KL grew this many times over this many steps, from at least the floor ({@link KlMonitor}); factor 0: off</td></tr>
  * <tr><td>seed / checkpoint_every / log_every</td><td>0 / 10 / 1</td><td></td></tr>
  * </table>
  */
@@ -113,6 +115,9 @@ public final class PpoConfig {
     bool("symbolic_rewards", true);
     bool("facts", true);
     num("kl_warning", 5.0, 0, 1e6);
+    num("kl_growth_factor", 4.0, 0, 1e6);
+    integer("kl_growth_window", 10, 1, 1_000_000);
+    num("kl_growth_floor", 0.25, 1e-9, 1e6);
     integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE);
     integer("checkpoint_every", 10, 0, Long.MAX_VALUE);
     integer("log_every", 1, 1, Long.MAX_VALUE);
@@ -346,6 +351,9 @@ public final class PpoConfig {
   public boolean symbolicRewards() { return b("symbolic_rewards"); }
   public boolean facts() { return b("facts"); }
   public double klWarning() { return d("kl_warning"); }
+  public double klGrowthFactor() { return d("kl_growth_factor"); }
+  public int klGrowthWindow() { return (int) l("kl_growth_window"); }
+  public double klGrowthFloor() { return d("kl_growth_floor"); }
   public long seed() { return l("seed"); }
   public long checkpointEvery() { return l("checkpoint_every"); }
   public long logEvery() { return l("log_every"); }

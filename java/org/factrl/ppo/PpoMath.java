@@ -252,6 +252,15 @@ public final class PpoMath {
     return n == 0 ? 0 : s / n;
   }
 
+  /** Share of responses cut off without EOS (0 for no responses). */
+  public static double noEosShare(boolean[] eos) {
+    int cut = 0;
+    for (boolean e : eos) {
+      cut += e ? 0 : 1;
+    }
+    return eos.length == 0 ? 0 : (double) cut / eos.length;
+  }
+
   /** Pearson correlation of two series (0 when either is constant). */
   public static double correlation(double[] x, double[] y) {
     int n = x.length;

@@ -29,6 +29,7 @@ import org.factrl.model.LlavaModel;
 import org.factrl.model.ModelConfig;
 import org.factrl.model.io.AtomicWrite;
 import org.factrl.model.io.IfExists;
+import org.factrl.plots.MetricsPlots;
 import org.factrl.reward.RewardScorer;
 import org.factrl.stages.RmConfig;
 import org.factrl.stages.SftModel;
@@ -221,11 +222,18 @@ public final class PpoStage {
           appendLine(metrics, m.toJson().toString());
           if (progress != null && (s % config.logEvery() == 0 || s == end)) {
             progress.printf(Locale.ROOT, "ppo: step %d/%d reward %.3f score %.3f kl %.3f len %.1f entropy %.3f clip %.3f"
-                + " vloss %.4f%s%n", s, config.steps(), m.reward(), m.score(), m.kl(), m.length(), m.entropy(),
-                m.clipFraction(), m.valueLoss(), m.klBlowUp() ? " WARNING: KL blow-up" : "");
+                + " vloss %.4f corr(reward,len) %+.2f no-eos %.2f%s%n", s, config.steps(), m.reward(), m.score(), m.kl(),
+                m.length(), m.entropy(), m.clipFraction(), m.valueLoss(), m.rewardLengthCorrelation(), m.noEosShare(),
+                m.klBlowUp() ? " KL-BLOW-UP" : "");
+          }
+          if (m.klBlowUp()) { // every flagged step, whatever log_every says
+            KlMonitor km = tr.klMonitor();
+            (progress != null ? progress : System.err).println("ppo: WARNING step " + s + ": "
+                + tr.lastKlVerdict().reason(km.threshold(), km.factor(), km.window()));
           }
           if ((config.checkpointEvery() > 0 && s % config.checkpointEvery() == 0) || s == end) {
             last = store.write(s, tr::save);
+            MetricsPlots.writeForStage(metrics, out.resolve(MetricsPlots.DIR), progress);
           }
         }
         return new Result(Math.max(end, tr.completedSteps()), last, m);

@@ -15,12 +15,13 @@ import com.google.gson.JsonObject;
  * @param valueLoss, policyLoss means over the minibatch updates
  * @param noEosShare share of responses cut off without EOS
  * @param rewardLengthCorrelation Pearson correlation of the reward with the response length
- * @param klBlowUp KL above the config's kl_warning
+ * @param klBlowUp KL above the config's kl_warning, or grown kl_growth_factor times over kl_growth_window steps ({@link KlMonitor})
+ * @param klGrowth KL over its value kl_growth_window steps before (floored); NaN in the first window (not written)
  * @param beta the KL coefficient used this step
  */
 public record PpoStepMetrics(long step, double reward, double score, double rmScore, double kl, double length,
     double entropy, double clipFraction, double valueLoss, double policyLoss, double noEosShare,
-    double rewardLengthCorrelation, boolean klBlowUp, double beta, double seconds) {
+    double rewardLengthCorrelation, boolean klBlowUp, double klGrowth, double beta, double seconds) {
 
   public JsonObject toJson() {
     JsonObject o = new JsonObject();
@@ -37,6 +38,9 @@ public record PpoStepMetrics(long step, double reward, double score, double rmSc
     o.addProperty("no_eos_share", noEosShare);
     o.addProperty("reward_length_correlation", rewardLengthCorrelation);
     o.addProperty("kl_blow_up", klBlowUp);
+    if (Double.isFinite(klGrowth)) {
+      o.addProperty("kl_growth", klGrowth);
+    }
     o.addProperty("beta", beta);
     o.addProperty("seconds", seconds);
     return o;

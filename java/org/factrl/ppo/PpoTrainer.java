@@ -76,6 +76,8 @@ public final class PpoTrainer implements AutoCloseable {
   // clip is taken over both together (clipStep), so the update equals one optimizer's.
   private final AdamW adamw;
   private final AdamW valueAdamw;
+  private final KlMonitor klMonitor;
+  private KlMonitor.Verdict lastKl;
   private double beta;
   private long step;
 
@@ -127,6 +129,7 @@ public final class PpoTrainer implements AutoCloseable {
     this.adamw = AdamW.over(ac, policyGrads.trainables());
     this.valueAdamw = AdamW.over(ac, valueGrads.trainables());
     this.beta = config.beta();
+    this.klMonitor = KlMonitor.of(config);
   }
 
   /** Optimizer updates per PPO step: epochs × minibatches. */
@@ -168,6 +171,15 @@ public final class PpoTrainer implements AutoCloseable {
 
   public double beta() {
     return beta;
+  }
+
+  /** The KL monitor's verdict on the last step (null before the first). */
+  public KlMonitor.Verdict lastKlVerdict() {
+    return lastKl;
+  }
+
+  public KlMonitor klMonitor() {
+    return klMonitor;
   }
 
   // ---- one step ------------------------------------------------------------------------------
@@ -299,16 +311,15 @@ public final class PpoTrainer implements AutoCloseable {
     // ---- metrics -------------------------------------------------------------------------------
     double[] total = new double[b];
     double[] len = new double[b];
-    double noEos = 0;
     for (int r = 0; r < b; r++) {
       total[r] = score[r] - beta * klSum[r];
       len[r] = bt.respLen[r];
-      noEos += bt.eos[r] ? 0 : 1;
     }
     double meanKl = mean(klSum);
+    lastKl = klMonitor.observe(meanKl);
     PpoStepMetrics m = new PpoStepMetrics(s, mean(total), mean(score), mean(rm), meanKl, mean(len),
-        PpoMath.maskedMean(ent, mask), clipSum / updates, vSum / updates, pSum / updates, noEos / b,
-        PpoMath.correlation(total, len), meanKl > config.klWarning(), beta, (System.nanoTime() - t0) / 1e9);
+        PpoMath.maskedMean(ent, mask), clipSum / updates, vSum / updates, pSum / updates, PpoMath.noEosShare(bt.eos),
+        PpoMath.correlation(total, len), lastKl.blowUp(), lastKl.growth(), beta, (System.nanoTime() - t0) / 1e9);
     if (config.adaptiveKl()) {
       beta = PpoMath.adaptiveBeta(beta, meanKl, config.klTarget(), b, config.klHorizon());
     }
@@ -479,6 +490,11 @@ public final class PpoTrainer implements AutoCloseable {
     o.addProperty("format", "factrl.ppo.state.v1");
     o.addProperty("step", step);
     o.addProperty("beta_bits", Long.toString(Double.doubleToRawLongBits(beta)));
+    com.google.gson.JsonArray kls = new com.google.gson.JsonArray();
+    for (double v : klMonitor.history()) {
+      kls.add(Long.toString(Double.doubleToRawLongBits(v)));
+    }
+    o.add("kl_history_bits", kls); // the KL monitor's window, so a resumed run flags the same steps
     AtomicWrite.writeBytes(dir.resolve(STATE_FILE), IfExists.FAIL,
         (JsonRecords.toPrettyJson(o) + "\n").getBytes(StandardCharsets.UTF_8));
     config.write(dir.resolve(PpoConfig.FILE_NAME), IfExists.FAIL);
@@ -499,6 +515,14 @@ public final class PpoTrainer implements AutoCloseable {
     JsonObject o = StrictJson.parse(JsonRecords.readText(f), f.toString()).getAsJsonObject();
     step = o.get("step").getAsLong();
     beta = Double.longBitsToDouble(Long.parseLong(o.get("beta_bits").getAsString()));
+    if (o.has("kl_history_bits")) { // absent in checkpoints written before the KL monitor
+      var kls = o.getAsJsonArray("kl_history_bits");
+      double[] h = new double[kls.size()];
+      for (int i = 0; i < h.length; i++) {
+        h[i] = Double.longBitsToDouble(Long.parseLong(kls.get(i).getAsString()));
+      }
+      klMonitor.restore(h);
+    }
     if (adamw.steps() != step * updatesPerStep()) {
       throw new FactRlException(f + ": step " + step + " does not fit the optimizer's " + adamw.steps() + " updates");
     }

@@ -42,6 +42,7 @@ import org.factrl.model.io.IfExists;
 import org.factrl.reward.FactTemplate;
 import org.factrl.reward.RewardEncoder;
 import org.factrl.reward.RmLoss;
+import org.factrl.plots.MetricsPlots;
 import org.factrl.train.AdamW;
 import org.factrl.train.AdamWConfig;
 import org.factrl.train.Batch;
@@ -507,6 +508,7 @@ public final class RmStage {
             Eval e = lastEval != null && lastEval.step() == step ? lastEval : null;
             lastCheckpoint = checkpoint(new TrainerState(STAGE, step, total, order.seed(), order.epoch(),
                 order.position(), rng.state(), tokens, elapsed), e);
+            MetricsPlots.writeForStage(metricsFile, out.resolve(MetricsPlots.DIR), err);
           }
         }
       } catch (IOException e) {

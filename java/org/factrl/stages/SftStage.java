@@ -38,6 +38,7 @@ import org.factrl.model.ModelConfig;
 import org.factrl.model.ParamGroup;
 import org.factrl.model.io.AtomicWrite;
 import org.factrl.model.io.IfExists;
+import org.factrl.plots.MetricsPlots;
 import org.factrl.train.AdamW;
 import org.factrl.train.AdamWConfig;
 import org.factrl.train.Batch;
@@ -436,6 +437,7 @@ public final class SftStage {
             double elapsed = start.seconds() + (System.nanoTime() - loopStart) / 1e9;
             lastCheckpoint = checkpoint(new TrainerState(STAGE, step, total, order.seed(), order.epoch(), order.position(),
                 rng.state(), tokens, elapsed));
+            MetricsPlots.writeForStage(out.resolve(METRICS_FILE), out.resolve(MetricsPlots.DIR), err);
           }
         }
       }

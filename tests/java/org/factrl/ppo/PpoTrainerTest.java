@@ -2,6 +2,7 @@ package org.factrl.ppo;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -142,8 +143,31 @@ class PpoTrainerTest {
   }
 
   @Test
+  void theKlMonitorJudgesEachStepsKlAgainstTheWindow() {
+    // window 1 and a tiny floor: step s's growth is kl_s / kl_{s-1}; factor 1.5 flags a 50% rise
+    PpoConfig c = config().with("kl_growth_window", 1L).with("kl_growth_floor", 1e-9).with("kl_growth_factor", 1.5)
+        .with("kl_warning", 1e6);
+    try (Device cpu = Device.cpu(); LlavaModel m = model(cpu);
+        PpoTrainer tr = new PpoTrainer(m, c, new ContainsToken(), null, EOS, PAD)) {
+      PpoStepMetrics prev = tr.step(prompts(1, 8));
+      assertTrue(Double.isNaN(prev.klGrowth()) && !prev.klBlowUp());
+      assertFalse(prev.toJson().has("kl_growth"), "no growth before a full window");
+      for (int s = 2; s <= 5; s++) {
+        PpoStepMetrics x = tr.step(prompts(s, 8));
+        double growth = x.kl() / Math.max(prev.kl(), 1e-9);
+        assertEquals(growth, x.klGrowth(), 1e-12 * Math.max(1, growth), "step " + s);
+        assertEquals(growth >= 1.5, x.klBlowUp(), "step " + s);
+        assertEquals(x.klGrowth(), x.toJson().get("kl_growth").getAsDouble(), 0.0);
+        assertTrue(x.noEosShare() >= 0 && x.noEosShare() <= 1);
+        prev = x;
+      }
+    }
+  }
+
+  @Test
   void resumeTakesBitwiseTheSameNextStep(@TempDir Path tmp) {
-    PpoConfig c = config();
+    // window 1: the resumed step's KL growth needs step 1's KL from the checkpoint
+    PpoConfig c = config().with("kl_growth_window", 1L);
     PpoStepMetrics straight;
     float[] straightWeights;
     try (Device cpu = Device.cpu(); LlavaModel m = model(cpu);
@@ -168,6 +192,8 @@ class PpoTrainerTest {
         assertEquals(straight.valueLoss(), resumed.valueLoss(), 0.0);
         assertEquals(straight.reward(), resumed.reward(), 0.0);
         assertEquals(straight.kl(), resumed.kl(), 0.0);
+        assertEquals(straight.klGrowth(), resumed.klGrowth(), 0.0);
+        assertEquals(straight.klBlowUp(), resumed.klBlowUp());
         assertArrayEquals(straightWeights,
             weights(m), 0f);
       }
