@@ -18,8 +18,9 @@ public final class Main {
 
   /** Every subcommand, in the order the usage lists them. */
   static List<Command> commands() {
-    return ImmutableList.of(new PipelineCommand(), new DataCommand(), new SftCommand(), new RmCommand(),
-        new PpoCommand(), new EvalCommand(), new JudgeCommand(), new PlotCommand(), new InfoCommand());
+    return ImmutableList.of(new PipelineCommand(), new DataCommand(), new SftCommand(),
+        new PrefsCommand(), new RmCommand(), new PpoCommand(), new EvalCommand(), new JudgeCommand(),
+        new PlotCommand(), new InfoCommand());
   }
 
   public static void main(String[] argv) {

@@ -48,13 +48,16 @@ import org.factrl.train.JsonFields;
  * <tr><td>weight_decay / max_grad_norm</td><td>0 / 1.0</td><td>0 / 1.0</td><td></td></tr>
  * <tr><td>seed</td><td>0</td><td></td><td>held-out split, data order, caption shuffles, adapter and head init</td></tr>
  * <tr><td>checkpoint_every / log_every</td><td>100 / 10</td><td></td><td>0: checkpoint only at the end</td></tr>
+ * <tr><td>preferences</td><td>preferences.json</td><td></td><td>the pairs file: relative to the data set folder,
+ *   or absolute (e.g. the judged SFT samples of {@link PrefsStage}); images still come from the data set</td></tr>
  * </table>
  */
 public final class RmConfig {
   public static final String FILE_NAME = "rm_config.json";
   private static final List<String> KEYS = List.of("facts", "lr", "min_lr_ratio", "warmup_steps", "epochs", "steps",
       "pairs_per_step", "held_out_pairs", "eval_every", "lora_rank", "lora_alpha", "lora_targets", "centring",
-      "head_init_std", "max_length", "weight_decay", "max_grad_norm", "seed", "checkpoint_every", "log_every");
+      "head_init_std", "max_length", "weight_decay", "max_grad_norm", "seed", "checkpoint_every", "log_every",
+      "preferences");
 
   private final boolean facts;
   private final double lr;
@@ -76,6 +79,7 @@ public final class RmConfig {
   private final long seed;
   private final long checkpointEvery;
   private final long logEvery;
+  private final String preferences;
 
   private RmConfig(Builder b) {
     facts = b.facts;
@@ -98,6 +102,7 @@ public final class RmConfig {
     seed = b.seed;
     checkpointEvery = b.checkpointEvery;
     logEvery = b.logEvery;
+    preferences = b.preferences;
   }
 
   public static RmConfig defaults() {
@@ -113,7 +118,7 @@ public final class RmConfig {
         .pairsPerStep(pairsPerStep).heldOutPairs(heldOutPairs).evalEvery(evalEvery).loraRank(loraRank)
         .loraAlpha(loraAlpha).loraTargets(loraTargets).centring(centring).headInitStd(headInitStd).maxLength(maxLength)
         .weightDecay(weightDecay).maxGradNorm(maxGradNorm).seed(seed).checkpointEvery(checkpointEvery)
-        .logEvery(logEvery);
+        .logEvery(logEvery).preferences(preferences);
   }
 
   // ---- accessors ----------------------------------------------------------------------------
@@ -202,6 +207,16 @@ public final class RmConfig {
     return logEvery;
   }
 
+  /** The {@code preferences} key as given: a path relative to the data set folder, or absolute. */
+  public String preferences() {
+    return preferences;
+  }
+
+  /** The preferences file a run on {@code dataDir} trains on. */
+  public Path preferencesFile(Path dataDir) {
+    return dataDir.resolve(preferences).toAbsolutePath().normalize();
+  }
+
   // ---- JSON ---------------------------------------------------------------------------------
 
   /** Every key, in the documented order. */
@@ -229,6 +244,7 @@ public final class RmConfig {
     o.addProperty("seed", seed);
     o.addProperty("checkpoint_every", checkpointEvery);
     o.addProperty("log_every", logEvery);
+    o.addProperty("preferences", preferences);
     return o;
   }
 
@@ -340,6 +356,9 @@ public final class RmConfig {
       if (f.has("log_every")) {
         b.logEvery(f.integer("log_every", 1, Long.MAX_VALUE));
       }
+      if (f.has("preferences")) {
+        b.preferences(f.string("preferences"));
+      }
       return b.build();
     } catch (FactRlException e) {
       throw e.getMessage().startsWith(source) ? e : new FactRlException(source + ": " + e.getMessage(), e);
@@ -399,6 +418,7 @@ public final class RmConfig {
     private long seed = 0;
     private long checkpointEvery = 100;
     private long logEvery = 10;
+    private String preferences = "preferences.json";
 
     private Builder() {}
 
@@ -560,6 +580,20 @@ public final class RmConfig {
         throw bad("log_every", "must be >= 1, got " + v);
       }
       logEvery = v;
+      return this;
+    }
+
+    /** The pairs file: relative to the data set folder (default {@code preferences.json}), or absolute. */
+    public Builder preferences(String v) {
+      if (v == null || v.isBlank()) {
+        throw bad("preferences", "must name a file (relative to the data set folder, or absolute)");
+      }
+      try {
+        Path.of(v);
+      } catch (java.nio.file.InvalidPathException e) {
+        throw bad("preferences", "is not a valid path: " + e.getMessage());
+      }
+      preferences = v;
       return this;
     }
 

@@ -60,7 +60,8 @@ import org.factrl.train.TrainerState;
 import org.factrl.train.TrainingExample;
 
 /**
- * The reward model (DESIGN.md §4.2): pairwise preferences ({@code preferences.json}) → a scalar
+ * The reward model (DESIGN.md §4.2): pairwise preferences ({@code preferences.json}, or the file the
+ * config's {@code preferences} key names, e.g. judged SFT samples from {@link PrefsStage}) → a scalar
  * score per (image, prompt, response[, facts]).
  *
  * <p><b>Model.</b> The SFT model's weights become the frozen base ({@link SftModel}: a LoRA SFT
@@ -137,7 +138,7 @@ public final class RmStage {
     SftStage.checkFreshOutput(out);
     DataSetFiles files = DataSetFiles.in(dataDir.toAbsolutePath().normalize());
     Path sft = SftModel.resolve(sftCheckpoint);
-    JsonObject data = dataFingerprint(files);
+    JsonObject data = dataFingerprint(files, config);
     // Everything that can be checked before writing is checked: the data (facts, lengths) and the SFT model.
     try (Device cpu = Device.cpu(); Tokenizer tokenizer = Tokenizer.load(files.tokenizer());
         LlavaModel model = SftModel.open(cpu, sft)) {
@@ -176,7 +177,8 @@ public final class RmStage {
     Path out = outDir.toAbsolutePath().normalize();
     JsonObject run = readRunFile(out);
     DataSetFiles files = DataSetFiles.in(dataDir.toAbsolutePath().normalize());
-    JsonObject now = dataFingerprint(files);
+    RmConfig config = runConfig(out);
+    JsonObject now = dataFingerprint(files, config);
     JsonObject then = run.getAsJsonObject("data");
     for (String key : then.keySet()) {
       if (!then.get(key).equals(now.get(key))) {
@@ -187,7 +189,6 @@ public final class RmStage {
     if (!Files.isRegularFile(out.resolve(BASE_DIR).resolve(LlavaModel.WEIGHTS_FILE))) {
       throw new FactRlException(out + ": the run's " + BASE_DIR + "/ is missing; start a new run");
     }
-    RmConfig config = runConfig(out);
     Optional<Path> latest = new CheckpointStore(out.resolve(CHECKPOINTS_DIR)).latest();
     return train(config, files, out, latest, options);
   }
@@ -224,9 +225,9 @@ public final class RmStage {
     return o;
   }
 
-  private static JsonObject dataFingerprint(DataSetFiles files) {
+  private static JsonObject dataFingerprint(DataSetFiles files, RmConfig config) {
     JsonObject o = new JsonObject();
-    o.addProperty("preferences_sha256", sha256(files.preferences()));
+    o.addProperty("preferences_sha256", sha256(config.preferencesFile(files.root())));
     o.addProperty("tokenizer_sha256", sha256(files.tokenizer()));
     return o;
   }
@@ -295,7 +296,7 @@ public final class RmStage {
       throw new FactRlException(files.tokenizer() + ": the tokenizer has " + tokenizer.vocabSize()
           + " ids but the model's vocab_size is " + mc.vocabSize());
     }
-    Path file = files.preferences();
+    Path file = config.preferencesFile(files.root());
     List<PreferencePair> pairs = PreferencePairCodec.read(file);
     if (pairs.isEmpty()) {
       throw new FactRlException(file + ": holds no preference pairs");
@@ -527,7 +528,7 @@ public final class RmStage {
     /** Rows preferred_0, other_0, preferred_1, ...; pair i's captions ordered by SplitMix64(seeds[i]). */
     private Rows batch(List<PreferencePair> pairs, List<Long> shuffleSeeds) {
       List<TrainingExample> rows = new ArrayList<>(2 * pairs.size());
-      Path file = files.preferences();
+      Path file = config.preferencesFile(files.root());
       for (int i = 0; i < pairs.size(); i++) {
         PreferencePair p = pairs.get(i);
         Optional<FactTemplate.Facts> facts = facts(p, config, file);

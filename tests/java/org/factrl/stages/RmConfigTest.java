@@ -56,5 +56,19 @@ class RmConfigTest {
     assertTrue(error("{\"lora_targets\": [\"q_proj\", \"q_proj\"]}").contains("twice"));
     assertTrue(error("[1]").contains("expected a JSON object"));
     assertTrue(error("{\"lr\": 0.1, \"lr\": 0.2}").startsWith("rm.json"));
+    assertTrue(error("{\"preferences\": \"  \"}").contains("key 'preferences' must name a file"));
+    assertTrue(error("{\"preferences\": 3}").contains("'preferences'"));
+  }
+
+  @Test
+  void thePreferencesFileIsTheDataSetsUnlessNamed() {
+    Path data = Path.of("/data/ds");
+    assertEquals(Path.of("/data/ds/preferences.json"), RmConfig.defaults().preferencesFile(data));
+    RmConfig relative = RmConfig.parse("{\"preferences\": \"../sampled.json\"}", "rm.json");
+    assertEquals(Path.of("/data/sampled.json"), relative.preferencesFile(data));
+    RmConfig absolute = RmConfig.builder().preferences("/runs/p/prefs.json").build();
+    assertEquals(Path.of("/runs/p/prefs.json"), absolute.preferencesFile(data));
+    assertEquals(absolute, RmConfig.parse(absolute.toJson().toString(), "again"));
+    assertTrue(absolute.differences(RmConfig.defaults()).startsWith("preferences:"));
   }
 }
