@@ -127,8 +127,11 @@ public final class Pipeline {
     private final Options options;
     private final Map<String, String> status = new LinkedHashMap<>();
     private final Map<String, Double> seconds = new LinkedHashMap<>();
+    private final Map<String, Double> cpuSeconds = new LinkedHashMap<>();
     private final long start = System.nanoTime();
+    private final double cpuStart = cpuNow();
     private long stageStart;
+    private double stageCpuStart;
 
     Run(PipelineConfig config, Path out, Options options) {
       this.config = config;
@@ -190,6 +193,7 @@ public final class Pipeline {
           out.resolve(EVAL_FACT_DIR), "eval-fact-rlhf", log, evalOptions));
 
       seconds.put("total", (System.nanoTime() - start) / 1e9);
+      cpuSeconds.put("total", cpuNow() - cpuStart);
       String text = new GsonBuilder().setPrettyPrinting().serializeNulls().disableHtmlEscaping().create()
           .toJson(summary(evalData, rmPlain, rmFacts)) + "\n";
       AtomicWrite.writeBytes(out.resolve(SUMMARY_FILE), IfExists.REPLACE, text.getBytes(StandardCharsets.UTF_8));
@@ -263,6 +267,15 @@ public final class Pipeline {
 
     private void begin() {
       stageStart = System.nanoTime();
+      stageCpuStart = cpuNow();
+    }
+
+    /**
+     * CPU seconds of this process so far. On a shared machine wall time says little (other jobs take
+     * the cores); CPU time / cores is what a stage costs on an idle machine.
+     */
+    private static double cpuNow() {
+      return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
     }
 
     private Path end(String stage, Outcome o) {
@@ -272,9 +285,11 @@ public final class Pipeline {
 
     private void end(String stage, String what) {
       double s = (System.nanoTime() - stageStart) / 1e9;
+      double cpu = cpuNow() - stageCpuStart;
       seconds.put(stage, s);
+      cpuSeconds.put(stage, cpu);
       status.put(stage, what);
-      log.printf(Locale.ROOT, "[pipeline] %s: %s, %.1f s%n", stage, what, s);
+      log.printf(Locale.ROOT, "[pipeline] %s: %s, %.1f s (CPU %.1f s)%n", stage, what, s, cpu);
     }
 
     private boolean done(Stage stage) {
@@ -299,6 +314,13 @@ public final class Pipeline {
       JsonObject sec = new JsonObject();
       seconds.forEach(sec::addProperty);
       s.add("stage_seconds", sec);
+      JsonObject cpu = new JsonObject();
+      cpuSeconds.forEach((k, v) -> {
+        if (Double.isFinite(v)) {
+          cpu.addProperty(k, v);
+        }
+      });
+      s.add("stage_cpu_seconds", cpu);
       JsonObject st = new JsonObject();
       status.forEach(st::addProperty);
       s.add("stage_status", st);

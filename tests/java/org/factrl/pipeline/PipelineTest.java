@@ -102,6 +102,10 @@ class PipelineTest {
           s);
     }
     assertIn(seconds, "total", 0, 3600, "stage_seconds");
+    JsonObject cpu = summary.getAsJsonObject("stage_cpu_seconds");
+    for (String s : STAGES) {
+      assertIn(cpu, s, 0, 3600, "stage_cpu_seconds");
+    }
     JsonObject ev = summary.getAsJsonObject("eval");
     assertEquals(4, ev.get("mmhal_questions").getAsInt(), "the eval limit");
     assertEquals(12, ev.get("pope_probes").getAsInt(), "4 per sampling");
