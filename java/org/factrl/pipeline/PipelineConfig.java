@@ -28,16 +28,17 @@ import org.factrl.stages.SftConfig;
  * this process (summary.json {@code stage_cpu_seconds}), at most ~800 CPU s = 10 min at 1.33
  * effective cores. Measured: SFT ≈ 2.1 CPU s per step of 8 (60 steps: ~130); RM ≈ 5 CPU s per step
  * of 8 pairs with the fact template, plus ~10 for setup and 64 held-out pairs; PPO ≈ 15 CPU s per
- * step of 8 rollouts × ≤16 tokens (2 epochs) plus ~8 setup; data 1000 scenes ~15. Budget per stage:
+ * step of 8 rollouts × ≤16 tokens (2 epochs) plus ~8 setup; eval of 8 MMHal + 24 POPE + 8 CHAIR
+ * prompts at ≤24 tokens 12.9 CPU s; data 1000 scenes ~15. Budget per stage:
  *
  * <pre>
  *   data            1000 scenes                                        ~  15 CPU s
  *   sft             40 steps × 8 conversations, full fine-tuning         ~  90
  *   rm  × 2         15 steps × 8 pairs + 64 held-out pairs               ~  85 each
  *   ppo × 2         5 steps × 16 rollouts of ≤ 24 tokens, 2 epochs       ~ 150 each
- *   eval × 3        32 MMHal + 32 POPE per sampling + ≤ 32 CHAIR,        ~  50 each (estimate)
- *                   ≤ 48 new tokens, greedy
- *   total                                                                ~ 725 CPU s
+ *   eval × 3        32 MMHal + 32 POPE per sampling + ≤ 32 CHAIR,        ~  80 each (random base:
+ *                   ≤ 48 new tokens, greedy                                   no answer stops early)
+ *   total                                                                ~ 815 CPU s (random base)
  * </pre>
  *
  * The evaluation answers a fixed seeded subset ({@link EvalSubset}): {@value #EVAL_LIMIT} of the
