@@ -47,21 +47,35 @@ public final class RmSequenceScorer implements SequenceScorer {
   @Override
   public double[] score(List<Rollout> rollouts) {
     List<RewardScorer.Request> requests = new ArrayList<>(rollouts.size());
+    List<Integer> scored = new ArrayList<>(rollouts.size());
     long h = seed;
-    for (Rollout r : rollouts) {
+    for (int k = 0; k < rollouts.size(); k++) {
+      Rollout r = rollouts.get(k);
       if (!(r.prompt().source() instanceof RlPrompt rl)) {
         throw new FactRlException("prompt " + r.prompt().id() + ": its source is not an RlPrompt; the reward model "
             + "needs the prompt's question and facts");
       }
       String text = tokenizer.decode(r.response(), true);
+      h = SplitMix64.mix(h ^ Arrays.hashCode(r.prompt().tokens()) ^ ((long) Arrays.hashCode(r.response()) << 32));
+      if (text.isBlank()) {
+        continue; // EOS first: no assistant turn to put in the RM's template (see below)
+      }
+      scored.add(k);
       requests.add(new RewardScorer.Request(rl.image().map(i -> ImagePaths.resolve(imageDir, i, "prompt '" + rl.id() + "': field 'image'")), List.of(rl.conversations().get(0)), text,
           FactTemplate.Facts.of(rl.captions(), rl.rationale())));
-      h = SplitMix64.mix(h ^ Arrays.hashCode(r.prompt().tokens()) ^ ((long) Arrays.hashCode(r.response()) << 32));
     }
-    float[] s = scorer.score(requests, h);
-    double[] out = new double[s.length];
+    // An empty response (the policy emitted EOS first) cannot be put in the RM's template (a turn is
+    // never empty), and it informs nobody: it gets the lowest score of the batch's other responses
+    // (0 when all are empty). The first pipeline run on tiny failed here with "response: must not be empty".
+    float[] s = requests.isEmpty() ? new float[0] : scorer.score(requests, h);
+    double lowest = 0;
     for (int i = 0; i < s.length; i++) {
-      out[i] = s[i];
+      lowest = i == 0 ? s[i] : Math.min(lowest, s[i]);
+    }
+    double[] out = new double[rollouts.size()];
+    java.util.Arrays.fill(out, lowest);
+    for (int i = 0; i < s.length; i++) {
+      out[scored.get(i)] = s[i];
     }
     return out;
   }

@@ -77,7 +77,8 @@ public final class BaseModel {
     }
   }
 
-  JsonObject toJson() {
+  /** How a run.json records this base (a folder by path, or a random initialisation by config, seed and std). */
+  public JsonObject toJson() {
     JsonObject o = new JsonObject();
     if (dir != null) {
       o.addProperty("kind", "dir");

@@ -44,11 +44,12 @@ class CliLeavesUserFilesAloneTest {
     }
     check(2, "data", "--out", path("decoy"), "--overwrite", "--bogus");
     check(0, "data", "--out", path("fresh/ds"), "--scenes", "10", "--image-size", "16");
-    check(1, "pipeline", "--run", path("run"), "--scenes", "10");
-    check(2, "pipeline", "--run", path("run"), "--scenes", "10", "stray");
-    check(0, "pipeline", "--run", path("emptyrun"), "--scenes", "10"); // makes emptyrun/data
-    check(0, "pipeline", "--run", path("emptyrun"), "--scenes", "10"); // reuses it, unchanged
-    check(0, "pipeline", "--run", path("newrun"), "--scenes", "10");
+    // the pipeline's data stage (--until data: the training stages have their own folder rules and tests)
+    check(1, "pipeline", "--out", path("run"), "--scenes", "10", "--until", "data");
+    check(2, "pipeline", "--out", path("run"), "--scenes", "10", "stray");
+    check(0, "pipeline", "--run", path("emptyrun"), "--scenes", "10", "--until", "data"); // old spelling; makes emptyrun/data
+    check(0, "pipeline", "--out", path("emptyrun"), "--scenes", "10", "--until", "data"); // reuses it, unchanged
+    check(0, "pipeline", "--out", path("newrun"), "--scenes", "10", "--until", "data");
     // judge: its --out is refused wherever it would replace anything of the user's
     for (String target : List.of("decoy", "run/data", "lookalike", "link", "notes.txt")) {
       check(1, "judge", "--annotations", path("fresh/ds/annotations.json"), "--answers",

@@ -46,7 +46,7 @@ class CommandLineTest {
     String out = dir.resolve("out").toString();
     for (String command : List.of("info", "pipeline", "data")) {
       List<String> base = command.equals("data") ? List.of("data", "--out", out)
-          : command.equals("pipeline") ? List.of("pipeline", "--run", run, "--scenes", "10") : List.of(command);
+          : command.equals("pipeline") ? List.of("pipeline", "--out", run, "--scenes", "10") : List.of(command);
       assertUsageError("factrl " + command + ": unknown option --bogus", concat(base, "--bogus"));
       assertUsageError("factrl " + command + ": unknown option --bogus", concat(base, "--bogus=1"));
       assertUsageError("factrl " + command + ": unexpected argument 'stray'", concat(base, "stray"));
@@ -58,6 +58,9 @@ class CommandLineTest {
     assertUsageError("factrl pipeline: --scenes must be in 1..200000, got 0", "pipeline", "--run", run, "--scenes", "0");
     assertUsageError("factrl pipeline: 5 scenes leave the eval split empty", "pipeline", "--run", run, "--scenes", "5");
     assertUsageError("factrl pipeline: --run needs a value", "pipeline", "--run");
+    assertUsageError("factrl pipeline: --run is the old spelling of --out", "pipeline", "--out", run, "--run", run);
+    assertUsageError("factrl pipeline: --until must be data, base, sft, rm, ppo or eval, got 'nope'", "pipeline",
+        "--out", run, "--until", "nope");
     assertUsageError("factrl help: unexpected argument 'extra'", "help", "data", "extra");
     assertUsageError("factrl help: unexpected argument '--bogus'", "help", "--bogus");
     assertUsageError("factrl help: unknown command 'nosuch'", "help", "nosuch");
