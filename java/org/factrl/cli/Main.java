@@ -18,8 +18,8 @@ public final class Main {
 
   /** Every subcommand, in the order the usage lists them. */
   static List<Command> commands() {
-    return ImmutableList.of(new PipelineCommand(), new DataCommand(), new SftCommand(), new RmCommand(),
-        new PpoCommand(), new EvalCommand(), new JudgeCommand(), new InfoCommand());
+    return ImmutableList.of(new PipelineCommand(), new DataCommand(), new PretrainCommand(), new SftCommand(),
+        new RmCommand(), new PpoCommand(), new EvalCommand(), new JudgeCommand(), new InfoCommand());
   }
 
   public static void main(String[] argv) {

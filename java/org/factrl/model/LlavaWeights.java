@@ -33,7 +33,7 @@ final class LlavaWeights {
 
   private LlavaWeights() {}
 
-  static void saveBase(LlavaModel model, Path dir, IfExists ifExists) {
+  static void saveBase(LlavaModel model, Path dir, IfExists ifExists, boolean bf16) {
     Objects.requireNonNull(dir, "dir");
     Objects.requireNonNull(ifExists, "ifExists");
     Path weights = dir.resolve(LlavaModel.WEIGHTS_FILE);
@@ -46,7 +46,11 @@ final class LlavaWeights {
       }
     }
     // weights first: a folder with a config.json always has its weights
-    SafeTensors.write(weights, model.params(), Map.of("format", "pt"), ifExists);
+    if (bf16) {
+      SafeTensors.writeBf16(weights, model.params(), Map.of("format", "pt"), ifExists);
+    } else {
+      SafeTensors.write(weights, model.params(), Map.of("format", "pt"), ifExists);
+    }
     model.config().write(config, ifExists);
   }
 

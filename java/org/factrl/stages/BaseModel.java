@@ -77,7 +77,8 @@ public final class BaseModel {
     }
   }
 
-  JsonObject toJson() {
+  /** The base as run.json records it (a folder path, or a random init: config, seed, std). */
+  public JsonObject toJson() {
     JsonObject o = new JsonObject();
     if (dir != null) {
       o.addProperty("kind", "dir");
@@ -91,7 +92,8 @@ public final class BaseModel {
     return o;
   }
 
-  static BaseModel fromJson(JsonObject o, String source) {
+  /** The base {@link #toJson} recorded; {@code source} names the file in errors. */
+  public static BaseModel fromJson(JsonObject o, String source) {
     JsonFields f = new JsonFields(o, source);
     return switch (f.string("kind")) {
       case "dir" -> fromDir(Path.of(f.string("path")));

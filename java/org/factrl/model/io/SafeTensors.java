@@ -120,6 +120,19 @@ public final class SafeTensors {
     SafeTensorsWriter.write(file, tensors, metadata, ifExists);
   }
 
+  /**
+   * As {@link #write(Path, ParameterBlob, Map, IfExists)}, F32 tensors stored as BF16 (rounded to
+   * nearest even). {@link #load} widens them back into F32 tensors exactly.
+   */
+  public static void writeBf16(Path file, ParameterBlob blob, Map<String, String> metadata, IfExists ifExists) {
+    Objects.requireNonNull(blob, "blob");
+    Map<String, Tensor> tensors = new java.util.LinkedHashMap<>();
+    for (String name : blob.names()) {
+      tensors.put(name, blob.tensor(name));
+    }
+    SafeTensorsWriter.write(file, tensors, metadata, ifExists, true);
+  }
+
   public Path path() {
     return path;
   }
@@ -251,7 +264,9 @@ public final class SafeTensors {
 
   private void checkFits(SafeTensorsEntry e, Tensor t) {
     DType want = t.dtype();
-    if (e.dtype().engineType().orElse(null) != want || !Arrays.equals(e.shape(), t.shape())) {
+    // a BF16 entry may fill an F32 tensor: widening is exact (a base saved in bf16 loads as f32)
+    boolean widen = e.dtype() == SafeTensorsDType.BF16 && want == DType.F32;
+    if ((e.dtype().engineType().orElse(null) != want && !widen) || !Arrays.equals(e.shape(), t.shape())) {
       throw new FactRlException(path + ": tensor '" + e.name() + "' is " + e.dtype() + " " + Arrays.toString(e.shape())
           + " in the file, but the model's is " + SafeTensorsDType.of(want) + " " + Arrays.toString(t.shape()));
     }
