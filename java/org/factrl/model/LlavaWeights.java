@@ -63,7 +63,8 @@ final class LlavaWeights {
           + model.config().differences(onDisk) + " (model vs file)");
     }
     // SafeTensors checks names (missing / unexpected) and every type and shape before reading data
-    SafeTensors.load(dir.resolve(LlavaModel.WEIGHTS_FILE), model.params());
+    // a base saved in bf16 (saveBaseBf16) widens exactly into the f32 weights
+    SafeTensors.loadWidening(dir.resolve(LlavaModel.WEIGHTS_FILE), model.params());
   }
 
   /** The PEFT module name of a blob entry ({@code base_model.model.M.lora_A.weight} → M), or null. */
