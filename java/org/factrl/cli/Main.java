@@ -18,7 +18,7 @@ public final class Main {
 
   /** Every subcommand, in the order the usage lists them. */
   static List<Command> commands() {
-    return ImmutableList.of(new PipelineCommand(), new DataCommand(), new SftCommand(),
+    return ImmutableList.of(new PipelineCommand(), new DataCommand(), new PretrainCommand(), new SftCommand(),
         new PrefsCommand(), new RmCommand(), new PpoCommand(), new EvalCommand(), new JudgeCommand(),
         new PlotCommand(), new InfoCommand());
   }

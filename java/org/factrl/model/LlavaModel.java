@@ -550,7 +550,17 @@ public final class LlavaModel implements AutoCloseable {
    */
   public void saveBase(Path dir, IfExists ifExists) {
     handle();
-    LlavaWeights.saveBase(this, dir, ifExists);
+    LlavaWeights.saveBase(this, dir, ifExists, false);
+  }
+
+  /**
+   * As {@link #saveBase}, the weights stored as BF16 (rounded to nearest even; half the bytes: a
+   * small pretrained base that can be committed). {@link #loadBase} widens them back to F32, so
+   * the loaded model equals this one with every weight rounded to bf16.
+   */
+  public void saveBaseBf16(Path dir, IfExists ifExists) {
+    handle();
+    LlavaWeights.saveBase(this, dir, ifExists, true);
   }
 
   /**

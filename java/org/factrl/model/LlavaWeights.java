@@ -33,7 +33,7 @@ final class LlavaWeights {
 
   private LlavaWeights() {}
 
-  static void saveBase(LlavaModel model, Path dir, IfExists ifExists) {
+  static void saveBase(LlavaModel model, Path dir, IfExists ifExists, boolean bf16) {
     Objects.requireNonNull(dir, "dir");
     Objects.requireNonNull(ifExists, "ifExists");
     Path weights = dir.resolve(LlavaModel.WEIGHTS_FILE);
@@ -46,7 +46,11 @@ final class LlavaWeights {
       }
     }
     // weights first: a folder with a config.json always has its weights
-    SafeTensors.write(weights, model.params(), Map.of("format", "pt"), ifExists);
+    if (bf16) {
+      SafeTensors.writeBf16(weights, model.params(), Map.of("format", "pt"), ifExists);
+    } else {
+      SafeTensors.write(weights, model.params(), Map.of("format", "pt"), ifExists);
+    }
     model.config().write(config, ifExists);
   }
 
@@ -59,7 +63,8 @@ final class LlavaWeights {
           + model.config().differences(onDisk) + " (model vs file)");
     }
     // SafeTensors checks names (missing / unexpected) and every type and shape before reading data
-    SafeTensors.load(dir.resolve(LlavaModel.WEIGHTS_FILE), model.params());
+    // a base saved in bf16 (saveBaseBf16) widens exactly into the f32 weights
+    SafeTensors.loadWidening(dir.resolve(LlavaModel.WEIGHTS_FILE), model.params());
   }
 
   /** The PEFT module name of a blob entry ({@code base_model.model.M.lora_A.weight} → M), or null. */

@@ -92,7 +92,8 @@ public final class BaseModel {
     return o;
   }
 
-  static BaseModel fromJson(JsonObject o, String source) {
+  /** The base {@link #toJson} recorded; {@code source} names the file in errors. */
+  public static BaseModel fromJson(JsonObject o, String source) {
     JsonFields f = new JsonFields(o, source);
     return switch (f.string("kind")) {
       case "dir" -> fromDir(Path.of(f.string("path")));

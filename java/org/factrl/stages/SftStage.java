@@ -49,6 +49,8 @@ import org.factrl.train.ImageConversationBatcher;
 import org.factrl.train.JsonFields;
 import org.factrl.train.LearningRateSchedule;
 import org.factrl.train.MetricsLog;
+import org.factrl.train.NextTokenLoss;
+import org.factrl.train.RunFolder;
 import org.factrl.train.ModelCheckpoint;
 import org.factrl.train.ProgressLine;
 import org.factrl.train.SplitMix64;
@@ -137,19 +139,13 @@ public final class SftStage {
     Objects.requireNonNull(outDir, "outDir");
     Objects.requireNonNull(options, "options");
     Path out = outDir.toAbsolutePath().normalize();
-    checkFreshOutput(out);
+    RunFolder.checkFresh(out, "an SFT");
     DataSetFiles files = DataSetFiles.in(dataDir.toAbsolutePath().normalize());
     JsonObject run = new JsonObject();
     run.addProperty("format", RUN_FORMAT);
     run.add("base", base.toJson());
     run.add("data", dataFingerprint(files));
-    try {
-      Files.createDirectories(out);
-    } catch (IOException e) {
-      throw new FactRlException(out + ": cannot create the run folder: " + e, e);
-    }
-    AtomicWrite.writeBytes(out.resolve(RUN_FILE), IfExists.FAIL,
-        (JsonRecords.toPrettyJson(run) + "\n").getBytes(StandardCharsets.UTF_8));
+    RunFolder.create(out, run);
     config.write(out.resolve(SftConfig.FILE_NAME), IfExists.FAIL);
     return train(config, files, base, out, Optional.empty(), options);
   }
@@ -171,14 +167,7 @@ public final class SftStage {
     Path out = outDir.toAbsolutePath().normalize();
     JsonObject run = readRunFile(out);
     DataSetFiles files = DataSetFiles.in(dataDir.toAbsolutePath().normalize());
-    JsonObject now = dataFingerprint(files);
-    JsonObject then = run.getAsJsonObject("data");
-    for (String key : then.keySet()) {
-      if (!then.get(key).equals(now.get(key))) {
-        throw new FactRlException(files.root() + ": the data set differs from the one " + out + " was trained on ("
-            + key + " " + now.get(key) + ", expected " + then.get(key) + "); resume with the same data");
-      }
-    }
+    RunFolder.checkSameData(run.getAsJsonObject("data"), dataFingerprint(files), files.root(), out);
     SftConfig config = runConfig(out);
     BaseModel base = BaseModel.fromJson(run.getAsJsonObject("base"), out.resolve(RUN_FILE) + ": base");
     Optional<Path> latest = new CheckpointStore(out.resolve(CHECKPOINTS_DIR)).latest();
@@ -201,61 +190,23 @@ public final class SftStage {
   }
 
   private static JsonObject readRunFile(Path out) {
-    Path file = out.resolve(RUN_FILE);
-    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-      throw new FactRlException(out + ": not an SFT run folder (no " + RUN_FILE + "); nothing to resume");
-    }
-    JsonElement e = StrictJson.parse(JsonRecords.readText(file), file.toString());
-    if (!e.isJsonObject() || !e.getAsJsonObject().has("format")
-        || !RUN_FORMAT.equals(new JsonFields(e.getAsJsonObject(), file.toString()).string("format"))) {
-      throw new FactRlException(file + ": not an SFT run file (format is not '" + RUN_FORMAT + "')");
-    }
-    JsonObject o = e.getAsJsonObject();
+    JsonObject o = RunFolder.read(out, RUN_FORMAT, "an SFT");
     if (!o.has("base") || !o.get("base").isJsonObject() || !o.has("data") || !o.get("data").isJsonObject()) {
-      throw new FactRlException(file + ": key 'base' or 'data' is missing");
+      throw new FactRlException(out.resolve(RUN_FILE) + ": key 'base' or 'data' is missing");
     }
     return o;
   }
 
   /** A fresh run writes only into a folder that does not exist or is empty. */
   static void checkFreshOutput(Path out) {
-    if (Files.isSymbolicLink(out)) {
-      throw new FactRlException(out + ": is a symbolic link; give a real folder for the run");
-    }
-    if (!Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    if (!Files.isDirectory(out, LinkOption.NOFOLLOW_LINKS)) {
-      throw new FactRlException(out + ": exists and is not a folder; refusing to write there");
-    }
-    try (Stream<Path> s = Files.list(out)) {
-      Optional<Path> first = s.sorted().findFirst();
-      if (first.isPresent()) {
-        throw new FactRlException(out + ": is not empty (holds " + first.get().getFileName() + ")"
-            + (Files.exists(out.resolve(RUN_FILE)) ? "; it is an SFT run: continue it with resume (--resume)"
-                : "; give a new or empty folder") + "; nothing was written");
-      }
-    } catch (IOException e) {
-      throw new FactRlException(out + ": cannot list: " + e, e);
-    }
+    RunFolder.checkFresh(out, "an SFT");
   }
 
   private static JsonObject dataFingerprint(DataSetFiles files) {
     JsonObject o = new JsonObject();
-    o.addProperty("sft_sha256", sha256(files.sft()));
-    o.addProperty("tokenizer_sha256", sha256(files.tokenizer()));
+    o.addProperty("sft_sha256", RunFolder.sha256(files.sft()));
+    o.addProperty("tokenizer_sha256", RunFolder.sha256(files.tokenizer()));
     return o;
-  }
-
-  private static String sha256(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new FactRlException(file + ": missing (not a FactRL data set folder? write one with bin/factrl data)");
-    }
-    try {
-      return MoreFiles.asByteSource(file).hash(Hashing.sha256()).toString();
-    } catch (IOException e) {
-      throw new FactRlException(file + ": cannot read: " + e, e);
-    }
   }
 
   /** The examples of a data set's sft.json, encoded for {@code model} (fails naming the record). */
@@ -452,36 +403,7 @@ public final class SftStage {
 
     /** One forward + backward; returns the loss (mean NLL over the batch's target tokens). */
     private double forwardBackward(Device cpu, Batch b) {
-      int n = b.targetTokens();
-      float[] mask = b.lossMask();
-      try (Tensor ids = cpu.fromInts(b.inputIds(), b.rows(), b.seq());
-          Tensor targets = cpu.fromInts(b.targets(), b.rows(), b.seq());
-          Tensor images = b.imageRows() == 0 ? null : cpu.fromFloats(b.images(), b.imageRows(),
-              model.config().imageChannels(), model.config().imageSize(), model.config().imageSize());
-          Tensor logp = cpu.zeros(DType.F32, b.rows(), b.seq())) {
-        model.forward(adapter, new LlavaModel.Inputs(ids, images, targets), new LlavaModel.Outputs(null, null, logp),
-            true);
-        float[] lp = logp.toFloatArray();
-        double sum = 0;
-        for (int i = 0; i < lp.length; i++) {
-          if (mask[i] != 0f) {
-            sum += lp[i];
-          }
-        }
-        double loss = n > 0 ? -sum / n : 0.0;
-        float g = n > 0 ? -1f / n : 0f;
-        float[] d = new float[lp.length];
-        for (int i = 0; i < d.length; i++) {
-          d[i] = mask[i] * g;
-        }
-        try (Tensor dLogp = cpu.fromFloats(d, b.rows(), b.seq())) {
-          model.backward(dLogp, null, baseGrads, groups, adapterGrads, GradMode.OVERWRITE);
-        }
-        if (!Double.isFinite(loss)) {
-          throw new FactRlException("sft: the loss is " + loss + " at batch " + b.exampleIds());
-        }
-        return loss;
-      }
+      return NextTokenLoss.forwardBackward(model, adapter, b, baseGrads, groups, adapterGrads, STAGE);
     }
 
     private Path checkpoint(TrainerState state) {

@@ -95,8 +95,19 @@ public final class MetricsLog implements AutoCloseable {
   }
 
   public void append(StepMetrics m) {
+    append(m.toJson());
+  }
+
+  /**
+   * Appends one record: a {@link StepMetrics} record with extra fields (e.g. a pretraining phase).
+   * It must carry a numeric {@code step}, the key {@link #openForResume} truncates by.
+   */
+  public void append(JsonObject record) {
+    if (!record.has("step") || !record.get("step").isJsonPrimitive() || !record.get("step").getAsJsonPrimitive().isNumber()) {
+      throw new FactRlException(file + ": a metrics record needs a numeric 'step', got " + record);
+    }
     try {
-      out.write(m.toJson().toString());
+      out.write(record.toString());
       out.write('\n');
       out.flush();
     } catch (IOException e) {

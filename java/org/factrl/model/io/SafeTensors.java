@@ -102,6 +102,13 @@ public final class SafeTensors {
     return st;
   }
 
+  /** As {@link #load(Path, ParameterBlob)}, BF16 entries widened into F32 tensors ({@link #loadInto(ParameterBlob, boolean)}). */
+  public static SafeTensors loadWidening(Path file, ParameterBlob blob) {
+    SafeTensors st = read(file);
+    st.loadInto(blob, true);
+    return st;
+  }
+
   /**
    * Writes {@code tensors} (in map order) and {@code metadata} to {@code file} atomically; refuses to
    * replace an existing file unless {@code ifExists} is {@link IfExists#REPLACE}.
@@ -118,6 +125,19 @@ public final class SafeTensors {
       tensors.put(name, blob.tensor(name));
     }
     SafeTensorsWriter.write(file, tensors, metadata, ifExists);
+  }
+
+  /**
+   * As {@link #write(Path, ParameterBlob, Map, IfExists)}, F32 tensors stored as BF16 (rounded to
+   * nearest even). {@link #load} widens them back into F32 tensors exactly.
+   */
+  public static void writeBf16(Path file, ParameterBlob blob, Map<String, String> metadata, IfExists ifExists) {
+    Objects.requireNonNull(blob, "blob");
+    Map<String, Tensor> tensors = new java.util.LinkedHashMap<>();
+    for (String name : blob.names()) {
+      tensors.put(name, blob.tensor(name));
+    }
+    SafeTensorsWriter.write(file, tensors, metadata, ifExists, true);
   }
 
   public Path path() {
@@ -163,6 +183,15 @@ public final class SafeTensors {
    * leaves the blob as it was.
    */
   public void loadInto(ParameterBlob blob) {
+    loadInto(blob, false);
+  }
+
+  /**
+   * As {@link #loadInto(ParameterBlob)}; with {@code widenBf16} a BF16 entry may also fill an F32
+   * tensor (exact: bf16 is the top half of an f32) — how a base saved in bf16 loads into the
+   * engine's f32 weights. Without it every entry must have its tensor's type.
+   */
+  public void loadInto(ParameterBlob blob, boolean widenBf16) {
     Objects.requireNonNull(blob, "blob");
     TreeSet<String> missing = new TreeSet<>(blob.names());
     missing.removeAll(entries.keySet());
@@ -174,7 +203,7 @@ public final class SafeTensors {
           + firstFew(unexpected));
     }
     for (String name : blob.names()) {
-      checkFits(entry(name), blob.tensor(name));
+      checkFits(entry(name), blob.tensor(name), widenBf16);
     }
     try (FileChannel ch = open()) {
       for (String name : blob.names()) {
@@ -189,7 +218,7 @@ public final class SafeTensors {
   public void load(String name, Tensor into) {
     Objects.requireNonNull(into, "into");
     SafeTensorsEntry e = entry(name);
-    checkFits(e, into);
+    checkFits(e, into, false);
     try (FileChannel ch = open()) {
       copy(ch, e, into);
     } catch (IOException ex) {
@@ -249,9 +278,10 @@ public final class SafeTensors {
     return ch;
   }
 
-  private void checkFits(SafeTensorsEntry e, Tensor t) {
+  private void checkFits(SafeTensorsEntry e, Tensor t, boolean widenBf16) {
     DType want = t.dtype();
-    if (e.dtype().engineType().orElse(null) != want || !Arrays.equals(e.shape(), t.shape())) {
+    boolean widen = widenBf16 && e.dtype() == SafeTensorsDType.BF16 && want == DType.F32;
+    if ((e.dtype().engineType().orElse(null) != want && !widen) || !Arrays.equals(e.shape(), t.shape())) {
       throw new FactRlException(path + ": tensor '" + e.name() + "' is " + e.dtype() + " " + Arrays.toString(e.shape())
           + " in the file, but the model's is " + SafeTensorsDType.of(want) + " " + Arrays.toString(t.shape()));
     }

@@ -24,22 +24,35 @@ final class SafeTensorsWriter {
   private SafeTensorsWriter() {}
 
   static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, IfExists ifExists) {
+    write(file, tensors, metadata, ifExists, false);
+  }
+
+  /**
+   * As above; with {@code f32AsBf16} every F32 tensor is stored as BF16 (round to nearest even,
+   * as torch's {@code .to(bfloat16)}), halving the file — for small bases meant to be committed.
+   */
+  static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, IfExists ifExists,
+      boolean f32AsBf16) {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(tensors, "tensors");
     Objects.requireNonNull(metadata, "metadata");
     Objects.requireNonNull(ifExists, "ifExists");
-    byte[] header = header(file, tensors, metadata);
+    byte[] header = header(file, tensors, metadata, f32AsBf16);
     AtomicWrite.write(file, ifExists, ch -> {
       writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
       writeFully(ch, ByteBuffer.wrap(header));
       for (Tensor t : tensors.values()) {
-        writeData(ch, t);
+        writeData(ch, t, f32AsBf16 && t.dtype() == DType.F32);
       }
     });
   }
 
   /** The JSON header, padded with spaces to a multiple of 8 bytes. */
   static byte[] header(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
+    return header(file, tensors, metadata, false);
+  }
+
+  static byte[] header(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, boolean f32AsBf16) {
     StringWriter out = new StringWriter();
     try (JsonWriter w = new JsonWriter(out)) {
       w.setHtmlSafe(false);
@@ -62,9 +75,10 @@ final class SafeTensorsWriter {
         if (t == null || t.isClosed()) {
           throw new FactRlException(file + ": tensor '" + name + "' is " + (t == null ? "null" : "closed"));
         }
-        long bytes = t.numel() * t.dtype().bytes();
+        DType stored = f32AsBf16 && t.dtype() == DType.F32 ? DType.BF16 : t.dtype();
+        long bytes = t.numel() * stored.bytes();
         w.name(name).beginObject();
-        w.name("dtype").value(SafeTensorsDType.of(t.dtype()).name());
+        w.name("dtype").value(SafeTensorsDType.of(stored).name());
         w.name("shape").beginArray();
         for (long d : t.shape()) {
           w.value(d);
@@ -86,7 +100,7 @@ final class SafeTensorsWriter {
   }
 
   /** Appends the tensor's elements, row-major little-endian, in chunks. */
-  private static void writeData(FileChannel ch, Tensor t) throws IOException {
+  private static void writeData(FileChannel ch, Tensor t, boolean narrow) throws IOException {
     long numel = t.numel();
     if (numel == 0) {
       return;
@@ -101,7 +115,7 @@ final class SafeTensorsWriter {
     SafeTensors.requireLittleEndianHost();
     int chunk = (int) Math.min(SafeTensors.CHUNK_ELEMENTS, numel);
     ByteBuffer floats = ByteBuffer.allocateDirect(chunk * 4).order(ByteOrder.nativeOrder());
-    ByteBuffer halves = t.dtype() == DType.BF16 ? ByteBuffer.allocateDirect(chunk * 2).order(ByteOrder.LITTLE_ENDIAN) : null;
+    ByteBuffer halves = t.dtype() == DType.BF16 || narrow ? ByteBuffer.allocateDirect(chunk * 2).order(ByteOrder.LITTLE_ENDIAN) : null;
     try (FloatPointer p = new FloatPointer(floats.asFloatBuffer())) {
       for (long done = 0; done < numel; done += chunk) {
         int n = (int) Math.min(chunk, numel - done);
@@ -113,13 +127,22 @@ final class SafeTensorsWriter {
         } else {
           halves.clear().limit(n * 2);
           for (int i = 0; i < n; i++) {
-            // bf16 values widened to f32 exactly: the top half is the bf16 pattern
-            halves.putShort(2 * i, (short) (floats.getInt(4 * i) >>> 16));
+            // bf16 values widened to f32 exactly: the top half is the bf16 pattern; a narrowed f32 rounds
+            int bits = floats.getInt(4 * i);
+            halves.putShort(2 * i, (short) ((narrow ? roundToBf16(bits) : bits) >>> 16));
           }
           writeFully(ch, halves);
         }
       }
     }
+  }
+
+  /** f32 bits rounded to the nearest bf16 (ties to even) in the top half; NaN stays a (quiet) NaN. */
+  static int roundToBf16(int bits) {
+    if ((bits & 0x7fffffff) > 0x7f800000) {
+      return bits | 0x00400000;
+    }
+    return bits + 0x7fff + ((bits >>> 16) & 1);
   }
 
   private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
