@@ -59,7 +59,7 @@ class CommandLineTest {
     assertUsageError("factrl pipeline: 5 scenes leave the eval split empty", "pipeline", "--run", run, "--scenes", "5");
     assertUsageError("factrl pipeline: --run needs a value", "pipeline", "--run");
     assertUsageError("factrl help: unexpected argument 'extra'", "help", "data", "extra");
-    assertUsageError("factrl help: unexpected argument '--bogus'", "help", "--bogus");
+    assertUsageError("factrl help: unknown option --bogus", "help", "--bogus");
     assertUsageError("factrl help: unknown command 'nosuch'", "help", "nosuch");
     assertUsageError("factrl: unknown command 'nosuch'", "nosuch");
     assertUsageError("factrl: 'bench' runs through the launcher", "bench");
