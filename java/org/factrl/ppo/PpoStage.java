@@ -225,10 +225,7 @@ public final class PpoStage {
                 m.clipFraction(), m.valueLoss(), m.klBlowUp() ? " WARNING: KL blow-up" : "");
           }
           if ((config.checkpointEvery() > 0 && s % config.checkpointEvery() == 0) || s == end) {
-            last = store.write(s, dir -> {
-              tr.save(dir);
-              config.write(dir.resolve(PpoConfig.FILE_NAME), IfExists.FAIL); // the effective config, as SFT and RM keep
-            });
+            last = store.write(s, tr::save);
           }
         }
         return new Result(Math.max(end, tr.completedSteps()), last, m);

@@ -44,9 +44,9 @@ class EffectiveConfigSavedTest {
     Path rm = RmStage.run(rc, data, sft, rmRun, RmStageTest.quiet()).checkpoint();
     assertEveryCheckpointHolds(rmRun, RmConfig.FILE_NAME, 2, f -> assertEquals(rc, RmConfig.read(f)));
 
-    PpoConfig pc = PpoConfig.defaults().with("steps", 2).with("warmup_steps", 0).with("checkpoint_every", 1)
-        .with("rollouts_per_step", 2).with("minibatch", 2).with("epochs", 1).with("max_response_tokens", 3)
-        .with("lora_rank", 2).with("lora_alpha", 4.0).with("max_prompt_tokens", 512);
+    PpoConfig pc = PpoConfig.parse("{\"steps\": 2, \"warmup_steps\": 0, \"checkpoint_every\": 1, \"rollouts_per_step\": 2,"
+        + " \"minibatch\": 2, \"epochs\": 1, \"max_response_tokens\": 3, \"lora_rank\": 2, \"lora_alpha\": 4,"
+        + " \"max_prompt_tokens\": 256}", "test");
     Path ppoRun = dir.resolve("ppo");
     PpoStage.run(pc, data, sft, rm, ppoRun, null, 0);
     assertEquals(pc, PpoConfig.read(ppoRun.resolve(PpoConfig.FILE_NAME)));
