@@ -1,107 +1,120 @@
 package org.factrl.cli;
 
-import com.google.common.collect.ImmutableSet;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.factrl.eval.EvalConfig;
 import org.factrl.eval.EvalData;
 import org.factrl.stages.EvalResult;
 import org.factrl.stages.EvalStage;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code bin/factrl eval}: evaluates any model checkpoint on any MMHal-format question file whose
  * images carry annotations in the project's format, plus POPE files, writing the eval stage's
  * metrics, per-question answers and the MMHal response template ({@link EvalStage}). The output
- * folder follows {@code judge}'s rules: absent, empty, or an earlier eval's output.
+ * folder follows {@code judge}'s rules: absent, empty, or an earlier eval's output. Settings come
+ * from {@code --config} (an {@link EvalConfig} file) or the defaults; an option given on the
+ * command line overrides the file's key.
  */
-final class EvalCommand implements Command {
-  static final String USAGE = """
-      usage: bin/factrl eval --model CKPT --mmhal FILE --annotations FILE --images DIR [--pope FILE]...
-                             [--chair] --out DIR [--tokenizer FILE] [--adapter NAME] [--batch N]
-                             [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--limit N]
-        --model CKPT          a checkpoint folder (model/ or base.json, adapters/), a base folder
-                              (model.safetensors + config.json) or a run folder (its latest checkpoint)
-        --mmhal FILE          MMHal-format questions (response_template.json fields; e.g. a data set's
-                              mmhal_eval.json)
-        --annotations FILE    the scenes' ground truth (annotations.json); every image_id must be there
-        --images DIR          the folder the records' image paths are relative to
-        --pope FILE           POPE probes (JSON Lines); repeat for each sampling (pope_random.json,
-                              pope_popular.json, pope_adversarial.json: named by the file)
-        --chair               also ask for a detailed description of each MMHal image (CHAIRs, CHAIRi)
-        --out DIR             folder for metrics.json, answers.jsonl and response_template.json; must
-                              not exist, be empty, or hold only an earlier eval's three files (replaced)
-        --tokenizer FILE      the tokenizer (default: tokenizer.json beside the annotations)
-        --adapter NAME        the adapter set to answer with (default: the checkpoint's only one; 'none':
-                              the base alone)
-        --batch N             prompts generated together (default 8)
-        --max-new-tokens N    longest answer in tokens (default 128)
-        --temperature T       0 = greedy (default 0)
-        --top-p P             nucleus mass when sampling (default 1)
-        --seed S              sampling seed (default 0; unused when greedy)
-        --limit N             only the first N records of each question file (default: all)""";
+@Command(name = "eval", description = "evaluate a checkpoint: MMHal score and hallucination rate, POPE, CHAIR, "
+      + "answer length")
+final class EvalCommand extends FactrlCommand {
+  @Option(names = "--model", paramLabel = "CKPT", required = true, description =
+      "a checkpoint folder (model/ or base.json, adapters/), a base folder (model.safetensors + "
+      + "config.json) or a run folder (its latest checkpoint)")
+  Path model;
+
+  @Option(names = "--mmhal", paramLabel = "FILE", required = true,
+      description = "MMHal-format questions (response_template.json fields; e.g. a data set's mmhal_eval.json)")
+  Path mmhal;
+
+  @Option(names = "--annotations", paramLabel = "FILE", required = true,
+      description = "the scenes' ground truth (annotations.json); every image_id must be there")
+  Path annotations;
+
+  @Option(names = "--images", paramLabel = "DIR", required = true,
+      description = "the folder the records' image paths are relative to")
+  Path images;
+
+  @Option(names = "--pope", paramLabel = "FILE", description = "POPE probes (JSON Lines); repeat for each sampling "
+      + "(pope_random.json, pope_popular.json, pope_adversarial.json: named by the file)")
+  List<Path> pope = new ArrayList<>();
+
+  @Option(names = "--chair", description = "also ask for a detailed description of each MMHal image (CHAIRs, CHAIRi)")
+  boolean chair;
+
+  @Option(names = "--out", paramLabel = "DIR", required = true, description =
+      "folder for metrics.json, answers.jsonl and response_template.json; must not exist, be empty, or hold "
+      + "only an earlier eval's three files (replaced)")
+  Path outDir;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "evaluation settings as JSON (bin/factrl config "
+      + "--stage eval prints the defaults); the options below override its keys")
+  Path config;
+
+  @Option(names = "--tokenizer", paramLabel = "FILE", description = "the tokenizer (default: tokenizer.json beside "
+      + "the annotations)")
+  Path tokenizer;
+
+  @Option(names = "--adapter", paramLabel = "NAME",
+      description = "the adapter set to answer with (default: the checkpoint's only one; 'none': the base alone)")
+  String adapter;
+
+  @Option(names = "--batch", paramLabel = "N", description = "prompts generated together (default 8)")
+  Integer batch;
+
+  @Option(names = "--max-new-tokens", paramLabel = "N", description = "longest answer in tokens (default 128)")
+  Integer maxNewTokens;
+
+  @Option(names = "--temperature", paramLabel = "T", description = "0 = greedy (default 0)")
+  Double temperature;
+
+  @Option(names = "--top-p", paramLabel = "P", description = "nucleus mass when sampling (default 1)")
+  Double topP;
+
+  @Option(names = "--seed", paramLabel = "S", description = "sampling seed (default 0; unused when greedy)")
+  Long seed;
+
+  @Option(names = "--limit", paramLabel = "N", description = "only the first N records of each question file "
+      + "(default: all)")
+  Integer limit;
 
   @Override
-  public String name() {
-    return "eval";
-  }
-
-  @Override
-  public String summary() {
-    return "evaluate a checkpoint: MMHal score and hallucination rate, POPE, CHAIR, answer length";
-  }
-
-  @Override
-  public String usage() {
-    return USAGE;
-  }
-
-  @Override
-  public ImmutableSet<String> valuedOptions() {
-    return ImmutableSet.of("model", "mmhal", "annotations", "images", "pope", "out", "tokenizer", "adapter", "batch",
-        "max-new-tokens", "temperature", "top-p", "seed", "limit");
-  }
-
-  @Override
-  public ImmutableSet<String> repeatableOptions() {
-    return ImmutableSet.of("pope");
-  }
-
-  @Override
-  public ImmutableSet<String> flags() {
-    return ImmutableSet.of("chair");
-  }
-
-  @Override
-  public int run(Options o, PrintStream out, PrintStream err) {
-    Path model = Path.of(o.required("model"));
-    Path mmhal = Path.of(o.required("mmhal"));
-    Path annotations = Path.of(o.required("annotations"));
-    Path images = Path.of(o.required("images"));
-    Path outDir = Path.of(o.required("out"));
-    List<Path> pope = o.values("pope").stream().map(Path::of).toList();
-    Path tokenizer = o.value("tokenizer").map(Path::of).orElseGet(() -> {
-      Path beside = annotations.toAbsolutePath().normalize().resolveSibling("tokenizer.json");
-      if (!Files.isRegularFile(beside)) {
-        throw new UsageException("--tokenizer is required: there is no tokenizer.json beside " + annotations);
-      }
-      return beside;
-    });
-    EvalConfig config = EvalConfig.builder()
-        .batchSize((int) o.integer("batch", 8, 1, 4096))
-        .maxNewTokens((int) o.integer("max-new-tokens", 128, 1, 1 << 16))
-        .temperature((float) real(o, "temperature", 0, 0, 100))
-        .topP((float) real(o, "top-p", 1, Double.MIN_VALUE, 1))
-        .seed(o.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE))
-        .limit((int) o.integer("limit", 0, 0, Integer.MAX_VALUE))
-        .chair(o.flag("chair"))
-        .adapter(o.value("adapter").orElse(null))
-        .build();
+  int run() {
+    Path tok = tokenizer != null ? tokenizer : besideAnnotations();
+    EvalConfig.Builder b = (config == null ? EvalConfig.defaults() : EvalConfig.read(config)).toBuilder();
+    if (batch != null) {
+      b.batchSize((int) range("--batch", batch, 1, 4096));
+    }
+    if (maxNewTokens != null) {
+      b.maxNewTokens((int) range("--max-new-tokens", maxNewTokens, 1, 1 << 16));
+    }
+    if (temperature != null) {
+      b.temperature((float) range("--temperature", temperature, 0, 100, false));
+    }
+    if (topP != null) {
+      b.topP((float) range("--top-p", topP, 0, 1, true));
+    }
+    if (seed != null) {
+      b.seed(seed);
+    }
+    if (limit != null) {
+      b.limit((int) range("--limit", limit, 0, Integer.MAX_VALUE));
+    }
+    if (chair) {
+      b.chair(true);
+    }
+    if (adapter != null) {
+      b.adapter(adapter);
+    }
+    EvalConfig settings = b.build();
     EvalStage.outputFolder(outDir).check(); // before any file is read: a refused folder costs nothing
-    EvalData data = EvalData.load(mmhal, annotations, images, pope);
-    EvalResult r = EvalStage.run(config, data, model, tokenizer, outDir,
+    EvalData evalData = EvalData.load(mmhal, annotations, images, pope);
+    EvalResult r = EvalStage.run(settings, evalData, model, tok, outDir,
         new EvalStage.Options(err, System.console() != null));
     var rep = r.report();
     out.printf(Locale.ROOT, "hallucination rate %.3f  MMHal score %.2f  POPE F1 %s  CHAIRs %s  CHAIRi %s"
@@ -111,26 +124,15 @@ final class EvalCommand implements Command {
     return 0;
   }
 
-  private static String fmt(java.util.OptionalDouble d) {
-    return d.isPresent() ? String.format(Locale.ROOT, "%.3f", d.getAsDouble()) : "-";
+  private Path besideAnnotations() {
+    Path beside = annotations.toAbsolutePath().normalize().resolveSibling("tokenizer.json");
+    if (!Files.isRegularFile(beside)) {
+      throw new UsageException("--tokenizer is required: there is no tokenizer.json beside " + annotations);
+    }
+    return beside;
   }
 
-  /** A number in {@code [min, max]}, or {@code otherwise} when absent. */
-  private static double real(Options o, String name, double otherwise, double min, double max) {
-    var v = o.value(name);
-    if (v.isEmpty()) {
-      return otherwise;
-    }
-    double d;
-    try {
-      d = Double.parseDouble(v.get());
-    } catch (NumberFormatException e) {
-      throw new UsageException("--" + name + " expects a number, got '" + v.get() + "'");
-    }
-    if (!(d >= min && d <= max)) {
-      throw new UsageException("--" + name + " must be in " + (min == Double.MIN_VALUE ? "(0" : "[" + min) + ", "
-          + max + "], got " + v.get());
-    }
-    return d;
+  private static String fmt(java.util.OptionalDouble d) {
+    return d.isPresent() ? String.format(Locale.ROOT, "%.3f", d.getAsDouble()) : "-";
   }
 }

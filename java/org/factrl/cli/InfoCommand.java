@@ -1,24 +1,15 @@
 package org.factrl.cli;
 
-import java.io.PrintStream;
 import org.bytedeco.javacpp.Loader;
 import org.factrl.bindings.FactRlCore;
 import org.factrl.engine.Device;
+import picocli.CommandLine.Command;
 
 /** {@code bin/factrl info}: what the native engine was built with and which devices it sees. */
-final class InfoCommand implements Command {
+@Command(name = "info", description = "show the native engine's build and the devices it can use")
+final class InfoCommand extends FactrlCommand {
   @Override
-  public String name() {
-    return "info";
-  }
-
-  @Override
-  public String summary() {
-    return "show the native engine's build and the devices it can use";
-  }
-
-  @Override
-  public int run(Options options, PrintStream out, PrintStream err) {
+  int run() {
     Loader.load(FactRlCore.class);
     out.println("factrl native engine " + FactRlCore.frl_version().getString());
     out.println("  CUDA backend built in: " + (Device.builtWithCuda() ? "yes" : "no")

@@ -2,7 +2,6 @@ package org.factrl.cli;
 
 import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +14,8 @@ import org.factrl.data.judge.MmhalJudging;
 import org.factrl.data.shapes.SceneJson;
 import org.factrl.engine.FactRlException;
 import org.factrl.eval.ResultFolder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code bin/factrl judge}: judges any model's answers to an MMHal response template against the
@@ -26,43 +27,28 @@ import org.factrl.eval.ResultFolder;
  * marker); anything else is refused with the first foreign file named. The output is written in
  * a hidden sibling folder and renamed into place, so {@code --out} never holds half a result.
  */
-final class JudgeCommand implements Command {
+@Command(name = "judge", description = "judge a model's answers to an MMHal template (verdicts and metrics)")
+final class JudgeCommand extends FactrlCommand {
   static final String VERDICTS = "verdicts.jsonl";
   static final String METRICS = "metrics.json";
 
-  static final String USAGE = """
-      usage: bin/factrl judge --annotations FILE --answers FILE --out DIR
-        --annotations FILE  the scenes' ground truth (a data set's annotations.json)
-        --answers FILE      an MMHal response template (mmhal_eval.json) with model_answer filled
-        --out DIR           folder for verdicts.jsonl and metrics.json; must not exist, be empty, or
-                            hold only an earlier judge run's two files (which are replaced)""";
+  @Option(names = "--annotations", paramLabel = "FILE", required = true,
+      description = "the scenes' ground truth (a data set's annotations.json)")
+  Path annotations;
+
+  @Option(names = "--answers", paramLabel = "FILE", required = true,
+      description = "an MMHal response template (mmhal_eval.json) with model_answer filled")
+  Path answers;
+
+  @Option(names = "--out", paramLabel = "DIR", required = true, description =
+      "folder for verdicts.jsonl and metrics.json; must not exist, be empty, or hold only an earlier judge "
+      + "run's two files (which are replaced)")
+  Path outDir;
 
   @Override
-  public String name() {
-    return "judge";
-  }
-
-  @Override
-  public String summary() {
-    return "judge a model's answers to an MMHal template (verdicts and metrics)";
-  }
-
-  @Override
-  public String usage() {
-    return USAGE;
-  }
-
-  @Override
-  public ImmutableSet<String> valuedOptions() {
-    return ImmutableSet.of("annotations", "answers", "out");
-  }
-
-  @Override
-  public int run(Options o, PrintStream stdout, PrintStream stderr) {
-    Path annotations = Path.of(o.required("annotations"));
-    Path answers = Path.of(o.required("answers"));
-    Path out = Path.of(o.required("out")).toAbsolutePath().normalize();
-    ResultFolder folder = output(out);
+  int run() {
+    Path target = outDir.toAbsolutePath().normalize();
+    ResultFolder folder = output(target);
     folder.check();
     var scenes = MmhalJudging.byId(SceneJson.readList(annotations));
     List<MmhalRecord> records = MmhalCodec.read(answers);
@@ -80,9 +66,9 @@ final class JudgeCommand implements Command {
     folder.publish(ImmutableMap.of(VERDICTS, String.join("\n", lines) + (lines.isEmpty() ? "" : "\n"),
         METRICS, metrics));
     var all = judged.stream().map(MmhalJudging.Judged::judgement).toList();
-    stdout.printf(Locale.ROOT, "judged %d answers: mean score %.2f, hallucination rate %.3f%n",
+    out.printf(Locale.ROOT, "judged %d answers: mean score %.2f, hallucination rate %.3f%n",
         all.size(), ExactJudge.meanScore(all), ExactJudge.hallucinationRate(all));
-    stdout.println("wrote " + out.resolve(VERDICTS) + " and " + out.resolve(METRICS));
+    out.println("wrote " + target.resolve(VERDICTS) + " and " + target.resolve(METRICS));
     return 0;
   }
 

@@ -1,7 +1,5 @@
 package org.factrl.cli;
 
-import com.google.common.collect.ImmutableSet;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.factrl.data.dataset.ShapesDataSetWriter;
@@ -9,72 +7,70 @@ import org.factrl.engine.Device;
 import org.factrl.pipeline.BaseModelSource;
 import org.factrl.pipeline.Pipeline;
 import org.factrl.pipeline.PipelineConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code bin/factrl pipeline}: the end-to-end job ({@link Pipeline}) on the built-in data and the
- * tiny model. A thin layer: options → {@link PipelineConfig} → {@link Pipeline#run}.
+ * tiny model. A thin layer: options → {@link PipelineConfig} → {@link Pipeline#run}. Runs data ->
+ * sft -> reward models (with / without facts) -> PPO (rlhf, fact-rlhf) -> eval of SFT, RLHF and
+ * Fact-RLHF on a seeded held-out subset, prints the table and writes DIR/summary.json; running it
+ * again reuses finished stages and resumes an interrupted one.
  */
-final class PipelineCommand implements Command {
-  static final String USAGE = """
-      usage: bin/factrl pipeline [--out DIR] [--seed S] [--scenes N] [--base DIR] [--quick] [--until STAGE]
-        runs data -> sft -> reward models (with / without facts) -> PPO (rlhf, fact-rlhf) -> eval of SFT,
-        RLHF and Fact-RLHF on a seeded held-out subset, prints the table and writes DIR/summary.json;
-        running it again reuses finished stages and resumes an interrupted one
-        --out DIR      output folder (default runs/pipeline): one folder per stage (data/, sft/, rm-facts/,
-                       rm-no-facts/, ppo-rlhf/, ppo-fact-rlhf/, eval-*/) and summary.json; a stage folder
-                       holding anything but that stage's own run is refused, never overwritten
-        --run DIR      deprecated spelling of --out
-        --seed S       seed of the data and of every stage (default 0)
-        --scenes N     shapes-world scenes of the built-in data set, at least 10 (default 1000)
-        --base DIR     the base model folder (model.safetensors + config.json); default: the committed
-                       pretrained base (models/base-tiny) if present, else a random tiny base (a loud
-                       warning: a random base cannot see)
-        --quick        2-4 steps per stage and 8 questions per eval file: a smoke check of the chain
-        --until STAGE  stop after data, base, sft, rm, ppo or eval (default eval)""";
+@Command(name = "pipeline",
+    description = "run the end-to-end pipeline (data -> SFT -> reward models -> RLHF / Fact-RLHF PPO -> eval)")
+final class PipelineCommand extends FactrlCommand {
+  @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/pipeline): one folder per "
+      + "stage (data/, sft/, rm-facts/, rm-no-facts/, ppo-rlhf/, ppo-fact-rlhf/, eval-*/) and summary.json; a stage "
+      + "folder holding anything but that stage's own run is refused, never overwritten")
+  Path outDir; // null: absent
+
+  @Option(names = "--run", paramLabel = "DIR", description = "deprecated spelling of --out")
+  Path runDir; // null: absent
+
+  @Option(names = "--seed", paramLabel = "S", description = "seed of the data and of every stage (default "
+      + "${DEFAULT-VALUE})")
+  long seed = 0;
+
+  @Option(names = "--scenes", paramLabel = "N",
+      description = "shapes-world scenes of the built-in data set, at least 10 (default ${DEFAULT-VALUE})")
+  int scenes = PipelineConfig.defaults().scenes();
+
+  @Option(names = "--base", paramLabel = "DIR", description = "the base model folder (model.safetensors + "
+      + "config.json); default: the committed pretrained base (models/base-tiny) if present, else a random tiny base "
+      + "(a loud warning: a random base cannot see)")
+  Path base; // null: absent
+
+  @Option(names = "--quick", description = "2-4 steps per stage and 8 questions per eval file: a smoke check of the "
+      + "chain")
+  boolean quick;
+
+  @Option(names = "--until", paramLabel = "STAGE", description = "stop after data, base, sft, rm, ppo or eval "
+      + "(default eval)")
+  String until; // null: absent
 
   @Override
-  public String name() {
-    return "pipeline";
-  }
-
-  @Override
-  public String summary() {
-    return "run the end-to-end pipeline (data -> SFT -> reward models -> RLHF / Fact-RLHF PPO -> eval)";
-  }
-
-  @Override
-  public String usage() {
-    return USAGE;
-  }
-
-  @Override
-  public ImmutableSet<String> valuedOptions() {
-    return ImmutableSet.of("out", "run", "scenes", "seed", "base", "until");
-  }
-
-  @Override
-  public ImmutableSet<String> flags() {
-    return ImmutableSet.of("quick");
-  }
-
-  @Override
-  public int run(Options o, PrintStream out, PrintStream err) {
-    if (o.value("out").isPresent() && o.value("run").isPresent()) {
+  int run() {
+    if (outDir != null && runDir != null) {
       throw new UsageException("--run is the old spelling of --out; give one of them");
     }
-    Path dir = Path.of(o.value("out").or(() -> o.value("run")).orElse("runs/pipeline"));
+    Path dir = outDir != null ? outDir : runDir != null ? runDir : Path.of("runs/pipeline");
     PipelineConfig config;
     try {
-      PipelineConfig.Builder b = (o.flag("quick") ? PipelineConfig.quick() : PipelineConfig.defaults()).toBuilder()
-          .scenes((int) o.integer("scenes", PipelineConfig.defaults().scenes(), 1, ShapesDataSetWriter.MAX_SCENES))
-          .seed(o.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE));
-      o.value("base").ifPresent(base -> b.base(BaseModelSource.dir(Path.of(base))));
-      o.value("until").ifPresent(u -> b.until(stage(u)));
+      PipelineConfig.Builder b = (quick ? PipelineConfig.quick() : PipelineConfig.defaults()).toBuilder()
+          .scenes((int) range("--scenes", scenes, 1, ShapesDataSetWriter.MAX_SCENES))
+          .seed(seed);
+      if (base != null) {
+        b.base(BaseModelSource.dir(base));
+      }
+      if (until != null) {
+        b.until(stage(until));
+      }
       config = b.build();
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
-    if (o.value("run").isPresent()) {
+    if (runDir != null) {
       err.println("factrl pipeline: --run is deprecated; use --out");
     }
     try (Device device = Device.best()) {

@@ -1,13 +1,19 @@
 package org.factrl.eval;
 
 import com.google.gson.JsonObject;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
-import org.factrl.engine.FactRlException;
 import org.factrl.model.GenerateConfig;
+import org.factrl.train.ConfigReader;
+import org.factrl.train.RecipeDefaults;
 
 /**
  * How an evaluation generates and what it measures. Immutable; {@link #builder()} checks every
- * field in {@link Builder#build()}, naming it.
+ * field in {@link Builder#build()}, naming it. On disk (like every stage's config) a strict JSON
+ * object with the keys below ({@link #read}, {@link ConfigReader}: unknown keys and out-of-range
+ * values are errors naming the file and key; absent keys take the defaults); {@link #toJson} writes
+ * every key, and the eval's {@code metrics.json} records it under {@code settings}.
  *
  * <table>
  * <caption>Settings</caption>
@@ -20,13 +26,17 @@ import org.factrl.model.GenerateConfig;
  * <tr><td>chair</td><td>false</td><td>also ask for a detailed description of every MMHal image (CHAIRs/CHAIRi)</td></tr>
  * <tr><td>chair_prompt</td><td>"Describe the image in detail."</td><td>the description request (an SFT wording)</td></tr>
  * <tr><td>limit</td><td>0</td><td>only the first N records of each question file (0 = all)</td></tr>
- * <tr><td>adapter</td><td>(automatic)</td><td>the adapter set to answer with; automatic = the checkpoint's only
+ * <tr><td>adapter</td><td>"auto"</td><td>the adapter set to answer with; {@value #AUTO} = the checkpoint's only
  *     one, or the base when it has none; {@value #BASE} = the base alone</td></tr>
  * </table>
  */
 public final class EvalConfig {
   /** The {@code adapter} value that means "the base alone, no adapter". */
   public static final String BASE = "none";
+  /** The {@code adapter} value in a config file that means "automatic" (null in the builder). */
+  public static final String AUTO = "auto";
+  private static final List<String> KEYS = List.of("batch_size", "max_new_tokens", "temperature", "top_p", "seed",
+      "chair", "chair_prompt", "limit", "adapter");
   public static final String DEFAULT_CHAIR_PROMPT = "Describe the image in detail.";
 
   private final int batchSize;
@@ -122,12 +132,62 @@ public final class EvalConfig {
     o.addProperty("max_new_tokens", maxNewTokens);
     o.addProperty("temperature", temperature);
     o.addProperty("top_p", topP);
-    o.addProperty("seed", Long.toString(seed));
+    o.addProperty("seed", seed);
     o.addProperty("chair", chair);
     o.addProperty("chair_prompt", chairPrompt);
     o.addProperty("limit", limit);
-    o.addProperty("adapter", adapter == null ? "auto" : adapter);
+    o.addProperty("adapter", adapter == null ? AUTO : adapter);
     return o;
+  }
+
+  /** The config keys, in the order {@link #toJson} writes them. */
+  public static List<String> keys() {
+    return KEYS;
+  }
+
+  /** Reads a config file; errors name the file and the key. */
+  public static EvalConfig read(Path file) {
+    return from(ConfigReader.open(file, "evaluation", KEYS), defaults());
+  }
+
+  /** Parses a config's JSON text; errors start with {@code source} and name the key. */
+  public static EvalConfig parse(String json, String source) {
+    return from(ConfigReader.parse(json, source, "evaluation", KEYS), defaults());
+  }
+
+  private static EvalConfig from(ConfigReader r, EvalConfig over) {
+    Builder b = over.toBuilder();
+    return r.build(() -> {
+      if (r.has("batch_size")) {
+        b.batchSize((int) r.integer("batch_size", 1, 4096));
+      }
+      if (r.has("max_new_tokens")) {
+        b.maxNewTokens((int) r.integer("max_new_tokens", 1, 1 << 16));
+      }
+      if (r.has("temperature")) {
+        b.temperature((float) r.number("temperature", 0, 100));
+      }
+      if (r.has("top_p")) {
+        b.topP((float) r.number("top_p", 0, 1));
+      }
+      if (r.has("seed")) {
+        b.seed(r.integer("seed", Long.MIN_VALUE, Long.MAX_VALUE));
+      }
+      if (r.has("chair")) {
+        b.chair(r.bool("chair"));
+      }
+      if (r.has("chair_prompt")) {
+        b.chairPrompt(r.string("chair_prompt"));
+      }
+      if (r.has("limit")) {
+        b.limit((int) r.integer("limit", 0, Integer.MAX_VALUE));
+      }
+      if (r.has("adapter")) {
+        String a = r.string("adapter");
+        b.adapter(a.equals(AUTO) ? null : a);
+      }
+      return b.build();
+    });
   }
 
   @Override
@@ -147,9 +207,9 @@ public final class EvalConfig {
 
   /** Mutable builder; {@link #build()} checks every field. */
   public static final class Builder {
-    private int batchSize = 8;
-    private int maxNewTokens = 128;
-    private float temperature = 0f;
+    private int batchSize = RecipeDefaults.EVAL_BATCH_SIZE;
+    private int maxNewTokens = RecipeDefaults.EVAL_MAX_NEW_TOKENS;
+    private float temperature = (float) RecipeDefaults.EVAL_TEMPERATURE;
     private float topP = 1f;
     private long seed = 0;
     private boolean chair = false;
@@ -206,20 +266,19 @@ public final class EvalConfig {
     }
 
     public EvalConfig build() {
-      check(batchSize >= 1 && batchSize <= 4096, "batch_size", "must be in 1..4096, got " + batchSize);
-      check(maxNewTokens >= 1 && maxNewTokens <= 1 << 16, "max_new_tokens", "must be in 1..65536, got " + maxNewTokens);
-      check(Float.isFinite(temperature) && temperature >= 0, "temperature",
-          "must be 0 (greedy) or finite and > 0, got " + temperature);
-      check(topP > 0 && topP <= 1, "top_p", "must be in (0, 1], got " + topP);
+      ConfigReader.checkRange("batch_size", batchSize, 1, 4096);
+      ConfigReader.checkRange("max_new_tokens", maxNewTokens, 1, 1 << 16);
+      ConfigReader.checkRange("temperature", temperature, 0, 100); // 0 = greedy
+      ConfigReader.checkAbove("top_p", topP, 0, 1);
       check(chairPrompt != null && !chairPrompt.isBlank(), "chair_prompt", "must not be empty");
-      check(limit >= 0, "limit", "must be >= 0, got " + limit);
+      ConfigReader.checkRange("limit", limit, 0, Integer.MAX_VALUE);
       check(adapter == null || !adapter.isBlank(), "adapter", "must not be empty (null = automatic)");
       return new EvalConfig(this);
     }
 
     private static void check(boolean ok, String key, String message) {
       if (!ok) {
-        throw new FactRlException("key '" + key + "': " + message);
+        throw ConfigReader.bad(key, message);
       }
     }
   }

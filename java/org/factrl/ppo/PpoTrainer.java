@@ -124,8 +124,8 @@ public final class PpoTrainer implements AutoCloseable {
     long updates = config.steps() * updatesPerStep();
     long warmup = Math.min(updates, config.warmupSteps() * updatesPerStep());
     AdamWConfig ac = AdamWConfig.builder()
-        .schedule(LearningRateSchedule.warmupCosine(config.lr(), warmup, updates, 0.0))
-        .weightDecay(0).maxGradNorm(0).build();
+        .schedule(LearningRateSchedule.warmupCosine(config.lr(), warmup, updates, config.minLrRatio()))
+        .weightDecay(config.weightDecay()).maxGradNorm(0).build(); // clipped here, over both roles' grads
     this.adamw = AdamW.over(ac, policyGrads.trainables());
     this.valueAdamw = AdamW.over(ac, valueGrads.trainables());
     this.beta = config.beta();

@@ -1,33 +1,26 @@
 package org.factrl.stages;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeSet;
-import org.factrl.data.format.JsonRecords;
-import org.factrl.data.format.StrictJson;
-import org.factrl.engine.FactRlException;
 import org.factrl.model.LoraSpec;
 import org.factrl.model.LoraTarget;
-import org.factrl.model.io.AtomicWrite;
 import org.factrl.model.io.IfExists;
-import org.factrl.train.JsonFields;
+import org.factrl.train.ConfigReader;
+import org.factrl.train.RecipeDefaults;
+import org.factrl.train.TrainingSettings;
 
 /**
  * The reward-model stage's settings (DESIGN.md §4.2 and "Defaults ... Reward head ... RM loss").
  * Immutable; {@link #builder()} checks every value and fails naming its JSON key; {@link #read} is
- * strict (unknown keys, wrong types and out-of-range values are errors naming the key; absent keys
- * take the defaults); {@link #toJson()} writes every key (the effective config saved with each
- * checkpoint).
+ * strict ({@link ConfigReader}: unknown keys, wrong types and out-of-range values are errors naming
+ * the file and key; absent keys take the defaults); {@link #toJson()} writes every key, the
+ * shared {@link TrainingSettings} ones included (the effective config saved with each checkpoint).
+ * Defaults: {@link RecipeDefaults}.
  *
  * <table>
  * <caption>keys</caption>
@@ -54,17 +47,17 @@ import org.factrl.train.JsonFields;
  */
 public final class RmConfig {
   public static final String FILE_NAME = "rm_config.json";
-  private static final List<String> KEYS = List.of("facts", "lr", "min_lr_ratio", "warmup_steps", "epochs", "steps",
-      "pairs_per_step", "held_out_pairs", "eval_every", "lora_rank", "lora_alpha", "lora_targets", "centring",
-      "head_init_std", "max_length", "weight_decay", "max_grad_norm", "seed", "checkpoint_every", "log_every",
+  private static final List<String> OWN_KEYS = List.of("facts", "epochs", "pairs_per_step", "held_out_pairs",
+      "eval_every", "lora_rank", "lora_alpha", "lora_targets", "centring", "head_init_std", "max_length",
       "preferences");
+  private static final List<String> KEYS = SftConfig.concat(OWN_KEYS, TrainingSettings.KEYS);
+
+  /** The stage's training defaults (the rest are {@link TrainingSettings}'). */
+  public static final TrainingSettings DEFAULT_TRAINING = TrainingSettings.builder().lr(RecipeDefaults.RM_LR)
+      .warmupSteps(RecipeDefaults.RM_WARMUP_STEPS).checkpointEvery(100).logEvery(10).build();
 
   private final boolean facts;
-  private final double lr;
-  private final double minLrRatio;
-  private final long warmupSteps;
   private final long epochs;
-  private final long steps;
   private final int pairsPerStep;
   private final int heldOutPairs;
   private final long evalEvery;
@@ -74,20 +67,12 @@ public final class RmConfig {
   private final double centring;
   private final float headInitStd;
   private final int maxLength;
-  private final double weightDecay;
-  private final double maxGradNorm;
-  private final long seed;
-  private final long checkpointEvery;
-  private final long logEvery;
+  private final TrainingSettings training;
   private final String preferences;
 
-  private RmConfig(Builder b) {
+  private RmConfig(Builder b, TrainingSettings training) {
     facts = b.facts;
-    lr = b.lr;
-    minLrRatio = b.minLrRatio;
-    warmupSteps = b.warmupSteps;
     epochs = b.epochs;
-    steps = b.steps;
     pairsPerStep = b.pairsPerStep;
     heldOutPairs = b.heldOutPairs;
     evalEvery = b.evalEvery;
@@ -97,11 +82,7 @@ public final class RmConfig {
     centring = b.centring;
     headInitStd = b.headInitStd;
     maxLength = b.maxLength;
-    weightDecay = b.weightDecay;
-    maxGradNorm = b.maxGradNorm;
-    seed = b.seed;
-    checkpointEvery = b.checkpointEvery;
-    logEvery = b.logEvery;
+    this.training = training;
     preferences = b.preferences;
   }
 
@@ -109,16 +90,20 @@ public final class RmConfig {
     return builder().build();
   }
 
+  /** The config keys, in the order {@link #toJson} writes them. */
+  public static List<String> keys() {
+    return KEYS;
+  }
+
   public static Builder builder() {
     return new Builder();
   }
 
   public Builder toBuilder() {
-    return builder().facts(facts).lr(lr).minLrRatio(minLrRatio).warmupSteps(warmupSteps).epochs(epochs).steps(steps)
-        .pairsPerStep(pairsPerStep).heldOutPairs(heldOutPairs).evalEvery(evalEvery).loraRank(loraRank)
-        .loraAlpha(loraAlpha).loraTargets(loraTargets).centring(centring).headInitStd(headInitStd).maxLength(maxLength)
-        .weightDecay(weightDecay).maxGradNorm(maxGradNorm).seed(seed).checkpointEvery(checkpointEvery)
-        .logEvery(logEvery).preferences(preferences);
+    return builder().facts(facts).epochs(epochs).pairsPerStep(pairsPerStep).heldOutPairs(heldOutPairs)
+        .evalEvery(evalEvery).loraRank(loraRank).loraAlpha(loraAlpha).loraTargets(loraTargets).centring(centring)
+        .headInitStd(headInitStd).maxLength(maxLength).training(training)
+        .preferences(preferences);
   }
 
   // ---- accessors ----------------------------------------------------------------------------
@@ -128,16 +113,21 @@ public final class RmConfig {
     return facts;
   }
 
+  /** The shared optimisation settings (lr, schedule, clip, seed, cadence). */
+  public TrainingSettings training() {
+    return training;
+  }
+
   public double lr() {
-    return lr;
+    return training.lr();
   }
 
   public double minLrRatio() {
-    return minLrRatio;
+    return training.minLrRatio();
   }
 
   public long warmupSteps() {
-    return warmupSteps;
+    return training.warmupSteps();
   }
 
   public long epochs() {
@@ -146,12 +136,12 @@ public final class RmConfig {
 
   /** Optimizer steps; 0 means {@code ceil(epochs · training pairs / pairs_per_step)}. */
   public long steps() {
-    return steps;
+    return training.steps();
   }
 
   /** The steps of a run over {@code pairs} training pairs. */
   public long totalSteps(int pairs) {
-    return steps > 0 ? steps : Math.max(1, (epochs * pairs + pairsPerStep - 1) / pairsPerStep);
+    return steps() > 0 ? steps() : Math.max(1, (epochs * pairs + pairsPerStep - 1) / pairsPerStep);
   }
 
   /** Pairs per step; each step's batch holds both responses of each pair (2 × this many rows). */
@@ -188,23 +178,23 @@ public final class RmConfig {
   }
 
   public double weightDecay() {
-    return weightDecay;
+    return training.weightDecay();
   }
 
   public double maxGradNorm() {
-    return maxGradNorm;
+    return training.maxGradNorm();
   }
 
   public long seed() {
-    return seed;
+    return training.seed();
   }
 
   public long checkpointEvery() {
-    return checkpointEvery;
+    return training.checkpointEvery();
   }
 
   public long logEvery() {
-    return logEvery;
+    return training.logEvery();
   }
 
   /** The {@code preferences} key as given: a path relative to the data set folder, or absolute. */
@@ -219,163 +209,86 @@ public final class RmConfig {
 
   // ---- JSON ---------------------------------------------------------------------------------
 
-  /** Every key, in the documented order. */
+  /** Every key: the stage's own, then the shared training keys. */
   public JsonObject toJson() {
     JsonObject o = new JsonObject();
     o.addProperty("facts", facts);
-    o.addProperty("lr", lr);
-    o.addProperty("min_lr_ratio", minLrRatio);
-    o.addProperty("warmup_steps", warmupSteps);
     o.addProperty("epochs", epochs);
-    o.addProperty("steps", steps);
     o.addProperty("pairs_per_step", pairsPerStep);
     o.addProperty("held_out_pairs", heldOutPairs);
     o.addProperty("eval_every", evalEvery);
     o.addProperty("lora_rank", loraRank);
     o.addProperty("lora_alpha", loraAlpha);
-    JsonArray targets = new JsonArray();
-    loraTargets.forEach(t -> targets.add(t.peftName()));
-    o.add("lora_targets", targets);
+    o.add("lora_targets", ConfigReader.targetsJson(loraTargets));
     o.addProperty("centring", centring);
     o.addProperty("head_init_std", headInitStd);
     o.addProperty("max_length", maxLength);
-    o.addProperty("weight_decay", weightDecay);
-    o.addProperty("max_grad_norm", maxGradNorm);
-    o.addProperty("seed", seed);
-    o.addProperty("checkpoint_every", checkpointEvery);
-    o.addProperty("log_every", logEvery);
+    training.writeTo(o);
     o.addProperty("preferences", preferences);
     return o;
   }
 
   public void write(Path file, IfExists ifExists) {
-    AtomicWrite.writeBytes(file, ifExists, (JsonRecords.toPrettyJson(toJson()) + "\n").getBytes(StandardCharsets.UTF_8));
+    ConfigReader.write(toJson(), file, ifExists);
   }
 
+  /** Reads a config file; errors name the file and the key. */
   public static RmConfig read(Path file) {
-    Objects.requireNonNull(file, "file");
-    if (!Files.isRegularFile(file)) {
-      throw new FactRlException(file + ": no such config file");
-    }
-    return parse(JsonRecords.readText(file), file.toString());
+    return from(ConfigReader.open(file, "reward-model", KEYS));
   }
 
   /** Parses a config's JSON text; errors start with {@code source} and name the key. */
   public static RmConfig parse(String json, String source) {
-    JsonElement root = StrictJson.parse(json, source);
-    if (!root.isJsonObject()) {
-      throw new FactRlException(source + ": expected a JSON object of reward-model settings");
-    }
-    JsonObject o = root.getAsJsonObject();
-    for (String key : new TreeSet<>(o.keySet())) {
-      if (!KEYS.contains(key)) {
-        throw new FactRlException(source + ": unknown key '" + key + "' (known: " + String.join(", ", KEYS) + ")");
-      }
-    }
-    JsonFields f = new JsonFields(o, source);
+    return from(ConfigReader.parse(json, source, "reward-model", KEYS));
+  }
+
+  private static RmConfig from(ConfigReader r) {
     Builder b = builder();
-    try {
-      if (f.has("facts")) {
-        b.facts(f.bool("facts"));
+    return r.build(() -> {
+      if (r.has("facts")) {
+        b.facts(r.bool("facts"));
       }
-      if (f.has("lr")) {
-        b.lr(f.number("lr", 0, 1));
+      if (r.has("epochs")) {
+        b.epochs(r.integer("epochs", 1, 1_000_000));
       }
-      if (f.has("min_lr_ratio")) {
-        b.minLrRatio(f.number("min_lr_ratio", 0, 1));
+      if (r.has("pairs_per_step")) {
+        b.pairsPerStep((int) r.integer("pairs_per_step", 1, 1 << 16));
       }
-      if (f.has("warmup_steps")) {
-        b.warmupSteps(f.integer("warmup_steps", 0, Long.MAX_VALUE));
+      if (r.has("held_out_pairs")) {
+        b.heldOutPairs((int) r.integer("held_out_pairs", 1, 1 << 24));
       }
-      if (f.has("epochs")) {
-        b.epochs(f.integer("epochs", 1, 1_000_000));
+      if (r.has("eval_every")) {
+        b.evalEvery(r.integer("eval_every", 0, Long.MAX_VALUE));
       }
-      if (f.has("steps")) {
-        b.steps(f.integer("steps", 0, Long.MAX_VALUE / 2));
+      if (r.has("lora_rank")) {
+        b.loraRank((int) r.integer("lora_rank", 1, 4096));
       }
-      if (f.has("pairs_per_step")) {
-        b.pairsPerStep((int) f.integer("pairs_per_step", 1, 1 << 16));
+      if (r.has("lora_alpha")) {
+        b.loraAlpha((float) r.number("lora_alpha", 0, 1e6));
       }
-      if (f.has("held_out_pairs")) {
-        b.heldOutPairs((int) f.integer("held_out_pairs", 1, 1 << 24));
+      if (r.has("lora_targets")) {
+        b.loraTargets(r.loraTargets("lora_targets", false));
       }
-      if (f.has("eval_every")) {
-        b.evalEvery(f.integer("eval_every", 0, Long.MAX_VALUE));
+      if (r.has("centring")) {
+        b.centring(r.number("centring", 0, 1e3));
       }
-      if (f.has("lora_rank")) {
-        b.loraRank((int) f.integer("lora_rank", 1, 4096));
+      if (r.has("head_init_std")) {
+        b.headInitStd((float) r.number("head_init_std", 0, 10));
       }
-      if (f.has("lora_alpha")) {
-        b.loraAlpha((float) f.number("lora_alpha", 0, 1e6));
+      if (r.has("max_length")) {
+        b.maxLength((int) r.integer("max_length", 2, 1 << 20));
       }
-      if (f.has("lora_targets")) {
-        JsonElement v = f.raw("lora_targets");
-        if (!v.isJsonArray()) {
-          throw f.error("lora_targets", "must be an array of strings, got " + v);
-        }
-        EnumSet<LoraTarget> targets = EnumSet.noneOf(LoraTarget.class);
-        for (JsonElement e : v.getAsJsonArray()) {
-          LoraTarget t = null;
-          for (LoraTarget c : LoraTarget.values()) {
-            if (c.isDecoder() && e.isJsonPrimitive() && e.getAsJsonPrimitive().isString()
-                && c.peftName().equals(e.getAsString())) {
-              t = c;
-            }
-          }
-          if (t == null) {
-            throw f.error("lora_targets", "has " + e + "; expected q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj"
-                + " or down_proj (the vision encoder and projector stay frozen)");
-          }
-          if (!targets.add(t)) {
-            throw f.error("lora_targets", "names " + e + " twice");
-          }
-        }
-        b.loraTargets(targets);
+      if (r.has("preferences")) {
+        b.preferences(r.string("preferences"));
       }
-      if (f.has("centring")) {
-        b.centring(f.number("centring", 0, 1e3));
-      }
-      if (f.has("head_init_std")) {
-        b.headInitStd((float) f.number("head_init_std", 0, 10));
-      }
-      if (f.has("max_length")) {
-        b.maxLength((int) f.integer("max_length", 2, 1 << 20));
-      }
-      if (f.has("weight_decay")) {
-        b.weightDecay(f.number("weight_decay", 0, 1e3));
-      }
-      if (f.has("max_grad_norm")) {
-        b.maxGradNorm(f.number("max_grad_norm", 0, 1e12));
-      }
-      if (f.has("seed")) {
-        b.seed(f.integer("seed", Long.MIN_VALUE, Long.MAX_VALUE));
-      }
-      if (f.has("checkpoint_every")) {
-        b.checkpointEvery(f.integer("checkpoint_every", 0, Long.MAX_VALUE));
-      }
-      if (f.has("log_every")) {
-        b.logEvery(f.integer("log_every", 1, Long.MAX_VALUE));
-      }
-      if (f.has("preferences")) {
-        b.preferences(f.string("preferences"));
-      }
+      b.training(TrainingSettings.read(r, DEFAULT_TRAINING));
       return b.build();
-    } catch (FactRlException e) {
-      throw e.getMessage().startsWith(source) ? e : new FactRlException(source + ": " + e.getMessage(), e);
-    }
+    });
   }
 
   /** The keys whose values differ from {@code other}'s, as {@code key: this vs other}; empty when equal. */
   public String differences(RmConfig other) {
-    JsonObject a = toJson();
-    JsonObject b = other.toJson();
-    List<String> out = new ArrayList<>();
-    for (String k : KEYS) {
-      if (!a.get(k).equals(b.get(k))) {
-        out.add(k + ": " + a.get(k) + " vs " + b.get(k));
-      }
-    }
-    return String.join(", ", out);
+    return ConfigReader.differences(toJson(), other.toJson());
   }
 
   @Override
@@ -398,207 +311,151 @@ public final class RmConfig {
   /** Checks each value as it is set; errors name the JSON key. */
   public static final class Builder {
     private boolean facts = true;
-    private double lr = 1e-3;
-    private double minLrRatio = 0;
-    private long warmupSteps = 5;
-    private long epochs = 1;
-    private long steps = 0;
-    private int pairsPerStep = 8;
-    private int heldOutPairs = 64;
+    private long epochs = RecipeDefaults.RM_EPOCHS;
+    private int pairsPerStep = RecipeDefaults.RM_PAIRS_PER_STEP;
+    private int heldOutPairs = RecipeDefaults.RM_HELD_OUT_PAIRS;
     private long evalEvery = 50;
-    private int loraRank = 16;
-    private float loraAlpha = 16;
-    private Set<LoraTarget> loraTargets = EnumSet.of(LoraTarget.Q, LoraTarget.K, LoraTarget.V, LoraTarget.O,
-        LoraTarget.GATE, LoraTarget.UP, LoraTarget.DOWN);
-    private double centring = 0.001;
-    private float headInitStd = 0.02f;
-    private int maxLength = 512;
-    private double weightDecay = 0;
-    private double maxGradNorm = 1.0;
-    private long seed = 0;
-    private long checkpointEvery = 100;
-    private long logEvery = 10;
+    private int loraRank = RecipeDefaults.RM_LORA_RANK;
+    private float loraAlpha = RecipeDefaults.RM_LORA_ALPHA;
+    private Set<LoraTarget> loraTargets = EnumSet.copyOf(RecipeDefaults.LORA_TARGETS);
+    private double centring = RecipeDefaults.RM_CENTRING;
+    private float headInitStd = RecipeDefaults.RM_HEAD_INIT_STD;
+    private int maxLength = RecipeDefaults.RM_MAX_LENGTH;
+    private TrainingSettings.Builder training = DEFAULT_TRAINING.toBuilder();
     private String preferences = "preferences.json";
 
     private Builder() {}
-
-    private static FactRlException bad(String key, String problem) {
-      return new FactRlException(FactRlException.Status.ARGUMENT, "key '" + key + "' " + problem);
-    }
 
     public Builder facts(boolean v) {
       facts = v;
       return this;
     }
 
+    /** Replaces every shared training setting. */
+    public Builder training(TrainingSettings v) {
+      training = Objects.requireNonNull(v, "training").toBuilder();
+      return this;
+    }
+
     public Builder lr(double v) {
-      if (!(v > 0 && v <= 1)) {
-        throw bad("lr", "must be in (0, 1], got " + v);
-      }
-      lr = v;
+      training.lr(v);
       return this;
     }
 
     public Builder minLrRatio(double v) {
-      if (!(v >= 0 && v <= 1)) {
-        throw bad("min_lr_ratio", "must be in [0, 1], got " + v);
-      }
-      minLrRatio = v;
+      training.minLrRatio(v);
       return this;
     }
 
     public Builder warmupSteps(long v) {
-      if (v < 0) {
-        throw bad("warmup_steps", "must be >= 0, got " + v);
-      }
-      warmupSteps = v;
+      training.warmupSteps(v);
       return this;
     }
 
     public Builder epochs(long v) {
-      if (v < 1) {
-        throw bad("epochs", "must be >= 1, got " + v);
-      }
-      epochs = v;
+      epochs = ConfigReader.checkRange("epochs", v, 1, 1_000_000);
       return this;
     }
 
     public Builder steps(long v) {
-      if (v < 0) {
-        throw bad("steps", "must be >= 0 (0: from epochs), got " + v);
-      }
-      steps = v;
+      training.steps(v);
       return this;
     }
 
     public Builder pairsPerStep(int v) {
-      if (v < 1) {
-        throw bad("pairs_per_step", "must be >= 1, got " + v);
-      }
-      pairsPerStep = v;
+      pairsPerStep = (int) ConfigReader.checkRange("pairs_per_step", v, 1, 1 << 16);
       return this;
     }
 
+    /** At least 1: accuracy needs held-out pairs. */
     public Builder heldOutPairs(int v) {
-      if (v < 1) {
-        throw bad("held_out_pairs", "must be >= 1 (accuracy needs held-out pairs), got " + v);
-      }
-      heldOutPairs = v;
+      heldOutPairs = (int) ConfigReader.checkRange("held_out_pairs", v, 1, 1 << 24);
       return this;
     }
 
+    /** 0: at the end only. */
     public Builder evalEvery(long v) {
-      if (v < 0) {
-        throw bad("eval_every", "must be >= 0 (0: at the end only), got " + v);
-      }
-      evalEvery = v;
+      evalEvery = ConfigReader.checkRange("eval_every", v, 0, Long.MAX_VALUE);
       return this;
     }
 
     public Builder loraRank(int v) {
-      if (v < 1) {
-        throw bad("lora_rank", "must be >= 1, got " + v);
-      }
-      loraRank = v;
+      loraRank = (int) ConfigReader.checkRange("lora_rank", v, 1, 4096);
       return this;
     }
 
     public Builder loraAlpha(float v) {
-      if (!(Float.isFinite(v) && v > 0)) {
-        throw bad("lora_alpha", "must be finite and > 0, got " + v);
-      }
-      loraAlpha = v;
+      loraAlpha = (float) ConfigReader.checkAbove("lora_alpha", v, 0, 1e6);
       return this;
     }
 
     public Builder loraTargets(Set<LoraTarget> v) {
       if (v == null || v.isEmpty()) {
-        throw bad("lora_targets", "must name at least one layer");
+        throw ConfigReader.bad("lora_targets", "must name at least one layer");
       }
       if (v.contains(LoraTarget.PROJECTOR)) {
-        throw bad("lora_targets", "must not name the projector (frozen during RM training, DESIGN.md §4)");
+        throw ConfigReader.bad("lora_targets", "must not name the projector (frozen during RM training, DESIGN.md §4)");
       }
       loraTargets = EnumSet.copyOf(v);
       return this;
     }
 
     public Builder centring(double v) {
-      if (!(Double.isFinite(v) && v >= 0)) {
-        throw bad("centring", "must be finite and >= 0, got " + v);
-      }
-      centring = v;
+      centring = ConfigReader.checkRange("centring", v, 0, 1e3);
       return this;
     }
 
     public Builder headInitStd(float v) {
-      if (!(Float.isFinite(v) && v >= 0)) {
-        throw bad("head_init_std", "must be finite and >= 0, got " + v);
-      }
-      headInitStd = v;
+      headInitStd = (float) ConfigReader.checkRange("head_init_std", v, 0, 10);
       return this;
     }
 
     public Builder maxLength(int v) {
-      if (v < 2) {
-        throw bad("max_length", "must be >= 2, got " + v);
-      }
-      maxLength = v;
+      maxLength = (int) ConfigReader.checkRange("max_length", v, 2, 1 << 20);
       return this;
     }
 
     public Builder weightDecay(double v) {
-      if (!(Double.isFinite(v) && v >= 0)) {
-        throw bad("weight_decay", "must be finite and >= 0, got " + v);
-      }
-      weightDecay = v;
+      training.weightDecay(v);
       return this;
     }
 
     public Builder maxGradNorm(double v) {
-      if (!(Double.isFinite(v) && v >= 0)) {
-        throw bad("max_grad_norm", "must be finite and >= 0 (0: no clipping), got " + v);
-      }
-      maxGradNorm = v;
+      training.maxGradNorm(v);
       return this;
     }
 
     public Builder seed(long v) {
-      seed = v;
+      training.seed(v);
       return this;
     }
 
     public Builder checkpointEvery(long v) {
-      if (v < 0) {
-        throw bad("checkpoint_every", "must be >= 0 (0: only at the end), got " + v);
-      }
-      checkpointEvery = v;
+      training.checkpointEvery(v);
       return this;
     }
 
     public Builder logEvery(long v) {
-      if (v < 1) {
-        throw bad("log_every", "must be >= 1, got " + v);
-      }
-      logEvery = v;
+      training.logEvery(v);
       return this;
     }
 
     /** The pairs file: relative to the data set folder (default {@code preferences.json}), or absolute. */
     public Builder preferences(String v) {
       if (v == null || v.isBlank()) {
-        throw bad("preferences", "must name a file (relative to the data set folder, or absolute)");
+        throw ConfigReader.bad("preferences", "must name a file (relative to the data set folder, or absolute)");
       }
       try {
         Path.of(v);
       } catch (java.nio.file.InvalidPathException e) {
-        throw bad("preferences", "is not a valid path: " + e.getMessage());
+        throw ConfigReader.bad("preferences", "is not a valid path: " + e.getMessage());
       }
       preferences = v;
       return this;
     }
 
     public RmConfig build() {
-      return new RmConfig(this);
+      return new RmConfig(this, training.build());
     }
   }
 }

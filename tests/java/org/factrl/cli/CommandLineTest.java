@@ -62,7 +62,7 @@ class CommandLineTest {
     assertUsageError("factrl pipeline: --until must be data, base, sft, rm, ppo or eval, got 'nope'", "pipeline",
         "--out", run, "--until", "nope");
     assertUsageError("factrl help: unexpected argument 'extra'", "help", "data", "extra");
-    assertUsageError("factrl help: unexpected argument '--bogus'", "help", "--bogus");
+    assertUsageError("factrl help: unknown option --bogus", "help", "--bogus");
     assertUsageError("factrl help: unknown command 'nosuch'", "help", "nosuch");
     assertUsageError("factrl: unknown command 'nosuch'", "nosuch");
     assertUsageError("factrl: 'bench' runs through the launcher", "bench");

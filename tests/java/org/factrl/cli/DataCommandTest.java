@@ -78,7 +78,7 @@ class DataCommandTest {
   private void assertUsage(int code, String message) {
     assertEquals(2, code, err());
     assertTrue(err().contains("factrl data: " + message), err());
-    assertTrue(err().contains("usage: bin/factrl data --out DIR"), err());
+    assertTrue(err().contains("usage: bin/factrl data [-h] --out=DIR"), err());
   }
 
   @Test
@@ -93,6 +93,6 @@ class DataCommandTest {
   @Test
   void helpPrintsUsageAndExitsZero() {
     assertEquals(0, run("data", "--help"));
-    assertTrue(out.toString(StandardCharsets.UTF_8).contains("--image-size PX"));
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("--image-size=PX"));
   }
 }

@@ -100,7 +100,7 @@ class EvalCommandTest {
     usageError("--batch must be in 1..4096, got 0", args(o, "--batch", "0"));
     usageError("--max-new-tokens expects an integer, got 'many'", args(o, "--max-new-tokens", "many"));
     usageError("--temperature expects a number, got 'hot'", args(o, "--temperature", "hot"));
-    usageError("--top-p must be in (0, 1.0], got 0", args(o, "--top-p", "0"));
+    usageError("--top-p must be in (0, 1], got 0", args(o, "--top-p", "0"));
     usageError("--out given twice", args(o, "--out", o.toString()));
     usageError("--chair takes no value", args(o, "--chair=yes"));
     usageError("unexpected argument 'stray'", args(o, "stray"));

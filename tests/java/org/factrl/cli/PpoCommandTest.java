@@ -33,7 +33,7 @@ class PpoCommandTest {
   @Test
   void helpRequiredOptionsAndConfigErrors() throws IOException {
     assertEquals(0, run("ppo", "--help"));
-    assertTrue(all().contains("--variant rlhf|fact-rlhf"), all());
+    assertTrue(all().contains("--variant=rlhf|fact-rlhf"), all());
     assertEquals(2, run("ppo", "--data", "d", "--out", "o", "--rm", "r"));
     assertTrue(all().contains("--sft"), all());
     assertEquals(2, run("ppo", "--data", "d", "--out", "o", "--resume", "--sft", "s"));

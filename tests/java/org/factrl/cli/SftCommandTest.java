@@ -92,11 +92,11 @@ class SftCommandTest {
     Path runDir = dir.resolve("run");
     for (String[] c : new String[][] {
         {"{\"learning_rate\": 0.1}", "unknown key 'learning_rate'"},
-        {"{\"lr\": 5}", "key 'lr' must be in [0.0, 1.0], got 5"},
-        {"{\"batch_size\": 0}", "key 'batch_size' must be in [1,"},
-        {"{\"finetune\": \"qlora\"}", "key 'finetune' must be \"full\" or \"lora\""},
-        {"{\"lora_targets\": [\"q_proj\", \"wq\"]}", "key 'lora_targets' has \"wq\""},
-        {"{\"steps\": 2.5}", "key 'steps' must be an integer"},
+        {"{\"lr\": 5}", "key 'lr': 5 not in [0, 1]"},
+        {"{\"batch_size\": 0}", "key 'batch_size': 0 not in [1,"},
+        {"{\"finetune\": \"qlora\"}", "key 'finetune': \"qlora\" is not one of full, lora"},
+        {"{\"lora_targets\": [\"q_proj\", \"wq\"]}", "key 'lora_targets': has \"wq\""},
+        {"{\"steps\": 2.5}", "key 'steps': must be an integer"},
         {"{\"steps\": 1, \"steps\": 2}", "duplicate key"}}) {
       Path cfg = config(c[0]);
       assertEquals(1, run("sft", "--data", data.toString(), "--out", runDir.toString(), "--config", cfg.toString()), c[0]);
@@ -115,7 +115,7 @@ class SftCommandTest {
     assertEquals(2, run("sft", "--data", data.toString(), "--out", "x", "--epochs", "3"));
     assertTrue(err().contains("unknown option --epochs"), err());
     assertEquals(0, run("sft", "--help"));
-    assertTrue(out.toString(StandardCharsets.UTF_8).contains("usage: bin/factrl sft --data DIR --out DIR"));
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("usage: bin/factrl sft [-h] --data=DIR --out=DIR"));
     assertEquals(1, run("sft", "--data", dir.resolve("nodata").toString(), "--out", dir.resolve("r").toString(),
         "--base", base.toString()));
     assertTrue(err().contains("sft.json"), err());

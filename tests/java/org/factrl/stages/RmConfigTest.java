@@ -48,9 +48,9 @@ class RmConfigTest {
   void badKeysAndValuesAreNamed() {
     assertTrue(error("{\"lr\": 0.1, \"centering\": 1}").contains("unknown key 'centering'"));
     assertTrue(error("{\"lr\": 5}").contains("key 'lr'"));
-    assertTrue(error("{\"facts\": \"yes\"}").contains("key 'facts' must be true or false"));
+    assertTrue(error("{\"facts\": \"yes\"}").contains("key 'facts': must be true or false"));
     assertTrue(error("{\"held_out_pairs\": 0}").contains("key 'held_out_pairs'"));
-    assertTrue(error("{\"pairs_per_step\": 2.5}").contains("key 'pairs_per_step' must be an integer"));
+    assertTrue(error("{\"pairs_per_step\": 2.5}").contains("key 'pairs_per_step': must be an integer"));
     assertTrue(error("{\"centring\": -1}").contains("key 'centring'"));
     assertTrue(error("{\"lora_targets\": [\"multi_modal_projector\"]}").contains("key 'lora_targets'"));
     assertTrue(error("{\"lora_targets\": [\"q_proj\", \"q_proj\"]}").contains("twice"));

@@ -212,10 +212,10 @@ class RmStageTest {
 
   @Test
   void badRunsAreRefusedNamingTheProblem() throws IOException {
-    RmConfig tooMany = RmConfig.builder().steps(1).heldOutPairs(100_000).build();
+    RmConfig tooMany = RmConfig.builder().steps(1).warmupSteps(0).heldOutPairs(100_000).build();
     FactRlException w = assertThrows(FactRlException.class, () -> RmStage.run(RmConfig.builder().steps(2)
         .warmupSteps(3).pairsPerStep(2).heldOutPairs(2).build(), data, sft, dir.resolve("w"), quiet()));
-    assertTrue(w.getMessage().contains("key 'warmup_steps' is 3"), w.getMessage());
+    assertTrue(w.getMessage().contains("key 'warmup_steps': 3 is more than steps 2"), w.getMessage()); // at build()
     assertFalse(Files.exists(dir.resolve("w")), "nothing written");
     FactRlException e = assertThrows(FactRlException.class, () -> RmStage.run(tooMany, data, sft, dir.resolve("x"),
         quiet()));
