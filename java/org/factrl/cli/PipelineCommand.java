@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * again reuses finished stages and resumes an interrupted one.
  */
 @Command(name = "pipeline",
-    description = "run the end-to-end pipeline (data -> SFT -> reward models -> RLHF / Fact-RLHF PPO -> eval)")
+    description = "run the end-to-end pipeline (data -> SFT -> RMs -> RLHF / Fact-RLHF PPO -> eval)")
 final class PipelineCommand extends FactrlCommand {
   @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/pipeline): one folder per "
       + "stage (data/, sft/, rm-facts/, rm-no-facts/, ppo-rlhf/, ppo-fact-rlhf/, eval-*/) and summary.json; a stage "

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
  * projector alignment). Thin on purpose: every rule lives in the stage.
  */
 @Command(name = "pretrain",
-    description = "pretrain a base from scratch: language model on the world's text, then projector alignment")
+    description = "pretrain a base from scratch (language model on the world's text, then alignment)")
 final class PretrainCommand extends FactrlCommand {
   @Option(names = "--data", paramLabel = "DIR", required = true, description = "a data set written by bin/factrl "
       + "data (pretrain.json, sft.json, images/, tokenizer.json)")

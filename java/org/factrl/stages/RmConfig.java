@@ -48,8 +48,7 @@ import org.factrl.train.TrainingSettings;
 public final class RmConfig {
   public static final String FILE_NAME = "rm_config.json";
   private static final List<String> OWN_KEYS = List.of("facts", "epochs", "pairs_per_step", "held_out_pairs",
-      "eval_every", "lora_rank", "lora_alpha", "lora_targets", "centring", "head_init_std", "max_length",
-      "preferences");
+      "eval_every", "lora_rank", "lora_alpha", "lora_targets", "centring", "head_init_std", "max_length", "preferences");
   private static final List<String> KEYS = SftConfig.concat(OWN_KEYS, TrainingSettings.KEYS);
 
   /** The stage's training defaults (the rest are {@link TrainingSettings}'). */
@@ -223,8 +222,8 @@ public final class RmConfig {
     o.addProperty("centring", centring);
     o.addProperty("head_init_std", headInitStd);
     o.addProperty("max_length", maxLength);
-    training.writeTo(o);
     o.addProperty("preferences", preferences);
+    training.writeTo(o);
     return o;
   }
 

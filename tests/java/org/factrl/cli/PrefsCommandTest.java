@@ -81,7 +81,7 @@ class PrefsCommandTest {
     assertTrue(err().contains("unknown option --temperature"), err());
     assertFalse(Files.exists(Path.of("f.json")));
     assertEquals(0, run("prefs", "--help"));
-    assertTrue(out.toString(StandardCharsets.UTF_8).contains("--pairs N"));
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("--pairs=N"));
     assertEquals(0, run("help"));
     assertTrue(out.toString(StandardCharsets.UTF_8).contains("prefs"));
   }

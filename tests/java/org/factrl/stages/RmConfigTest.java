@@ -56,7 +56,7 @@ class RmConfigTest {
     assertTrue(error("{\"lora_targets\": [\"q_proj\", \"q_proj\"]}").contains("twice"));
     assertTrue(error("[1]").contains("expected a JSON object"));
     assertTrue(error("{\"lr\": 0.1, \"lr\": 0.2}").startsWith("rm.json"));
-    assertTrue(error("{\"preferences\": \"  \"}").contains("key 'preferences' must name a file"));
+    assertTrue(error("{\"preferences\": \"  \"}").contains("key 'preferences': must name a file"));
     assertTrue(error("{\"preferences\": 3}").contains("'preferences'"));
   }
 
