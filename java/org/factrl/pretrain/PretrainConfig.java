@@ -25,10 +25,12 @@ import org.factrl.train.JsonFields;
  *
  * <p>Phases, in the order they run (a phase with 0 steps is skipped):
  * <ol>
- * <li>{@code vision} ({@code vision_steps}): reserved for the vision encoder's dense per-patch
- *   pretraining ({@code org.factrl.pretrain.VisionPretrainer}, wired in by the pipeline's owner).
- *   It will run <em>first</em> when {@code vision_steps > 0}; until it is wired in, a value above 0
- *   is rejected rather than silently ignored.
+ * <li>{@code vision} ({@code vision_*}): the vision encoder's dense per-patch pretraining
+ *   ({@link VisionPretrainer}): every patch of the SFT-split images classified by the shape, colour
+ *   and size of the object that owns it, and each image by its environment, from the scenes'
+ *   exact ground truth — 64 labels per image instead of one caption, which is what lets a ViT
+ *   trained from scratch on 2 cores see shapes at all. Runs as one unit (interrupted, it restarts
+ *   from its beginning; the same seed gives the same weights).
  * <li>{@code text} ({@code text_*}): the decoder and its embeddings trained in full as a language
  *   model on the world's text — every SFT conversation with its image removed, and every caption
  *   of pretrain.json as a text-only answer — so it learns the language and the answer format of
@@ -46,7 +48,7 @@ import org.factrl.train.JsonFields;
  */
 public final class PretrainConfig {
   public static final String FILE_NAME = "pretrain_config.json";
-  static final List<String> KEYS = List.of("vision_steps", "text_steps", "text_lr", "text_batch_size",
+  static final List<String> KEYS = List.of("vision_steps", "vision_lr", "vision_batch_size", "text_steps", "text_lr", "text_batch_size",
       "align_steps", "align_lr", "align_batch_size", "align_train_decoder", "warmup_steps", "min_lr_ratio",
       "max_length", "weight_decay", "max_grad_norm", "seed", "checkpoint_every", "log_every", "preset", "init_std",
       "bf16", "eval_examples");
@@ -71,9 +73,17 @@ public final class PretrainConfig {
     return b;
   }
 
-  /** Steps of the reserved vision phase (always 0 until it is wired in; see the class comment). */
+  /** Steps of the vision phase (0: the vision tower stays as the base has it). */
   public long visionSteps() {
     return json.get("vision_steps").getAsLong();
+  }
+
+  public double visionLr() {
+    return json.get("vision_lr").getAsDouble();
+  }
+
+  public int visionBatchSize() {
+    return json.get("vision_batch_size").getAsInt();
   }
 
   public long textSteps() {
@@ -212,7 +222,7 @@ public final class PretrainConfig {
     }
   }
 
-  private static final List<String> INTEGERS = List.of("vision_steps", "text_steps", "text_batch_size", "align_steps",
+  private static final List<String> INTEGERS = List.of("vision_steps", "vision_batch_size", "text_steps", "text_batch_size", "align_steps",
       "align_batch_size", "warmup_steps", "max_length", "seed", "checkpoint_every", "log_every", "eval_examples");
 
   /** The keys whose values differ, "key: this vs other", comma-separated. */
@@ -248,7 +258,9 @@ public final class PretrainConfig {
     private JsonObject o = new JsonObject();
 
     private Builder() {
-      o.addProperty("vision_steps", 0L);
+      o.addProperty("vision_steps", 3000L);
+      o.addProperty("vision_lr", 3e-3);
+      o.addProperty("vision_batch_size", 32);
       o.addProperty("text_steps", 600L);
       o.addProperty("text_lr", 1e-3);
       o.addProperty("text_batch_size", 16);
@@ -272,6 +284,16 @@ public final class PretrainConfig {
 
     public Builder visionSteps(long v) {
       o.addProperty("vision_steps", v);
+      return this;
+    }
+
+    public Builder visionLr(double v) {
+      o.addProperty("vision_lr", v);
+      return this;
+    }
+
+    public Builder visionBatchSize(int v) {
+      o.addProperty("vision_batch_size", v);
       return this;
     }
 
@@ -391,11 +413,9 @@ public final class PretrainConfig {
     }
 
     public PretrainConfig build() {
-      long vision = range("vision_steps", 0, Long.MAX_VALUE / 2);
-      if (vision > 0) {
-        throw bad("vision_steps", "is " + vision + ", but the vision phase (org.factrl.pretrain.VisionPretrainer)"
-            + " is not wired into the pretrain stage yet; set it to 0 (the vision tower then stays as initialised)");
-      }
+      long vision = range("vision_steps", 0, 1 << 24);
+      real("vision_lr", Double.MIN_VALUE, 1);
+      range("vision_batch_size", 1, 1 << 16);
       long text = range("text_steps", 0, Long.MAX_VALUE / 2);
       long align = range("align_steps", 0, Long.MAX_VALUE / 2);
       real("text_lr", Double.MIN_VALUE, 1);
@@ -403,8 +423,8 @@ public final class PretrainConfig {
       range("text_batch_size", 1, 1 << 16);
       range("align_batch_size", 1, 1 << 16);
       long warmup = range("warmup_steps", 0, Long.MAX_VALUE / 2);
-      for (String phase : List.of("text", "align")) {
-        long steps = phase.equals("text") ? text : align;
+      for (String phase : List.of("vision", "text", "align")) {
+        long steps = phase.equals("vision") ? vision : phase.equals("text") ? text : align;
         if (steps > 0 && warmup > steps) {
           throw bad("warmup_steps", "is " + warmup + ", more than " + phase + "_steps (" + steps + ")");
         }

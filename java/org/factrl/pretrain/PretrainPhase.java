@@ -6,11 +6,12 @@ import java.util.Set;
 import org.factrl.model.ParamGroup;
 
 /**
- * The phases of {@link PretrainStage} that train the language side, in run order. The vision
- * encoder's phase ({@code vision_steps}) is reserved in {@link PretrainConfig} and will run before
- * these once it is wired in.
+ * The phases of {@link PretrainStage}, in run order: the vision encoder's dense per-patch
+ * pretraining ({@link VisionPretrainer}), then the language side.
  */
 public enum PretrainPhase {
+  /** The ViT on per-patch shape / colour / size and per-image environment labels (its own heads). */
+  VISION,
   /** Decoder-only language modelling on the world's text (no image tokens). */
   TEXT,
   /** Projector alignment on image–caption pairs, curriculum order. */
@@ -27,19 +28,46 @@ public enum PretrainPhase {
   }
 
   public long steps(PretrainConfig c) {
-    return this == TEXT ? c.textSteps() : c.alignSteps();
+    return switch (this) {
+      case VISION -> c.visionSteps();
+      case TEXT -> c.textSteps();
+      case ALIGN -> c.alignSteps();
+    };
   }
 
   public double lr(PretrainConfig c) {
-    return this == TEXT ? c.textLr() : c.alignLr();
+    return switch (this) {
+      case VISION -> c.visionLr();
+      case TEXT -> c.textLr();
+      case ALIGN -> c.alignLr();
+    };
   }
 
   public int batchSize(PretrainConfig c) {
-    return this == TEXT ? c.textBatchSize() : c.alignBatchSize();
+    return switch (this) {
+      case VISION -> c.visionBatchSize();
+      case TEXT -> c.textBatchSize();
+      case ALIGN -> c.alignBatchSize();
+    };
+  }
+
+  /** The global step before this phase's first step (the steps of the phases before it). */
+  public long offset(PretrainConfig c) {
+    long o = 0;
+    for (PretrainPhase p : values()) {
+      if (p == this) {
+        return o;
+      }
+      o += p.steps(c);
+    }
+    throw new AssertionError(this);
   }
 
   /** The base groups this phase trains. */
   public Set<ParamGroup> groups(PretrainConfig c) {
+    if (this == VISION) {
+      return EnumSet.of(ParamGroup.VISION);
+    }
     if (this == TEXT) {
       return EnumSet.of(ParamGroup.DECODER);
     }

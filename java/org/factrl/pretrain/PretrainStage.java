@@ -1,5 +1,6 @@
 package org.factrl.pretrain;
 
+import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -80,6 +81,8 @@ public final class PretrainStage {
   public static final String MODEL_DIR = "model";
   public static final String SUMMARY_FILE = "pretrain.json";
   public static final String OPTIMIZER_FILE = "optimizer.safetensors";
+  /** The vision phase's held-out evaluation, in its checkpoint (VisionEval's fields). */
+  public static final String VISION_EVAL_FILE = "vision_eval.json";
 
   /**
    * How a run reports and how far it goes.
@@ -245,14 +248,13 @@ public final class PretrainStage {
 
   private static PretrainResult train(PretrainConfig config, DataSetFiles files, BaseModel base, Path out,
       Options options) {
-    if (config.visionSteps() > 0) {
-      throw new FactRlException("key 'vision_steps': the vision phase is not wired in yet");
-    }
+    long visionSteps = PretrainPhase.VISION.steps(config);
     long textSteps = PretrainPhase.TEXT.steps(config);
-    long total = textSteps + PretrainPhase.ALIGN.steps(config);
+    long total = visionSteps + textSteps + PretrainPhase.ALIGN.steps(config);
+    Optional<Path> visionCk = store(out, PretrainPhase.VISION).latest();
     Optional<Path> textCk = store(out, PretrainPhase.TEXT).latest();
     Optional<Path> alignCk = store(out, PretrainPhase.ALIGN).latest();
-    Optional<Path> start = alignCk.isPresent() ? alignCk : textCk;
+    Optional<Path> start = alignCk.isPresent() ? alignCk : textCk.isPresent() ? textCk : visionCk;
     try (Device cpu = Device.cpu(); Tokenizer tokenizer = Tokenizer.load(files.tokenizer());
         LlavaModel model = start.isPresent() ? ModelCheckpoint.read(cpu, start.get()) : base.open(cpu)) {
       ModelConfig mc = model.config();
@@ -266,6 +268,15 @@ public final class PretrainStage {
           mc.imageSize(), mc.imageChannels());
       List<TrainingExample> text = textExamples(files, encoder);
       List<TrainingExample> align = alignExamples(files, encoder);
+      PrintStream err = options.progress();
+      try (MetricsLog metrics = MetricsLog.openForResume(out.resolve(METRICS_FILE), globalStep(config, out))) {
+        if (start.isEmpty() && visionSteps > 0) {
+          runVision(config, model, files, out, metrics, err);
+          if (options.stopAfterStep() > 0 && options.stopAfterStep() <= visionSteps) {
+            return new PretrainResult(false, visionSteps, total, Double.NaN, Double.NaN, null, out.resolve(METRICS_FILE));
+          }
+        }
+      }
       int rows = Math.max(Math.max(config.textBatchSize(), config.alignBatchSize()), 1);
       int maxSeq = 1;
       for (List<TrainingExample> l : List.of(text, align)) {
@@ -274,7 +285,6 @@ public final class PretrainStage {
         }
       }
       model.plan(rows, maxSeq, rows, true);
-      PrintStream err = options.progress();
       if (err != null) {
         err.printf(Locale.ROOT, "pretrain: %d text examples, %d image-caption pairs; %d text + %d align steps; model %,d"
             + " parameters; run folder %s%n", text.size(), align.size(), textSteps, total - textSteps,
@@ -282,10 +292,11 @@ public final class PretrainStage {
       }
       double textLoss = Double.NaN;
       double alignLoss = Double.NaN;
-      long step = 0;
+      long step = visionSteps;
       try (MetricsLog metrics = MetricsLog.openForResume(out.resolve(METRICS_FILE), globalStep(config, out))) {
         if (alignCk.isEmpty() && textSteps > 0) {
-          PhaseRun r = new PhaseRun(PretrainPhase.TEXT, config, model, text, batcher, out, 0, metrics, options);
+          PhaseRun r = new PhaseRun(PretrainPhase.TEXT, config, model, text, batcher, out,
+              PretrainPhase.TEXT.offset(config), metrics, options);
           textLoss = r.run(textCk);
           step = r.doneStep;
           if (!r.finished) {
@@ -293,7 +304,8 @@ public final class PretrainStage {
           }
         }
         if (PretrainPhase.ALIGN.steps(config) > 0) {
-          PhaseRun r = new PhaseRun(PretrainPhase.ALIGN, config, model, align, batcher, out, textSteps, metrics, options);
+          PhaseRun r = new PhaseRun(PretrainPhase.ALIGN, config, model, align, batcher, out,
+              PretrainPhase.ALIGN.offset(config), metrics, options);
           alignLoss = r.run(alignCk);
           step = r.doneStep;
           if (!r.finished) {
@@ -308,11 +320,43 @@ public final class PretrainStage {
 
   /** The global step of the latest complete checkpoint (what the metrics log is cut back to). */
   private static long globalStep(PretrainConfig config, Path out) {
-    Optional<Path> a = store(out, PretrainPhase.ALIGN).latest();
-    if (a.isPresent()) {
-      return config.textSteps() + CheckpointStore.stepOf(a.get());
+    for (PretrainPhase p : List.of(PretrainPhase.ALIGN, PretrainPhase.TEXT, PretrainPhase.VISION)) {
+      Optional<Path> c = store(out, p).latest();
+      if (c.isPresent()) {
+        return p.offset(config) + CheckpointStore.stepOf(c.get());
+      }
     }
-    return store(out, PretrainPhase.TEXT).latest().map(CheckpointStore::stepOf).orElse(0L);
+    return 0;
+  }
+
+  /**
+   * The vision phase, as one unit: {@link VisionPretrainer} trains the tower in place (its heads are
+   * discarded), then one checkpoint of the vision group and the held-out evaluation are written.
+   * Interrupted before that checkpoint, a resume runs it again from the base (same seed, same weights).
+   */
+  private static void runVision(PretrainConfig config, LlavaModel model, DataSetFiles files, Path out,
+      MetricsLog metrics, PrintStream err) {
+    long steps = config.visionSteps();
+    VisionPretrainConfig vc = VisionPretrainConfig.builder().steps((int) steps).batchSize(config.visionBatchSize())
+        .lr(config.visionLr()).warmupSteps((int) Math.min(config.warmupSteps(), steps))
+        .weightDecay(config.weightDecay()).maxGradNorm(config.maxGradNorm())
+        .seed(SplitMix64.mix(config.seed() ^ 0x5649_5349_4f4eL)).evalEvery(0).build();
+    long t0 = System.nanoTime();
+    VisionPretrainResult r = VisionPretrainer.train(model, files.root(), vc, metrics, err);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    VisionEval e = r.last();
+    JsonObject eval = new Gson().toJsonTree(e).getAsJsonObject();
+    TrainerState s = new TrainerState(PretrainPhase.VISION.stage(), steps, steps, vc.seed(), 0, 0, vc.seed(), 0, seconds);
+    store(out, PretrainPhase.VISION).write(steps, folder -> {
+      ModelCheckpoint.write(folder, model, PretrainPhase.VISION.groups(config), null, List.of());
+      s.write(folder, IfExists.FAIL);
+      config.write(folder.resolve(PretrainConfig.FILE_NAME), IfExists.FAIL);
+      AtomicWrite.writeBytes(folder.resolve(VISION_EVAL_FILE), IfExists.FAIL,
+          (JsonRecords.toPrettyJson(eval) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    });
+    if (err != null) {
+      err.println("pretrain.vision: done in " + String.format(Locale.ROOT, "%.1f", seconds) + " s; " + e.summary());
+    }
   }
 
   /** Writes model/ and pretrain.json (both ours: a resume after a crash here rewrites them). */
@@ -351,6 +395,10 @@ public final class PretrainStage {
       phases.add(p.jsonName(), o);
     }
     summary.add("phases", phases);
+    Optional<Path> vision = store(out, PretrainPhase.VISION).latest();
+    if (vision.isPresent()) {
+      summary.add("vision_eval", JsonRecords.readDocument(vision.get().resolve(VISION_EVAL_FILE)));
+    }
     ImageCheck check = ImageCheck.run(model, align.subList(0, Math.min(config.evalExamples(), align.size())), encoder,
         files, batcher, config.alignBatchSize());
     summary.add("image_check", check.toJson());

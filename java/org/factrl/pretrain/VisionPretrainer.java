@@ -120,8 +120,12 @@ public final class VisionPretrainer {
         }
         long patches = (long) batch * heads.patches();
         if (metrics != null) {
-          metrics.append(new StepMetrics(step, loss, stats.lr(), stats.gradNorm(), patches, patches,
-              patches / seconds, seconds));
+          // the pretrain stage's metrics: the vision phase's steps come first (global = phase step)
+          JsonObject record = new StepMetrics(step, loss, stats.lr(), stats.gradNorm(), patches, patches,
+              patches / seconds, seconds).toJson();
+          record.addProperty("phase", PretrainPhase.VISION.jsonName());
+          record.addProperty("phase_step", step);
+          metrics.append(record);
         }
         if (progress != null && (step % 10 == 0 || step == 1)) {
           progress.printf(Locale.ROOT, "vision step %d/%d loss %.4f lr %.2e grad norm %.3f %.3f s/step%n", step,

@@ -40,8 +40,10 @@ class PretrainConfigTest {
   @Test
   void rejectsWithMessagesNamingTheKey() {
     assertTrue(error("{\"text_step\": 3}").startsWith("cfg.json: unknown key 'text_step'"), error("{\"text_step\": 3}"));
-    String vision = error("{\"vision_steps\": 10}");
-    assertTrue(vision.startsWith("cfg.json: key 'vision_steps' is 10") && vision.contains("not wired"), vision);
+    String vision = error("{\"vision_steps\": -1}");
+    assertTrue(vision.startsWith("cfg.json: key 'vision_steps' must be an integer in [0, "), vision);
+    assertTrue(error("{\"vision_lr\": 0}").contains("'vision_lr'"));
+    assertTrue(error("{\"vision_batch_size\": 0}").contains("'vision_batch_size'"));
     assertTrue(error("{\"text_lr\": 0}").contains("'text_lr'"));
     assertTrue(error("{\"align_batch_size\": 0}").contains("'align_batch_size'"));
     assertTrue(error("{\"text_steps\": 1.5}").contains("'text_steps'"));
@@ -50,7 +52,8 @@ class PretrainConfigTest {
     String warm = error("{\"text_steps\": 5, \"warmup_steps\": 6}");
     assertTrue(warm.contains("'warmup_steps' is 6, more than text_steps (5)"), warm);
     assertTrue(error("[1]").contains("expected a JSON object"));
-    FactRlException e = assertThrows(FactRlException.class, () -> PretrainConfig.builder().visionSteps(1).build());
-    assertTrue(e.getMessage().contains("vision_steps"), e.getMessage());
+    FactRlException e = assertThrows(FactRlException.class,
+        () -> PretrainConfig.builder().visionSteps(5).warmupSteps(6).textSteps(0).alignSteps(0).build());
+    assertTrue(e.getMessage().contains("'warmup_steps' is 6, more than vision_steps (5)"), e.getMessage());
   }
 }

@@ -72,25 +72,29 @@ class PretrainStageTest {
 
   @Test
   void eachPhasesLossFallsAndTheBaseLoads() throws IOException {
-    PretrainConfig c = PretrainConfig.builder().textSteps(40).textBatchSize(4).textLr(3e-3).alignSteps(30)
-        .alignBatchSize(4).alignLr(3e-3).warmupSteps(3).checkpointEvery(0).evalExamples(8).build();
+    PretrainConfig c = PretrainConfig.builder().visionSteps(30).visionBatchSize(4).visionLr(3e-3).textSteps(40)
+        .textBatchSize(4).textLr(3e-3).alignSteps(30).alignBatchSize(4).alignLr(3e-3).warmupSteps(3)
+        .checkpointEvery(0).evalExamples(8).build();
     Path run = dir.resolve("run");
     PretrainResult r = PretrainStage.run(c, data, BaseModel.random(micro(), 1, 0.05f), run, quiet());
     assertTrue(r.complete());
-    assertEquals(70, r.totalSteps());
+    assertEquals(100, r.totalSteps());
     List<JsonObject> m = MetricsLog.read(run.resolve(PretrainStage.METRICS_FILE));
-    assertEquals(70, m.size());
-    for (int i = 0; i < 70; i++) {
+    assertEquals(100, m.size());
+    for (int i = 0; i < 100; i++) {
       assertEquals(i + 1, m.get(i).get("step").getAsLong());
-      assertEquals(i < 40 ? "text" : "align", m.get(i).get("phase").getAsString());
-      assertEquals(i < 40 ? i + 1 : i - 39, m.get(i).get("phase_step").getAsLong());
+      assertEquals(i < 30 ? "vision" : i < 70 ? "text" : "align", m.get(i).get("phase").getAsString());
+      assertEquals(i < 30 ? i + 1 : i < 70 ? i - 29 : i - 69, m.get(i).get("phase_step").getAsLong());
     }
-    double textFirst = mean(m, 0, 5);
-    double textLast = mean(m, 35, 40);
+    double visionFirst = mean(m, 0, 5);
+    double visionLast = mean(m, 25, 30);
+    assertTrue(visionLast < visionFirst * 0.85, "vision loss " + visionFirst + " -> " + visionLast);
+    double textFirst = mean(m, 30, 35);
+    double textLast = mean(m, 65, 70);
     assertTrue(textFirst > Math.log(vocab) * 0.9, "text starts near log V: " + textFirst);
     assertTrue(textLast < textFirst * 0.75, "text loss " + textFirst + " -> " + textLast);
-    double alignFirst = mean(m, 40, 45);
-    double alignLast = mean(m, 65, 70);
+    double alignFirst = mean(m, 70, 75);
+    double alignLast = mean(m, 95, 100);
     assertTrue(alignLast < alignFirst * 0.9, "align loss " + alignFirst + " -> " + alignLast);
     // the base: bf16 on disk, read by BaseModel.fromDir, equal to the trained weights rounded to bf16
     BaseModel base = BaseModel.fromDir(r.model());
@@ -111,33 +115,42 @@ class PretrainStageTest {
     JsonObject summary = JsonParser.parseString(Files.readString(run.resolve(PretrainStage.SUMMARY_FILE)))
         .getAsJsonObject();
     assertEquals(c.toJson(), summary.get("config"));
-    assertEquals(m.get(39).get("loss").getAsDouble(),
+    assertEquals(m.get(69).get("loss").getAsDouble(),
         summary.getAsJsonObject("phases").getAsJsonObject("text").get("final_loss").getAsDouble());
     assertEquals(8, summary.getAsJsonObject("image_check").get("examples").getAsInt());
+    JsonObject vision = summary.getAsJsonObject("vision_eval");
+    assertEquals(30, vision.get("step").getAsInt());
+    assertTrue(vision.get("environmentAccuracy").getAsDouble() >= 0 && vision.get("colourAccuracy").getAsDouble() <= 1,
+        vision.toString());
     assertTrue(Double.isFinite(summary.getAsJsonObject("image_check").get("loss_own_image").getAsDouble()));
   }
 
   /** Stopped inside the text phase, then inside align, resumed each time in new objects. */
   @Test
   void aResumedRunTakesTheSameStepsBitForBit() throws IOException {
-    PretrainConfig c = PretrainConfig.builder().textSteps(5).textBatchSize(3).alignSteps(5).alignBatchSize(3)
-        .alignTrainDecoder(false).warmupSteps(2).checkpointEvery(2).evalExamples(4).bf16(false).build();
+    PretrainConfig c = PretrainConfig.builder().visionSteps(4).visionBatchSize(3).textSteps(5).textBatchSize(3)
+        .alignSteps(5).alignBatchSize(3).alignTrainDecoder(false).warmupSteps(2).checkpointEvery(2).evalExamples(4)
+        .bf16(false).build();
     BaseModel base = BaseModel.random(micro(), 2, 0.05f);
     Path whole = dir.resolve("whole");
     PretrainStage.run(c, data, base, whole, quiet());
     Path split = dir.resolve("split");
-    PretrainResult first = PretrainStage.run(c, data, base, split, quiet().stopAfter(3));
+    // the vision phase runs as one unit: a stop inside it ends after it
+    PretrainResult first = PretrainStage.run(c, data, base, split, quiet().stopAfter(2));
     assertFalse(first.complete());
-    assertEquals(3, first.step());
+    assertEquals(4, first.step());
     PretrainResult second = PretrainStage.resume(data, split, quiet().stopAfter(7));
     assertFalse(second.complete());
     assertEquals(7, second.step());
+    PretrainResult third = PretrainStage.resume(data, split, quiet().stopAfter(11));
+    assertFalse(third.complete());
+    assertEquals(11, third.step());
     assertTrue(PretrainStage.resume(data, split, quiet()).complete());
     List<JsonObject> a = MetricsLog.read(whole.resolve(PretrainStage.METRICS_FILE));
     List<JsonObject> b = MetricsLog.read(split.resolve(PretrainStage.METRICS_FILE));
-    assertEquals(10, a.size());
-    assertEquals(10, b.size());
-    for (int i = 0; i < 10; i++) {
+    assertEquals(14, a.size());
+    assertEquals(14, b.size());
+    for (int i = 0; i < 14; i++) {
       for (String k : List.of("loss", "grad_norm", "lr", "phase", "phase_step")) {
         assertEquals(a.get(i).get(k), b.get(i).get(k), "step " + (i + 1) + " " + k);
       }
