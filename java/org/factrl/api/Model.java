@@ -22,6 +22,7 @@ import org.factrl.model.KvCache;
 import org.factrl.model.LlavaModel;
 import org.factrl.model.ModelConfig;
 import org.factrl.stages.EvalStage;
+import org.factrl.train.ModelTokenizer;
 
 /**
  * A loaded model that answers a question about an image, as the evaluation does: the SFT chat
@@ -136,6 +137,7 @@ public final class Model implements AutoCloseable {
   /** Opens the model folder {@code modelPath} (see {@link FactRl#loadModel(Path, Path)}). */
   static Model open(Path modelPath, Path tokenizerFile, Optional<String> adapter) {
     Path folder = EvalStage.modelFolder(modelPath);
+    ModelTokenizer.check(folder, tokenizerFile);
     Device cpu = Device.cpu();
     LlavaModel model = null;
     Tokenizer tok = null;

@@ -32,6 +32,11 @@ final class DataCommand extends FactrlCommand {
       description = "list pretrain.json's captions in scene order (default: one-object scenes first)")
   boolean noCurriculum;
 
+  @Option(names = "--tokenizer", paramLabel = "FILE", description = "copy FILE as tokenizer.json instead of learning "
+      + "one from the corpus (learnt ids differ between seeds and sizes): give the tokenizer.json of the model the data "
+      + "set is for, e.g. models/base-tiny/tokenizer.json")
+  Path tokenizer;
+
   @Option(names = "--overwrite", description = "replace the data set at DIR (refused if DIR holds any file that is "
       + "not the data set's own, as its manifest and SHA256SUMS list them)")
   boolean overwrite;
@@ -46,6 +51,7 @@ final class DataCommand extends FactrlCommand {
           .imageSize((int) range("--image-size", imageSize, 16, 1024))
           .curriculum(!noCurriculum)
           .overwrite(overwrite)
+          .tokenizer(tokenizer)
           .notices(line -> err.println("factrl data: " + line))
           .build();
     } catch (IllegalArgumentException e) {

@@ -4,12 +4,14 @@ import com.google.common.base.Preconditions;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.factrl.data.dataset.DataSetFiles;
 import org.factrl.data.text.Tokenizer;
 import org.factrl.engine.FactRlException;
 import org.factrl.model.LlavaModel;
 import org.factrl.model.ModelConfig;
 import org.factrl.stages.BaseModel;
+import org.factrl.train.ModelTokenizer;
 
 /**
  * Where the pipeline's base model comes from: the step between the data and SFT.
@@ -25,6 +27,11 @@ import org.factrl.stages.BaseModel;
  * a machinery check only: a random base cannot see, so its SFT / RLHF numbers say nothing about
  * Fact-RLHF), and {@link #dirOrRandom}: the folder when it holds a base, else random with a loud
  * warning ({@link #standard()} looks for the repository's committed base).
+ *
+ * <p><b>The tokenizer.</b> A saved base carries the tokenizer it was trained with
+ * ({@code tokenizer.json}, {@link ModelTokenizer}); the data set must then hold the same file, or the
+ * model would read other ids. {@link #tokenizer()} is asked before the data step, so the pipeline
+ * writes the data set with it instead of learning one.
  */
 public interface BaseModelSource {
   /** Where {@link #standard()} looks for the committed pretrained tiny base, relative to the FactRL home. */
@@ -55,6 +62,15 @@ public interface BaseModelSource {
   /** One line for logs and summary.json: what this source is. */
   String describe();
 
+  /**
+   * The tokenizer.json the data set must be written with (asked before the data step, with no data
+   * yet): a saved base's own. Empty (the default) lets the data writer learn one, as for a random
+   * base sized to it afterwards, or a pretraining source that trains on the data set's.
+   */
+  default Optional<Path> tokenizer() {
+    return Optional.empty();
+  }
+
   /** A saved base folder ({@code model.safetensors} + {@code config.json}); checked when resolved. */
   static BaseModelSource dir(Path dir) {
     Preconditions.checkNotNull(dir, "dir");
@@ -70,6 +86,11 @@ public interface BaseModelSource {
       @Override
       public String describe() {
         return "base folder " + abs;
+      }
+
+      @Override
+      public Optional<Path> tokenizer() {
+        return ModelTokenizer.in(abs);
       }
     };
   }
@@ -120,6 +141,11 @@ public interface BaseModelSource {
       @Override
       public String describe() {
         return holdsBase(abs) ? "base folder " + abs : "random init (no base at " + abs + "; cannot see)";
+      }
+
+      @Override
+      public Optional<Path> tokenizer() {
+        return holdsBase(abs) ? ModelTokenizer.in(abs) : Optional.empty();
       }
     };
   }

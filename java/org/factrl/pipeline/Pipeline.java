@@ -247,6 +247,7 @@ public final class Pipeline {
           .imageSize(config.imageSize())
           .overwrite(true) // only ever a data set a run wrote: the writer proves it before replacing
           .notices(line -> log.println("[pipeline] data: " + line))
+          .tokenizer(config.base().tokenizer().orElse(null)) // a saved base's own ids, else learnt
           .build();
       if (writer.wroteAlready(data)) {
         log.println("[pipeline] data: reusing " + data + " (same settings)");

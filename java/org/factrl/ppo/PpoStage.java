@@ -34,6 +34,7 @@ import org.factrl.reward.RewardScorer;
 import org.factrl.stages.RmConfig;
 import org.factrl.stages.SftModel;
 import org.factrl.train.CheckpointStore;
+import org.factrl.train.ModelTokenizer;
 import org.factrl.train.SplitMix64;
 
 /**
@@ -66,6 +67,7 @@ public final class PpoStage {
       long stopAfterStep) {
     Objects.requireNonNull(config, "config");
     Path out = outDir.toAbsolutePath().normalize();
+    checkTokenizers(DataSetFiles.in(dataDir.toAbsolutePath().normalize()), sft, rm); // before anything is written
     try {
       if (Files.exists(out)) {
         try (var s = Files.list(out)) {
@@ -183,6 +185,7 @@ public final class PpoStage {
   private static Result train(PpoConfig config, Path dataDir, Path sft, Path rm, Path out, Optional<Path> checkpoint,
       PrintStream progress, long stopAfterStep) {
     DataSetFiles files = DataSetFiles.in(dataDir.toAbsolutePath().normalize());
+    checkTokenizers(files, sft, rm);
     CheckpointStore store = new CheckpointStore(out.resolve(CHECKPOINTS_DIR));
     try (Device cpu = Device.cpu(); Tokenizer tok = Tokenizer.load(files.tokenizer());
         LlavaModel model = SftModel.open(cpu, sft)) {
@@ -232,13 +235,22 @@ public final class PpoStage {
                 + tr.lastKlVerdict().reason(km.threshold(), km.factor(), km.window()));
           }
           if ((config.checkpointEvery() > 0 && s % config.checkpointEvery() == 0) || s == end) {
-            last = store.write(s, tr::save);
+            last = store.write(s, folder -> {
+              tr.save(folder);
+              ModelTokenizer.copyInto(folder, files.tokenizer()); // eval and the API read it with the checkpoint
+            });
             MetricsPlots.writeForStage(metrics, out.resolve(MetricsPlots.DIR), progress);
           }
         }
         return new Result(Math.max(end, tr.completedSteps()), last, m);
       }
     }
+  }
+
+  /** The SFT and reward models must have been trained with the data set's tokenizer, when they carry one. */
+  private static void checkTokenizers(DataSetFiles files, Path sft, Path rm) {
+    ModelTokenizer.check(SftModel.resolve(sft), files.tokenizer());
+    ModelTokenizer.check(rm.toAbsolutePath().normalize(), files.tokenizer());
   }
 
   /** Drops metric lines after {@code step} (a resumed run rewrites them). */

@@ -40,6 +40,7 @@ import org.factrl.train.ImageConversationBatcher;
 import org.factrl.train.LearningRateSchedule;
 import org.factrl.train.MetricsLog;
 import org.factrl.train.ModelCheckpoint;
+import org.factrl.train.ModelTokenizer;
 import org.factrl.train.NextTokenLoss;
 import org.factrl.train.ProgressLine;
 import org.factrl.train.RunFolder;
@@ -69,6 +70,7 @@ import org.factrl.train.TrainingExample;
  *   metrics.jsonl            one record per step (global step, phase, phase_step, loss, lr, ...)
  *   checkpoints/PHASE/step-N/ model/ (full base), optimizer.safetensors, trainer_state.json
  *   model/                   the pretrained base: model.safetensors (bf16 when {@code bf16}) + config.json
+ *                            + tokenizer.json (the data set's, byte for byte: {@link ModelTokenizer})
  *   pretrain.json            config, seed, seconds and final loss per phase, the image check (last)
  * </pre>
  */
@@ -137,6 +139,7 @@ public final class PretrainStage {
     run.addProperty("format", RUN_FORMAT);
     run.add("base", base.toJson());
     run.add("data", fingerprint(files));
+    ModelTokenizer.check(base.tokenizer(), files.tokenizer()); // before anything is written
     RunFolder.create(out, run);
     config.write(out.resolve(PretrainConfig.FILE_NAME), IfExists.FAIL);
     return train(config, files, base, out, options);
@@ -155,6 +158,7 @@ public final class PretrainStage {
     DataSetFiles files = DataSetFiles.in(dataDir.toAbsolutePath().normalize());
     RunFolder.checkSameData(run.getAsJsonObject("data"), fingerprint(files), files.root(), out);
     BaseModel base = BaseModel.fromJson(run.getAsJsonObject("base"), out.resolve(RunFolder.RUN_FILE) + ": base");
+    ModelTokenizer.check(base.tokenizer(), files.tokenizer());
     return train(runConfig(out), files, base, out, options);
   }
 
@@ -296,7 +300,7 @@ public final class PretrainStage {
       try (MetricsLog metrics = MetricsLog.openForResume(out.resolve(METRICS_FILE), globalStep(config, out))) {
         if (alignCk.isEmpty() && textSteps > 0) {
           PhaseRun r = new PhaseRun(PretrainPhase.TEXT, config, model, text, batcher, out,
-              PretrainPhase.TEXT.offset(config), metrics, options);
+              PretrainPhase.TEXT.offset(config), metrics, options, files.tokenizer());
           textLoss = r.run(textCk);
           step = r.doneStep;
           if (!r.finished) {
@@ -305,7 +309,7 @@ public final class PretrainStage {
         }
         if (PretrainPhase.ALIGN.steps(config) > 0) {
           PhaseRun r = new PhaseRun(PretrainPhase.ALIGN, config, model, align, batcher, out,
-              PretrainPhase.ALIGN.offset(config), metrics, options);
+              PretrainPhase.ALIGN.offset(config), metrics, options, files.tokenizer());
           alignLoss = r.run(alignCk);
           step = r.doneStep;
           if (!r.finished) {
@@ -348,7 +352,7 @@ public final class PretrainStage {
     JsonObject eval = new Gson().toJsonTree(e).getAsJsonObject();
     TrainerState s = new TrainerState(PretrainPhase.VISION.stage(), steps, steps, vc.seed(), 0, 0, vc.seed(), 0, seconds);
     store(out, PretrainPhase.VISION).write(steps, folder -> {
-      ModelCheckpoint.write(folder, model, PretrainPhase.VISION.groups(config), null, List.of());
+      ModelCheckpoint.write(folder, model, PretrainPhase.VISION.groups(config), null, List.of(), files.tokenizer());
       s.write(folder, IfExists.FAIL);
       config.write(folder.resolve(PretrainConfig.FILE_NAME), IfExists.FAIL);
       AtomicWrite.writeBytes(folder.resolve(VISION_EVAL_FILE), IfExists.FAIL,
@@ -369,6 +373,7 @@ public final class PretrainStage {
     } else {
       model.saveBase(modelDir, IfExists.REPLACE);
     }
+    ModelTokenizer.copyInto(modelDir, files.tokenizer()); // the base carries its tokenizer, as an HF model folder
     JsonObject summary = new JsonObject();
     summary.addProperty("format", SUMMARY_FORMAT);
     summary.add("config", config.toJson());
@@ -425,11 +430,12 @@ public final class PretrainStage {
     private final MetricsLog metrics;
     private final Options options;
     private final Set<ParamGroup> groups;
+    private final Path tokenizer;
     long doneStep;
     boolean finished;
 
     PhaseRun(PretrainPhase phase, PretrainConfig config, LlavaModel model, List<TrainingExample> examples,
-        ImageConversationBatcher batcher, Path out, long offset, MetricsLog metrics, Options options) {
+        ImageConversationBatcher batcher, Path out, long offset, MetricsLog metrics, Options options, Path tokenizer) {
       this.phase = phase;
       this.config = config;
       this.model = model;
@@ -440,6 +446,7 @@ public final class PretrainStage {
       this.metrics = metrics;
       this.options = options;
       this.groups = phase.groups(config);
+      this.tokenizer = tokenizer;
     }
 
     /** Runs from {@code checkpoint} (the model already holds its weights) or the phase's start; returns the last loss. */
@@ -530,7 +537,7 @@ public final class PretrainStage {
               : new TrainerState(phase.stage(), step, total, start.dataSeed(), epoch, position, start.rngState(), tokens,
                   elapsed);
           Path c = store.write(step, folder -> {
-            ModelCheckpoint.write(folder, model, groups, null, List.of());
+            ModelCheckpoint.write(folder, model, groups, null, List.of(), tokenizer);
             adamw.saveState(folder.resolve(OPTIMIZER_FILE), IfExists.FAIL);
             s.write(folder, IfExists.FAIL);
             config.write(folder.resolve(PretrainConfig.FILE_NAME), IfExists.FAIL);

@@ -4,12 +4,14 @@ import com.google.gson.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 import org.factrl.data.format.StrictJson;
 import org.factrl.engine.Device;
 import org.factrl.engine.FactRlException;
 import org.factrl.model.LlavaModel;
 import org.factrl.model.ModelConfig;
 import org.factrl.train.JsonFields;
+import org.factrl.train.ModelTokenizer;
 
 /**
  * Where a stage's starting weights come from: a base folder ({@link LlavaModel#saveBase}: a
@@ -29,7 +31,7 @@ public final class BaseModel {
     this.initStd = initStd;
   }
 
-  /** The base saved in {@code dir} (model.safetensors + config.json). */
+  /** The base saved in {@code dir} (model.safetensors + config.json; its tokenizer.json, if any: {@link #tokenizer}). */
   public static BaseModel fromDir(Path dir) {
     Objects.requireNonNull(dir, "dir");
     Path abs = dir.toAbsolutePath().normalize();
@@ -60,6 +62,15 @@ public final class BaseModel {
 
   public ModelConfig config() {
     return config;
+  }
+
+  /**
+   * The tokenizer the base was trained with ({@code dir/tokenizer.json}, {@link ModelTokenizer});
+   * empty for a random base or a folder without one. A data set used with this base must hold the
+   * same file ({@link ModelTokenizer#check}).
+   */
+  public Optional<Path> tokenizer() {
+    return dir == null ? Optional.empty() : ModelTokenizer.in(dir);
   }
 
   /** A new model with these weights. */

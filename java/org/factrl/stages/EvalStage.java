@@ -33,6 +33,7 @@ import org.factrl.model.ModelConfig;
 import org.factrl.train.CheckpointStore;
 import org.factrl.train.JsonFields;
 import org.factrl.train.ModelCheckpoint;
+import org.factrl.train.ModelTokenizer;
 
 /**
  * Evaluation (DESIGN.md §4.4, issue 12 Deliver 1 {@code eval} and 4): a model checkpoint answers
@@ -99,6 +100,7 @@ public final class EvalStage {
     ResultFolder folder = outputFolder(Objects.requireNonNull(outDir, "outDir"));
     folder.check();
     Path modelDir = modelFolder(checkpoint);
+    ModelTokenizer.check(modelDir, tokenizer);
     try (Device cpu = Device.cpu(); Tokenizer tok = Tokenizer.load(tokenizer);
         LlavaModel model = open(cpu, modelDir)) {
       String adapter = chooseAdapter(model, config.adapter(), modelDir);

@@ -29,6 +29,7 @@ import org.factrl.model.LlavaModel;
 import org.factrl.reward.PreferenceSampler;
 import org.factrl.reward.PreferenceSamplerConfig;
 import org.factrl.reward.PreferenceStats;
+import org.factrl.train.ModelTokenizer;
 
 /**
  * The {@code prefs} stage: the reward model's preference data as in LLaVA-RLHF (issue 12) — two
@@ -87,6 +88,7 @@ public final class PrefsStage {
     ImmutableList<PreferenceSampler.Prompt> prompts = PreferenceSampler.prompts(bootstrap, scenes, files.images(),
         source);
     Path sft = SftModel.resolve(sftCheckpoint);
+    ModelTokenizer.check(sft, files.tokenizer());
     PreferenceSampler sampler = new PreferenceSampler(config);
     PreferenceSampler.Result r;
     try (Device cpu = Device.cpu(); Tokenizer tokenizer = Tokenizer.load(files.tokenizer());

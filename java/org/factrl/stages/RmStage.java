@@ -53,6 +53,7 @@ import org.factrl.train.JsonFields;
 import org.factrl.train.LearningRateSchedule;
 import org.factrl.train.MetricsLog;
 import org.factrl.train.ModelCheckpoint;
+import org.factrl.train.ModelTokenizer;
 import org.factrl.train.ProgressLine;
 import org.factrl.train.SplitMix64;
 import org.factrl.train.StepMetrics;
@@ -93,7 +94,7 @@ import org.factrl.train.TrainingExample;
  *   run.json            {"format": "factrl.rm.run.v1", "sft": CHECKPOINT, "data": {sha256s}}
  *   rm_config.json      the effective config
  *   tokenizer.json      the data set's tokenizer (the scorer needs it)
- *   base/               the SFT model as a plain base (model.safetensors + config.json)
+ *   base/               the SFT model as a plain base (model.safetensors + config.json + tokenizer.json)
  *   metrics.jsonl       one record per step; eval steps add heldout_accuracy and heldout_loss
  *   checkpoints/step-N/ base.json (→ base/), adapters/rm/ (PEFT), reward_head.safetensors,
  *                       optimizer.safetensors, trainer_state.json, rm_config.json, rm_eval.json (when evaluated)
@@ -139,6 +140,7 @@ public final class RmStage {
     DataSetFiles files = DataSetFiles.in(dataDir.toAbsolutePath().normalize());
     Path sft = SftModel.resolve(sftCheckpoint);
     JsonObject data = dataFingerprint(files, config);
+    ModelTokenizer.check(sft, files.tokenizer()); // before anything is written
     // Everything that can be checked before writing is checked: the data (facts, lengths) and the SFT model.
     try (Device cpu = Device.cpu(); Tokenizer tokenizer = Tokenizer.load(files.tokenizer());
         LlavaModel model = SftModel.open(cpu, sft)) {
@@ -157,6 +159,7 @@ public final class RmStage {
       config.write(out.resolve(RmConfig.FILE_NAME), IfExists.FAIL);
       copy(files.tokenizer(), out.resolve(TOKENIZER_FILE));
       model.saveBase(out.resolve(BASE_DIR), IfExists.FAIL);
+      ModelTokenizer.copyInto(out.resolve(BASE_DIR), files.tokenizer());
     }
     return train(config, files, out, Optional.empty(), options);
   }
@@ -189,6 +192,7 @@ public final class RmStage {
     if (!Files.isRegularFile(out.resolve(BASE_DIR).resolve(LlavaModel.WEIGHTS_FILE))) {
       throw new FactRlException(out + ": the run's " + BASE_DIR + "/ is missing; start a new run");
     }
+    ModelTokenizer.check(out.resolve(BASE_DIR), files.tokenizer());
     Optional<Path> latest = new CheckpointStore(out.resolve(CHECKPOINTS_DIR)).latest();
     return train(config, files, out, latest, options);
   }
@@ -603,7 +607,7 @@ public final class RmStage {
 
     private Path checkpoint(TrainerState state, Eval eval) {
       return store.write(state.step(), folder -> {
-        ModelCheckpoint.write(folder, model, java.util.Set.of(), baseDir, List.of(ADAPTER));
+        ModelCheckpoint.write(folder, model, java.util.Set.of(), baseDir, List.of(ADAPTER), files.tokenizer());
         model.saveHead(HEAD, folder.resolve(HEAD_FILE), IfExists.FAIL);
         adamw.saveState(folder.resolve(OPTIMIZER_FILE), IfExists.FAIL);
         state.write(folder, IfExists.FAIL);

@@ -52,6 +52,7 @@ import org.factrl.train.MetricsLog;
 import org.factrl.train.NextTokenLoss;
 import org.factrl.train.RunFolder;
 import org.factrl.train.ModelCheckpoint;
+import org.factrl.train.ModelTokenizer;
 import org.factrl.train.ProgressLine;
 import org.factrl.train.SplitMix64;
 import org.factrl.train.StepMetrics;
@@ -145,6 +146,7 @@ public final class SftStage {
     run.addProperty("format", RUN_FORMAT);
     run.add("base", base.toJson());
     run.add("data", dataFingerprint(files));
+    ModelTokenizer.check(base.tokenizer(), files.tokenizer()); // before anything is written
     RunFolder.create(out, run);
     config.write(out.resolve(SftConfig.FILE_NAME), IfExists.FAIL);
     return train(config, files, base, out, Optional.empty(), options);
@@ -170,6 +172,7 @@ public final class SftStage {
     RunFolder.checkSameData(run.getAsJsonObject("data"), dataFingerprint(files), files.root(), out);
     SftConfig config = runConfig(out);
     BaseModel base = BaseModel.fromJson(run.getAsJsonObject("base"), out.resolve(RUN_FILE) + ": base");
+    ModelTokenizer.check(base.tokenizer(), files.tokenizer());
     Optional<Path> latest = new CheckpointStore(out.resolve(CHECKPOINTS_DIR)).latest();
     return train(config, files, base, out, latest, options);
   }
@@ -254,6 +257,7 @@ public final class SftStage {
         baseDir = out.resolve(BASE_DIR);
         if (checkpoint.isEmpty()) {
           model.saveBase(baseDir, IfExists.REPLACE); // ours: a resume before any checkpoint rewrites the same bytes
+          ModelTokenizer.copyInto(baseDir, files.tokenizer());
         }
       }
       if (lora && !model.adapterNames().contains(ADAPTER)) {
@@ -294,7 +298,7 @@ public final class SftStage {
           }
           model.plan(config.batchSize(), maxSeq, config.batchSize(), true);
           Loop loop = new Loop(config, model, adapterName, groups, baseGrads, adapterGrads, adamw, batcher, examples,
-              store, baseDir, state, out, options);
+              store, baseDir, files.tokenizer(), state, out, options);
           return loop.run(checkpoint);
         }
       }
@@ -314,6 +318,7 @@ public final class SftStage {
     private final List<TrainingExample> examples;
     private final CheckpointStore store;
     private final Path baseDir;
+    private final Path tokenizer;
     private final TrainerState start;
     private final Path out;
     private final Options options;
@@ -322,7 +327,7 @@ public final class SftStage {
 
     Loop(SftConfig config, LlavaModel model, String adapter, Set<ParamGroup> groups, ParameterBlob baseGrads,
         ParameterBlob adapterGrads, AdamW adamw, ImageConversationBatcher batcher, List<TrainingExample> examples,
-        CheckpointStore store, Path baseDir, TrainerState start, Path out, Options options) {
+        CheckpointStore store, Path baseDir, Path tokenizer, TrainerState start, Path out, Options options) {
       this.config = config;
       this.model = model;
       this.adapter = adapter;
@@ -334,6 +339,7 @@ public final class SftStage {
       this.examples = examples;
       this.store = store;
       this.baseDir = baseDir;
+      this.tokenizer = tokenizer;
       this.start = start;
       this.out = out;
       this.options = options;
@@ -408,7 +414,8 @@ public final class SftStage {
 
     private Path checkpoint(TrainerState state) {
       return store.write(state.step(), folder -> {
-        ModelCheckpoint.write(folder, model, groups, baseDir, adapter == null ? List.of() : List.of(adapter));
+        ModelCheckpoint.write(folder, model, groups, baseDir, adapter == null ? List.of() : List.of(adapter),
+            tokenizer);
         adamw.saveState(folder.resolve(OPTIMIZER_FILE), IfExists.FAIL);
         state.write(folder, IfExists.FAIL);
         config.write(folder.resolve(SftConfig.FILE_NAME), IfExists.FAIL);

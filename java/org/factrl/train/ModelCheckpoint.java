@@ -30,6 +30,7 @@ import org.factrl.model.io.IfExists;
  *   model/              the base (HF model.safetensors + config.json) — when any base group trained
  *   base.json           otherwise: {"path": ABS, "sha256": HEX} — the frozen base it sits on, by reference
  *   adapters/NAME/      each adapter set as a PEFT folder (adapter_model.safetensors + adapter_config.json)
+ *   tokenizer.json      the tokenizer the model was trained with ({@link ModelTokenizer}; also in model/)
  * </pre>
  *
  * A base referenced by path is checked by the SHA-256 of its {@value LlavaModel#WEIGHTS_FILE} when
@@ -55,12 +56,14 @@ public final class ModelCheckpoint {
   /**
    * Writes {@code model} into {@code folder}: the full base when {@code trainedGroups} is not empty
    * (the base changed), else a reference to {@code baseDir} (which must hold the model's base as it
-   * is now); and each adapter set in {@code adapters}.
+   * is now); each adapter set in {@code adapters}; and a byte copy of {@code tokenizer} (the data
+   * set's tokenizer.json the model is trained with) in the folder and in its {@code model/}.
    */
   public static void write(Path folder, LlavaModel model, Set<ParamGroup> trainedGroups, Path baseDir,
-      List<String> adapters) {
+      List<String> adapters, Path tokenizer) {
     if (!trainedGroups.isEmpty()) {
       model.saveBase(folder.resolve(MODEL_DIR), IfExists.FAIL);
+      ModelTokenizer.copyInto(folder.resolve(MODEL_DIR), tokenizer); // model/ alone is a base a stage may start from
     } else {
       if (baseDir == null) {
         throw new FactRlException("ModelCheckpoint: the base is frozen but has no folder to reference");
@@ -74,6 +77,7 @@ public final class ModelCheckpoint {
     for (String name : adapters) {
       model.saveAdapter(name, folder.resolve(ADAPTERS_DIR).resolve(name), IfExists.FAIL);
     }
+    ModelTokenizer.copyInto(folder, tokenizer);
   }
 
   /** The base folder a checkpoint's model comes from: its own {@code model/} or the referenced one (hash checked). */

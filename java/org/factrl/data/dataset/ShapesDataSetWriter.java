@@ -43,12 +43,14 @@ import org.factrl.data.shapes.tasks.ShapesDataSet.Split;
 import org.factrl.data.shapes.tasks.ShapesDataSet;
 import org.factrl.data.shapes.tasks.TaskGenerator;
 import org.factrl.data.text.ChatTemplate;
+import org.factrl.data.text.GivenTokenizer;
 import org.factrl.data.text.ShapesTokenizerWriter;
 import org.factrl.engine.FactRlException;
 
 /**
  * Writes a complete shapes-world data set folder ({@link DataSetFiles}): images, annotations, the
- * SFT / reward-model / RL / evaluation files and the tokenizer learnt from their text.
+ * SFT / reward-model / RL / evaluation files and the tokenizer learnt from their text — or a copy
+ * of a given one ({@link Builder#tokenizer}), so the data set fits a model trained on another.
  *
  * <p>Deterministic: the same settings give byte-identical files (no timestamps, fixed record
  * order; work runs in parallel but results are gathered in scene order). All or nothing: the data
@@ -74,6 +76,7 @@ public final class ShapesDataSetWriter {
   private final double[] fractions;
   private final boolean overwrite;
   private final boolean curriculum;
+  private final Path tokenizer;
   private final Consumer<String> notices;
   private final Consumer<Path> beforeSwap;
 
@@ -84,6 +87,7 @@ public final class ShapesDataSetWriter {
     this.fractions = b.fractions.clone();
     this.overwrite = b.overwrite;
     this.curriculum = b.curriculum;
+    this.tokenizer = b.tokenizer;
     this.notices = b.notices;
     this.beforeSwap = b.beforeSwap;
   }
@@ -105,6 +109,9 @@ public final class ShapesDataSetWriter {
     Preconditions.checkArgument(target.getParent() != null, "cannot write a data set at the root %s", target);
     StagingFolder.cleanStale(target).forEach(notices);
     checkTarget(target);
+    if (tokenizer != null) {
+      GivenTokenizer.check(tokenizer, List.of()); // the cheap part first: fail before generating anything
+    }
     try {
       Files.createDirectories(target.getParent());
     } catch (IOException e) {
@@ -154,7 +161,17 @@ public final class ShapesDataSetWriter {
     for (PopeSampling p : PopeSampling.values()) {
       PopeCodec.write(files.pope(p), r.pope().get(p));
     }
-    ShapesTokenizerWriter.write(files.tokenizer(), corpus(tasks, r));
+    if (tokenizer == null) {
+      ShapesTokenizerWriter.write(files.tokenizer(), corpus(tasks, r));
+    } else {
+      List<String> corpus = corpus(tasks, r);
+      GivenTokenizer.check(tokenizer, corpus);
+      try { // a byte copy; the staging folder makes the whole data set appear at once
+        Files.copy(tokenizer, files.tokenizer());
+      } catch (IOException e) {
+        throw new FactRlException(tokenizer + ": cannot read the given tokenizer: " + e, e);
+      }
+    }
 
     ImmutableMap.Builder<String, Integer> splits = ImmutableMap.builder();
     for (Split s : Split.values()) {
@@ -321,6 +338,9 @@ public final class ShapesDataSetWriter {
     }
     gen.add("split_fractions", split);
     gen.addProperty("pretrain_curriculum", curriculum);
+    if (tokenizer != null) { // absent when learnt, so data sets written before this key are still reused
+      gen.addProperty("tokenizer_sha256", sha256(tokenizer));
+    }
     return gen;
   }
 
@@ -467,6 +487,7 @@ public final class ShapesDataSetWriter {
     private double[] fractions = {0.5, 0.2, 0.2, 0.1};
     private boolean overwrite;
     private boolean curriculum = true;
+    private Path tokenizer;
     private Consumer<String> notices = System.err::println;
     private Consumer<Path> beforeSwap = fresh -> { };
 
@@ -507,6 +528,18 @@ public final class ShapesDataSetWriter {
      */
     public Builder curriculum(boolean curriculum) {
       this.curriculum = curriculum;
+      return this;
+    }
+
+    /**
+     * Copy {@code file} byte for byte as the data set's {@code tokenizer.json} instead of learning
+     * one from the corpus (null: learn, the default). The learnt merges follow the corpus's
+     * frequencies, so data sets of other seeds or sizes get other ids; a model (which carries its
+     * tokenizer.json) is used with a data set only when both files match. The file is checked
+     * ({@link GivenTokenizer}) and its SHA-256 is part of the manifest's settings.
+     */
+    public Builder tokenizer(Path file) {
+      this.tokenizer = file == null ? null : file.toAbsolutePath().normalize();
       return this;
     }
 
