@@ -90,6 +90,25 @@ class DataCommandTest {
     assertEquals(0, run("data", "--out", ds.toString(), "--scenes", "20", "--overwrite"));
   }
 
+  /** --tokenizer: the data set of another seed holds the given file byte for byte; a missing one is named. */
+  @Test
+  void aGivenTokenizerIsCopiedByteForByte() throws java.io.IOException {
+    Path first = dir.resolve("first");
+    assertEquals(0, run("data", "--out", first.toString(), "--scenes", "20", "--seed", "3", "--image-size", "16"));
+    Path given = DataSetFiles.in(first).tokenizer();
+    Path second = dir.resolve("second");
+    assertEquals(0, run("data", "--out", second.toString(), "--scenes", "20", "--seed", "4", "--image-size", "16",
+        "--tokenizer", given.toString()), err());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(Files.readAllBytes(given),
+        Files.readAllBytes(DataSetFiles.in(second).tokenizer()));
+
+    Path missing = dir.resolve("nope/tokenizer.json");
+    assertEquals(1, run("data", "--out", dir.resolve("third").toString(), "--scenes", "20", "--tokenizer",
+        missing.toString()));
+    assertTrue(err().contains(missing.toString()), err());
+    assertFalse(Files.exists(dir.resolve("third")), "nothing written for a bad tokenizer");
+  }
+
   @Test
   void helpPrintsUsageAndExitsZero() {
     assertEquals(0, run("data", "--help"));

@@ -1,5 +1,6 @@
 package org.factrl.pipeline;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -14,12 +15,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.factrl.data.dataset.DataSetFiles;
+import org.factrl.data.dataset.ShapesDataSetWriter;
 import org.factrl.data.format.JsonRecords;
 import org.factrl.data.format.StrictJson;
+import org.factrl.data.text.Tokenizer;
+import org.factrl.engine.Device;
 import org.factrl.engine.FactRlException;
 import org.factrl.eval.EvalConfig;
+import org.factrl.model.LlavaModel;
 import org.factrl.model.ModelConfig;
 import org.factrl.model.Projector;
+import org.factrl.model.io.IfExists;
 import org.factrl.ppo.PpoConfig;
 import org.factrl.stages.BaseModel;
 import org.factrl.stages.FineTuning;
@@ -28,6 +35,7 @@ import org.factrl.stages.SftConfig;
 import org.factrl.stages.SftStage;
 import org.factrl.testing.TreeSnapshot;
 import org.factrl.train.CheckpointStore;
+import org.factrl.train.ModelTokenizer;
 import org.factrl.train.TrainerState;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -132,6 +140,14 @@ class PipelineTest {
         read(out.resolve(Pipeline.EVAL_FACT_DIR).resolve("metrics.json")).getAsJsonObject("model").get("checkpoint")
             .getAsString(), "Fact-RLHF's evaluation answered with the Fact-RLHF policy");
 
+    // Every model folder a stage wrote carries the data set's tokenizer, byte for byte.
+    byte[] tokenizer = Files.readAllBytes(DataSetFiles.in(out.resolve(Pipeline.DATA_DIR)).tokenizer());
+    for (String stage : List.of(Pipeline.SFT_DIR, Pipeline.RM_FACTS_DIR, Pipeline.RM_PLAIN_DIR, Pipeline.PPO_RLHF_DIR,
+        Pipeline.PPO_FACT_DIR)) {
+      assertArrayEquals(tokenizer, Files.readAllBytes(lastCheckpoint(out.resolve(stage)).resolve(ModelTokenizer.FILE_NAME)),
+          stage);
+    }
+
     // Again: every stage is reused, nothing but summary.json is rewritten, the numbers are the same.
     TreeSnapshot before = TreeSnapshot.of(out);
     Pipeline.Result second = Pipeline.run(config, out, Pipeline.Options.quiet());
@@ -177,6 +193,42 @@ class PipelineTest {
     assertEquals("resumed", resumed.status().get("sft"));
     assertEquals(2, TrainerState.read(lastCheckpoint(out.resolve(Pipeline.SFT_DIR))).step());
     assertFalse(Files.exists(out.resolve(Pipeline.RM_FACTS_DIR)), "stopped after SFT");
+  }
+
+  /**
+   * A saved base carrying its tokenizer (as a pretrained one does): the data step writes the data set
+   * with that tokenizer, not a learnt one (whose ids would differ), so SFT accepts the pair.
+   */
+  @Test
+  void aBaseWithItsOwnTokenizerGetsADataSetWithThatTokenizer() throws IOException {
+    Path other = dir.resolve("other-data");
+    ShapesDataSetWriter.builder().scenes(20).imageSize(16).seed(7).build().write(other);
+    Path baseTokenizer = DataSetFiles.in(other).tokenizer();
+    int vocab;
+    try (Tokenizer t = Tokenizer.load(baseTokenizer)) {
+      vocab = t.vocabSize();
+    }
+    Path baseDir = dir.resolve("base");
+    try (Device cpu = Device.cpu();
+        LlavaModel m = BaseModel.random(micro().toBuilder().vocabSize(vocab).build(), 1, 0.02f).open(cpu)) {
+      m.saveBase(baseDir, IfExists.FAIL);
+    }
+    ModelTokenizer.copyInto(baseDir, baseTokenizer);
+    BaseModelSource source = BaseModelSource.dir(baseDir);
+    assertEquals(baseDir.resolve(ModelTokenizer.FILE_NAME), source.tokenizer().orElseThrow());
+    assertTrue(BaseModelSource.random(micro()).tokenizer().isEmpty(), "a random base takes the learnt one");
+
+    Path out = dir.resolve("run");
+    Pipeline.Result r = Pipeline.run(shortened().base(source).until(PipelineConfig.Stage.SFT).build(), out,
+        Pipeline.Options.quiet());
+    assertEquals("ran", r.status().get("sft"));
+    byte[] want = Files.readAllBytes(baseTokenizer);
+    assertArrayEquals(want, Files.readAllBytes(DataSetFiles.in(out.resolve(Pipeline.DATA_DIR)).tokenizer()));
+    assertArrayEquals(want, Files.readAllBytes(lastCheckpoint(out.resolve(Pipeline.SFT_DIR))
+        .resolve(ModelTokenizer.FILE_NAME)));
+    Pipeline.Result again = Pipeline.run(shortened().base(source).until(PipelineConfig.Stage.SFT).build(), out,
+        Pipeline.Options.quiet());
+    assertEquals("reused", again.status().get("data"), "the data set written with the base's tokenizer is reused");
   }
 
   @Test
