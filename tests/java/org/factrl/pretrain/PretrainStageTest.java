@@ -157,6 +157,9 @@ class PretrainStageTest {
     }
     assertArrayEquals(Files.readAllBytes(whole.resolve("model/model.safetensors")),
         Files.readAllBytes(split.resolve("model/model.safetensors")));
+    // the base carries the data set's tokenizer, byte for byte (a model is used only with data sets holding it)
+    assertArrayEquals(Files.readAllBytes(DataSetFiles.in(data).tokenizer()),
+        Files.readAllBytes(BaseModel.fromDir(split.resolve("model")).tokenizer().orElseThrow()));
     // projector-only alignment leaves the decoder as the text phase left it
     try (Device cpu = Device.cpu();
         LlavaModel afterText = org.factrl.train.ModelCheckpoint.read(cpu,
