@@ -117,11 +117,19 @@ class EmbeddingApiTest {
   }
 
   @Test
-  void theTokenizerIsFoundBesideARewardModelRunAndAMissingOneIsNamed() {
+  void theTokenizerIsFoundBesideAModelAndAMissingOneIsNamed() throws IOException {
     try (Model m = FactRl.loadModel(runs.resolve("rm"))) { // an RM run keeps its tokenizer.json
       assertTrue(m.generate(image(2), "Is there a square?", GenerateOptions.greedy(4)).tokenIds().length <= 4);
     }
-    FactRlException e = assertThrows(FactRlException.class, () -> FactRl.loadModel(runs.resolve("sft")));
+    try (Model m = FactRl.loadModel(runs.resolve("sft"))) { // each checkpoint carries the one it was trained with
+      assertEquals("sft", m.adapter().orElseThrow());
+    }
+    Path bare = Files.createDirectories(shared.resolve("bare/a/b")); // a base without one (older layout); deep:
+    // loadModel also looks in the two folders above
+    for (String f : List.of("model.safetensors", "config.json")) {
+      Files.copy(runs.resolve("rm/base").resolve(f), bare.resolve(f));
+    }
+    FactRlException e = assertThrows(FactRlException.class, () -> FactRl.loadModel(bare));
     assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
   }
 
