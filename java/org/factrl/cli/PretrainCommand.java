@@ -55,10 +55,15 @@ final class PretrainCommand extends FactrlCommand {
     if (!r.complete()) {
       throw new FactRlException("pretrain: stopped at step " + r.step() + " of " + r.totalSteps());
     }
-    out.printf(Locale.ROOT, "pretrain: %d steps, text loss %.4f, align loss %.4f%n", r.totalSteps(), r.textLoss(),
-        r.alignLoss());
+    // A phase finished by an earlier (interrupted) process has no loss in this one: say so, not "NaN".
+    out.printf(Locale.ROOT, "pretrain: %d steps, text loss %s, align loss %s%n", r.totalSteps(), loss(r.textLoss()),
+        loss(r.alignLoss()));
     out.println("model:   " + r.model());
     out.println("metrics: " + r.metrics());
     return 0;
+  }
+
+  private static String loss(double v) {
+    return Double.isNaN(v) ? "- (not run by this process: 0 steps, or finished before a resume)" : String.format(Locale.ROOT, "%.4f", v);
   }
 }

@@ -291,7 +291,7 @@ public final class PretrainStage {
       model.plan(rows, maxSeq, rows, true);
       if (err != null) {
         err.printf(Locale.ROOT, "pretrain: %d text examples, %d image-caption pairs; %d text + %d align steps; model %,d"
-            + " parameters; run folder %s%n", text.size(), align.size(), textSteps, total - textSteps,
+            + " parameters; run folder %s%n", text.size(), align.size(), textSteps, total - visionSteps - textSteps,
             mc.parameterCount(), out);
       }
       double textLoss = Double.NaN;
