@@ -32,7 +32,7 @@ class PretrainConfigTest {
     assertEquals(-5, back.seed());
     assertEquals(0.03f, back.initStd());
     assertEquals("", c.differences(back));
-    assertTrue(c.differences(PretrainConfig.defaults()).contains("text_steps: 7 vs 600"), c.differences(PretrainConfig.defaults()));
+    assertTrue(c.differences(PretrainConfig.defaults()).contains("text_steps: 7 vs 800"), c.differences(PretrainConfig.defaults()));
     assertEquals(PretrainConfig.defaults(), PretrainConfig.parse("{}", "x"));
     assertEquals(3, PretrainConfig.parse("{\"align_steps\": 3, \"warmup_steps\": 1}", "x").alignSteps());
   }
