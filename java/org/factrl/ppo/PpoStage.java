@@ -46,7 +46,9 @@ import org.factrl.train.SplitMix64;
  * {@value PpoConfig#FILE_NAME}, {@code metrics.jsonl} (one {@link PpoStepMetrics} per line),
  * {@code checkpoints/step-N/} ({@link PpoTrainer#save}, atomic). Prompts per step are a pure
  * function of (seed, step) — a seeded permutation per pass over the prompts — so {@link #resume}
- * needs no data-order state and takes bitwise the same next step on the CPU.
+ * needs no data-order state and takes bitwise the same next step on the CPU. When the data set has
+ * {@code annotations.json}, each step's metrics also carry the exact judge's hallucination rate on
+ * its rollouts ({@link #judgeOf}; a monitor: the rewards do not read it).
  *
  * <p>Status: compiled and wired; the end-to-end run on a real data set is not yet tested (the
  * trainer it drives is: PpoTrainerTest).
