@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import org.factrl.data.dataset.AnnotatedJudge;
 import org.factrl.data.dataset.DataSetFiles;
 import org.factrl.data.format.JsonRecords;
 import org.factrl.data.format.RlPrompt;
@@ -45,7 +46,9 @@ import org.factrl.train.SplitMix64;
  * {@value PpoConfig#FILE_NAME}, {@code metrics.jsonl} (one {@link PpoStepMetrics} per line),
  * {@code checkpoints/step-N/} ({@link PpoTrainer#save}, atomic). Prompts per step are a pure
  * function of (seed, step) — a seeded permutation per pass over the prompts — so {@link #resume}
- * needs no data-order state and takes bitwise the same next step on the CPU.
+ * needs no data-order state and takes bitwise the same next step on the CPU. When the data set has
+ * {@code annotations.json}, each step's metrics also carry the exact judge's hallucination rate on
+ * its rollouts ({@link #judgeOf}; a monitor: the rewards do not read it).
  *
  * <p>Status: compiled and wired; the end-to-end run on a real data set is not yet tested (the
  * trainer it drives is: PpoTrainerTest).
@@ -208,12 +211,20 @@ public final class PpoStage {
       RmSequenceScorer scorer = new RmSequenceScorer(rs, tok, files.images(), RM, RM, config.seed());
       int eos = tok.requireTokenId(SpecialTokens.EOS);
       int pad = tok.requireTokenId(SpecialTokens.PAD);
-      try (PpoTrainer tr = new PpoTrainer(model, config, scorer, ids -> tok.decode(ids, true), eos, pad)) {
+      // A data set without annotations.json (not the shapes world's) has nothing to judge against.
+      Optional<AnnotatedJudge> annotated = Files.isRegularFile(files.annotations())
+          ? Optional.of(AnnotatedJudge.read(files.annotations())) : Optional.empty();
+      ResponseJudge judge = annotated.map(PpoStage::judgeOf).orElse(null);
+      try (PpoTrainer tr = new PpoTrainer(model, config, scorer, ids -> tok.decode(ids, true), judge, eos, pad)) {
         if (checkpoint.isPresent()) {
           tr.restore(checkpoint.get());
         }
         if (progress != null) {
           progress.println(tr.memoryReport());
+          progress.println(judge == null ? "ppo: no " + files.annotations().getFileName()
+              + " in the data set; hallucination is not monitored"
+              : "ppo: hallucination monitor: the exact judge reads rollouts of " + judgeable(prompts, annotated.get())
+                  + " of " + prompts.size() + " prompts (images annotated in " + files.annotations().getFileName() + ")");
         }
         long end = stopAfterStep > 0 ? Math.min(config.steps(), stopAfterStep) : config.steps();
         Path metrics = out.resolve(METRICS_FILE);
@@ -225,8 +236,10 @@ public final class PpoStage {
           appendLine(metrics, m.toJson().toString());
           if (progress != null && (s % config.logEvery() == 0 || s == end)) {
             progress.printf(Locale.ROOT, "ppo: step %d/%d reward %.3f score %.3f kl %.3f len %.1f entropy %.3f clip %.3f"
-                + " vloss %.4f corr(reward,len) %+.2f no-eos %.2f%s%n", s, config.steps(), m.reward(), m.score(), m.kl(),
+                + " vloss %.4f corr(reward,len) %+.2f no-eos %.2f%s%s%n", s, config.steps(), m.reward(), m.score(), m.kl(),
                 m.length(), m.entropy(), m.clipFraction(), m.valueLoss(), m.rewardLengthCorrelation(), m.noEosShare(),
+                m.judged() > 0 ? String.format(Locale.ROOT, " halluc %.2f (%d judged)", m.hallucinationRate(), m.judged())
+                    : "",
                 m.klBlowUp() ? " KL-BLOW-UP" : "");
           }
           if (m.klBlowUp()) { // every flagged step, whatever log_every says
@@ -245,6 +258,24 @@ public final class PpoStage {
         return new Result(Math.max(end, tr.completedSteps()), last, m);
       }
     }
+  }
+
+  /**
+   * The hallucination monitor over a data set's annotations: a rollout of an RL prompt whose image
+   * is annotated is judged by the exact judge against that scene, as the prefs stage labels its
+   * samples ({@link AnnotatedJudge}); other rollouts are not judged.
+   */
+  static ResponseJudge judgeOf(AnnotatedJudge judge) {
+    return (prompt, response) -> prompt.source() instanceof RlPrompt r && r.image().isPresent()
+        ? judge.judge(r.image().get(), r.firstQuestion(), response)
+            .map(j -> new ResponseJudge.Verdict(j.hallucinationCount(), j.informativeCount()))
+        : Optional.empty();
+  }
+
+  /** How many of {@code prompts} the monitor can judge (for the start line). */
+  private static long judgeable(List<PpoPrompt> prompts, AnnotatedJudge judge) {
+    return prompts.stream().filter(p -> p.source() instanceof RlPrompt r && r.image().isPresent()
+        && judge.scene(r.image().get()).isPresent()).count();
   }
 
   /** The SFT and reward models must have been trained with the data set's tokenizer, when they carry one. */

@@ -18,10 +18,15 @@ import com.google.gson.JsonObject;
  * @param klBlowUp KL above the config's kl_warning, or grown kl_growth_factor times over kl_growth_window steps ({@link KlMonitor})
  * @param klGrowth KL over its value kl_growth_window steps before (floored); NaN in the first window (not written)
  * @param beta the KL coefficient used this step
+ * @param judged rollouts the {@link ResponseJudge} judged (those whose image is annotated); 0 when no judge
+ * @param hallucinationRate share of the judged responses with at least one hallucinated claim; NaN when none
+ *     was judged (then neither it nor {@code informative} is written)
+ * @param informative mean count of informative correct claims over the judged responses (NaN when none)
  */
 public record PpoStepMetrics(long step, double reward, double score, double rmScore, double kl, double length,
     double entropy, double clipFraction, double valueLoss, double policyLoss, double noEosShare,
-    double rewardLengthCorrelation, boolean klBlowUp, double klGrowth, double beta, double seconds) {
+    double rewardLengthCorrelation, boolean klBlowUp, double klGrowth, double beta, double seconds, int judged,
+    double hallucinationRate, double informative) {
 
   public JsonObject toJson() {
     JsonObject o = new JsonObject();
@@ -43,6 +48,11 @@ public record PpoStepMetrics(long step, double reward, double score, double rmSc
     }
     o.addProperty("beta", beta);
     o.addProperty("seconds", seconds);
+    if (judged > 0) { // the key MetricsPlots draws hallucination.png from
+      o.addProperty("judged", judged);
+      o.addProperty("hallucination_rate", hallucinationRate);
+      o.addProperty("informative", informative);
+    }
     return o;
   }
 }

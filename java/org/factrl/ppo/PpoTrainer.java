@@ -65,6 +65,7 @@ public final class PpoTrainer implements AutoCloseable {
   private final PpoConfig config;
   private final SequenceScorer scorer;
   private final Function<int[], String> decoder;
+  private final ResponseJudge judge;
   private final int eosId;
   private final int padId;
   private final Generator generator;
@@ -90,13 +91,27 @@ public final class PpoTrainer implements AutoCloseable {
    */
   public PpoTrainer(LlavaModel model, PpoConfig config, SequenceScorer scorer, Function<int[], String> decoder,
       int eosId, int padId) {
+    this(model, config, scorer, decoder, null, eosId, padId);
+  }
+
+  /**
+   * As above, with a monitor: {@code judge} (may be null) judges every rollout's decoded response,
+   * and each step's metrics carry how many were judged and the hallucinating share. It reads the
+   * responses only: rewards, updates and random streams are the same with or without it.
+   */
+  public PpoTrainer(LlavaModel model, PpoConfig config, SequenceScorer scorer, Function<int[], String> decoder,
+      ResponseJudge judge, int eosId, int padId) {
     this.model = java.util.Objects.requireNonNull(model, "model");
     this.config = java.util.Objects.requireNonNull(config, "config");
     this.scorer = java.util.Objects.requireNonNull(scorer, "scorer");
     if (config.symbolicRewards() && decoder == null) {
       throw new FactRlException("argument 'decoder': symbolic rewards are on but no decoder was given");
     }
+    if (judge != null && decoder == null) {
+      throw new FactRlException("argument 'decoder': a response judge was given but no decoder to read responses");
+    }
     this.decoder = decoder;
+    this.judge = judge;
     this.eosId = eosId;
     this.padId = padId;
     int maxSeq = config.maxPromptTokens() + config.maxResponseTokens();
@@ -256,12 +271,20 @@ public final class PpoTrainer implements AutoCloseable {
     if (rm.length != b) {
       throw new FactRlException("scorer: returned " + rm.length + " scores for " + b + " rollouts");
     }
+    // Decoded once, for the symbolic rewards and the monitor alike.
+    List<String> text = null;
+    if (decoder != null && (config.symbolicRewards() || judge != null)) {
+      text = new ArrayList<>(b);
+      for (int r = 0; r < b; r++) {
+        text.add(decoder.apply(bt.resp[r]));
+      }
+    }
     double[] score = new double[b];
     float[][] kl = new float[b][t];
     double[] klSum = new double[b];
     for (int r = 0; r < b; r++) {
       double sym = config.symbolicRewards()
-          ? PpoMath.symbolicReward(prompts.get(r).answer(), decoder.apply(bt.resp[r]), bt.respLen[r],
+          ? PpoMath.symbolicReward(prompts.get(r).answer(), text.get(r), bt.respLen[r],
               config.maxResponseTokens(), bt.eos[r], config.symbolicWeights())
           : 0.0;
       score[r] = PpoMath.sequenceScore(rm[r], config.rewardScale(), sym, config.rewardClip());
@@ -317,9 +340,12 @@ public final class PpoTrainer implements AutoCloseable {
     }
     double meanKl = mean(klSum);
     lastKl = klMonitor.observe(meanKl);
+    ResponseJudge.Summary judged = judge == null ? ResponseJudge.Summary.NONE
+        : ResponseJudge.Summary.over(judge, prompts, text);
     PpoStepMetrics m = new PpoStepMetrics(s, mean(total), mean(score), mean(rm), meanKl, mean(len),
         PpoMath.maskedMean(ent, mask), clipSum / updates, vSum / updates, pSum / updates, PpoMath.noEosShare(bt.eos),
-        PpoMath.correlation(total, len), lastKl.blowUp(), lastKl.growth(), beta, (System.nanoTime() - t0) / 1e9);
+        PpoMath.correlation(total, len), lastKl.blowUp(), lastKl.growth(), beta, (System.nanoTime() - t0) / 1e9,
+        judged.judged(), judged.hallucinationRate(), judged.informative());
     if (config.adaptiveKl()) {
       beta = PpoMath.adaptiveBeta(beta, meanKl, config.klTarget(), b, config.klHorizon());
     }

@@ -16,8 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import org.factrl.data.MmhalType;
-import org.factrl.data.dataset.ShapesRecords;
+import org.factrl.data.dataset.AnnotatedJudge;
 import org.factrl.data.format.AtomicFiles;
 import org.factrl.data.format.Conversations;
 import org.factrl.data.format.JsonRecords;
@@ -194,11 +193,9 @@ public final class PreferenceSampler {
     return ImmutableList.copyOf(byKey.values());
   }
 
-  /** The judge's question context for a prompt: the shapes world's description prompt is holistic. */
+  /** The judge's question context for a prompt ({@link AnnotatedJudge#context}: PPO's monitor reads questions alike). */
   private QuestionContext context(Prompt p) {
-    String q = p.question();
-    return q.equals(ShapesRecords.DESCRIBE) ? QuestionContext.parse(judge.extractor(), q, MmhalType.HOLISTIC_DESCRIPTION)
-        : QuestionContext.parse(judge.extractor(), q);
+    return AnnotatedJudge.context(judge, p.question());
   }
 
   /** Labels two responses to {@code prompt} (see the class comment); {@code id} names the pair. */

@@ -8,18 +8,17 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.factrl.data.dataset.AnnotatedJudge;
 import org.factrl.data.dataset.DataSetFiles;
 import org.factrl.data.format.AtomicFiles;
 import org.factrl.data.format.JsonRecords;
 import org.factrl.data.format.PreferencePair;
 import org.factrl.data.format.PreferencePairCodec;
 import org.factrl.data.shapes.Scene;
-import org.factrl.data.shapes.SceneJson;
 import org.factrl.data.text.Tokenizer;
 import org.factrl.engine.Device;
 import org.factrl.engine.FactRlException;
@@ -81,10 +80,7 @@ public final class PrefsStage {
       throw new FactRlException(source + ": missing (not a FactRL data set folder? write one with bin/factrl data)");
     }
     List<PreferencePair> bootstrap = PreferencePairCodec.read(source);
-    Map<String, Scene> scenes = new HashMap<>();
-    for (Scene s : SceneJson.readList(files.annotations())) {
-      scenes.put(s.image(), s);
-    }
+    Map<String, Scene> scenes = AnnotatedJudge.scenesByImage(files.annotations());
     ImmutableList<PreferenceSampler.Prompt> prompts = PreferenceSampler.prompts(bootstrap, scenes, files.images(),
         source);
     Path sft = SftModel.resolve(sftCheckpoint);

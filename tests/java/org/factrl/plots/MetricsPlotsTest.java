@@ -35,12 +35,18 @@ class MetricsPlotsTest {
 
   /** A PPO log as PpoStepMetrics writes it, with values that differ per step and per field. */
   private Path ppoLog(int steps) throws IOException {
+    return ppoLog(steps, false);
+  }
+
+  /** With {@code judged}, steps after the first carry the hallucination monitor (step 1 judged nothing). */
+  private Path ppoLog(int steps, boolean judged) throws IOException {
     Path f = dir.resolve("ppo-metrics.jsonl");
     StringBuilder sb = new StringBuilder();
     for (int s = 1; s <= steps; s++) {
+      int n = judged && s > 1 ? s : 0;
       PpoStepMetrics m = new PpoStepMetrics(s, 0.5 * s, 0.4 * s + 0.01, -0.3 + s, 0.1 * s * s, 10 + s, 2.0 - 0.1 * s,
           0.01 * s, 1.0 / s, -0.02 * s, s % 3 == 0 ? 0.25 : 0.0, Math.sin(s), s == steps, s > 2 ? 1.5 * s : Double.NaN,
-          0.1, 0.5);
+          0.1, 0.5, n, n > 0 ? 1.0 / n : Double.NaN, n > 0 ? 2.0 : Double.NaN);
       sb.append(m.toJson()).append('\n');
     }
     Files.writeString(f, sb.toString(), StandardCharsets.UTF_8);
@@ -145,6 +151,21 @@ class MetricsPlotsTest {
       assertEquals(MetricsPlots.WIDTH, img.getWidth(), p.toString());
       assertEquals(MetricsPlots.HEIGHT, img.getHeight(), p.toString());
     }
+  }
+
+  @Test
+  void ppoHallucinationIsPlottedByStepFromTheKeyPpoLogs() throws IOException {
+    Path f = ppoLog(5, true);
+    List<JsonObject> records = MetricsLog.read(f);
+    ChartSpec h = MetricsPlots.specs(records).stream().filter(c -> c.file().equals("hallucination.png")).findFirst()
+        .orElseThrow(() -> new AssertionError("no hallucination chart for a log with hallucination_rate"));
+    assertEquals(1, h.series().size());
+    assertEquals("hallucination_rate", h.series().get(0).key());
+    assertArrayEquals(new long[] {2, 3, 4, 5}, h.series().get(0).steps(), "step 1 judged nothing: no point");
+    assertArrayEquals(new double[] {1.0 / 2, 1.0 / 3, 1.0 / 4, 1.0 / 5}, h.series().get(0).values(), 0.0);
+    List<Path> written = MetricsPlots.write(f, dir.resolve("p"));
+    assertTrue(written.contains(dir.resolve("p").resolve("hallucination.png")), written.toString());
+    assertArrayEquals(PNG_SIGNATURE, java.util.Arrays.copyOf(Files.readAllBytes(dir.resolve("p/hallucination.png")), 8));
   }
 
   @Test

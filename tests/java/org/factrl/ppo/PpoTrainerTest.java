@@ -201,6 +201,64 @@ class PpoTrainerTest {
   }
 
   @Test
+  void aResponseJudgeOnlyWatchesAndItsRateIsTheJudgedShare() {
+    PpoConfig c = config();
+    List<PpoStepMetrics> plain = new ArrayList<>();
+    float[] plainWeights;
+    try (Device cpu = Device.cpu(); LlavaModel m = model(cpu);
+        PpoTrainer tr = new PpoTrainer(m, c, new ContainsToken(), null, EOS, PAD)) {
+      for (int s = 1; s <= 3; s++) {
+        plain.add(tr.step(prompts(s, 8)));
+      }
+      plainWeights = weights(m);
+    }
+    // A stub judge over the decoded ids: prompt 7 of each step cannot be judged; a response holding a
+    // 7 in its text "hallucinates". It records what it saw, so the rate can be recounted.
+    List<String> seen = new ArrayList<>();
+    ResponseJudge judge = (p, text) -> {
+      seen.add(text);
+      return p.id().endsWith("-7") ? Optional.empty()
+          : Optional.of(new ResponseJudge.Verdict(text.contains("7") ? 1 : 0, text.length() % 3));
+    };
+    try (Device cpu = Device.cpu(); LlavaModel m = model(cpu);
+        PpoTrainer tr = new PpoTrainer(m, c, new ContainsToken(), java.util.Arrays::toString, judge, EOS, PAD)) {
+      for (int s = 1; s <= 3; s++) {
+        PpoStepMetrics x = tr.step(prompts(s, 8));
+        PpoStepMetrics y = plain.get(s - 1);
+        assertEquals(y.reward(), x.reward(), 0.0, "step " + s);
+        assertEquals(y.rmScore(), x.rmScore(), 0.0, "step " + s);
+        assertEquals(y.kl(), x.kl(), 0.0, "step " + s);
+        assertEquals(y.policyLoss(), x.policyLoss(), 0.0, "step " + s);
+        assertEquals(y.valueLoss(), x.valueLoss(), 0.0, "step " + s);
+        assertEquals(0, y.judged());
+        assertFalse(y.toJson().has("hallucination_rate"));
+        List<String> step = seen.subList((s - 1) * 8, s * 8);
+        int bad = 0;
+        int info = 0;
+        for (int i = 0; i < 7; i++) {
+          bad += step.get(i).contains("7") ? 1 : 0;
+          info += step.get(i).length() % 3;
+        }
+        assertEquals(7, x.judged(), "step " + s);
+        assertEquals(bad / 7.0, x.hallucinationRate(), 0.0, "step " + s);
+        assertEquals(info / 7.0, x.informative(), 0.0, "step " + s);
+        assertEquals(x.hallucinationRate(), x.toJson().get("hallucination_rate").getAsDouble(), 0.0);
+      }
+      assertEquals(24, seen.size(), "every rollout judged once");
+      assertArrayEquals(plainWeights, weights(m), 0f);
+    }
+  }
+
+  @Test
+  void aJudgeNeedsADecoder() {
+    try (Device cpu = Device.cpu(); LlavaModel m = model(cpu)) {
+      FactRlException e = assertThrows(FactRlException.class, () -> new PpoTrainer(m, config(), new ContainsToken(),
+          null, (p, text) -> Optional.empty(), EOS, PAD));
+      assertTrue(e.getMessage().contains("'decoder'"), e.getMessage());
+    }
+  }
+
+  @Test
   void configErrorsNameTheKey() {
     assertTrue(assertThrows(FactRlException.class, () -> PpoConfig.parse("{\"betta\": 0.1}", "c.json"))
         .getMessage().contains("unknown key 'betta'"));
