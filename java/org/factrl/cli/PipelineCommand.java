@@ -45,7 +45,7 @@ final class PipelineCommand extends FactrlCommand {
       + "chain")
   boolean quick;
 
-  @Option(names = "--until", paramLabel = "STAGE", description = "stop after data, base, sft, rm, ppo or eval "
+  @Option(names = "--until", paramLabel = "STAGE", description = "stop after data, base, sft, prefs, rm, ppo or eval "
       + "(default eval)")
   String until; // null: absent
 
@@ -85,7 +85,7 @@ final class PipelineCommand extends FactrlCommand {
     try {
       return PipelineConfig.Stage.valueOf(name.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new UsageException("--until must be data, base, sft, rm, ppo or eval, got '" + name + "'");
+      throw new UsageException("--until must be data, base, sft, prefs, rm, ppo or eval, got '" + name + "'");
     }
   }
 }

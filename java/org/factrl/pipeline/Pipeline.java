@@ -29,23 +29,26 @@ import org.factrl.pipeline.PipelineConfig.Stage;
 import org.factrl.pipeline.StageRuns.Outcome;
 import org.factrl.stages.BaseModel;
 import org.factrl.stages.EvalStage;
+import org.factrl.stages.RmConfig;
 import org.factrl.stages.SftStage;
 
 /**
  * The Fact-RLHF pipeline (DESIGN.md §4, issue 12 Deliver 2–3) on the built-in shapes world:
  *
  * <pre>
- *   data → base → sft ─┬─ rm with facts ──── ppo fact-rlhf (fact RM + symbolic rewards) ─ eval
- *                      ├─ rm without facts ─ ppo rlhf (RM without facts, no symbolic rewards) ─ eval
- *                      └──────────────────────────────────────────────────────────────────── eval
+ *   data → base → sft ─┬─ prefs ─┬─ rm with facts ──── ppo fact-rlhf (fact RM + symbolic rewards) ─ eval
+ *                      │         └─ rm without facts ─ ppo rlhf (RM without facts, no symbolic rewards) ─ eval
+ *                      └──────────────────────────────────────────────────────────────────────────────── eval
  * </pre>
  *
- * Both PPO runs start from the same SFT model. The three evaluations answer the same seeded subset
+ * {@code prefs} samples two responses per RM prompt from the SFT model and labels them with the
+ * exact judge (the paper's preference data, plus a bootstrap supplement); both reward models train
+ * on that file. Both PPO runs start from the same SFT model. The three evaluations answer the same seeded subset
  * of the held-out split ({@link EvalSubset}, sized by the eval config's {@code limit}) with CHAIR
  * on. The output folder {@code OUT} holds one folder per stage and the summary:
  *
  * <pre>
- *   data/  base/ (only a pretraining source writes it)  sft/  rm-facts/  rm-no-facts/
+ *   data/  base/ (only a pretraining source writes it)  sft/  prefs/  rm-facts/  rm-no-facts/
  *   ppo-rlhf/  ppo-fact-rlhf/  eval-sft/  eval-rlhf/  eval-fact-rlhf/
  *   summary.json  {"format": ..., "sft": {...}, "rlhf": {...}, "fact_rlhf": {...}, "stage_seconds": {...}, ...}
  * </pre>
@@ -62,6 +65,7 @@ public final class Pipeline {
   public static final String DATA_DIR = "data";
   public static final String BASE_DIR = "base";
   public static final String SFT_DIR = "sft";
+  public static final String PREFS_DIR = "prefs";
   public static final String RM_FACTS_DIR = "rm-facts";
   public static final String RM_PLAIN_DIR = "rm-no-facts";
   public static final String PPO_RLHF_DIR = "ppo-rlhf";
@@ -161,11 +165,16 @@ public final class Pipeline {
         return early();
       }
       begin();
-      Path rmFacts = end("rm_facts", StageRuns.rm(config.rm(true), data, sft, out.resolve(RM_FACTS_DIR), "rm-facts",
-          log, train));
+      Path prefs = end("prefs", StageRuns.prefs(config.prefs(), data, sft, out.resolve(PREFS_DIR), log));
+      if (done(Stage.PREFS)) {
+        return early();
+      }
       begin();
-      Path rmPlain = end("rm_no_facts", StageRuns.rm(config.rm(false), data, sft, out.resolve(RM_PLAIN_DIR),
-          "rm-no-facts", log, train));
+      Path rmFacts = end("rm_facts", StageRuns.rm(withPrefs(config.rm(true), prefs), data, sft,
+          out.resolve(RM_FACTS_DIR), "rm-facts", log, train));
+      begin();
+      Path rmPlain = end("rm_no_facts", StageRuns.rm(withPrefs(config.rm(false), prefs), data, sft,
+          out.resolve(RM_PLAIN_DIR), "rm-no-facts", log, train));
       if (done(Stage.RM)) {
         return early();
       }
@@ -297,6 +306,11 @@ public final class Pipeline {
       return config.until() == stage;
     }
 
+    /** Both reward models train on the pairs sampled from this run's SFT model. */
+    private static RmConfig withPrefs(RmConfig rm, Path prefs) {
+      return rm.toBuilder().preferences(prefs.toString()).build();
+    }
+
     private Result early() {
       seconds.put("total", (System.nanoTime() - start) / 1e9);
       log.println("[pipeline] stopped after stage " + config.until().name().toLowerCase(Locale.ROOT)
@@ -339,6 +353,7 @@ public final class Pipeline {
       settings.addProperty("image_size", config.imageSize());
       settings.addProperty("base", config.base().describe());
       settings.add("sft", config.sft().toJson());
+      settings.add("prefs", config.prefs().toJson());
       settings.add("rm", config.rm().toJson());
       settings.add("ppo", config.ppo().toJson());
       settings.add("eval", config.eval().toJson());

@@ -5,6 +5,7 @@ import java.util.Objects;
 import org.factrl.data.dataset.ShapesDataSetWriter;
 import org.factrl.eval.EvalConfig;
 import org.factrl.ppo.PpoConfig;
+import org.factrl.reward.PreferenceSamplerConfig;
 import org.factrl.stages.FineTuning;
 import org.factrl.stages.RmConfig;
 import org.factrl.stages.SftConfig;
@@ -50,12 +51,13 @@ import org.factrl.stages.SftConfig;
  */
 public final class PipelineConfig {
   /** The stages in order; {@link Builder#until} stops after one. */
-  public enum Stage { DATA, BASE, SFT, RM, PPO, EVAL }
+  public enum Stage { DATA, BASE, SFT, PREFS, RM, PPO, EVAL }
 
   // The budget (class comment).
   static final int DEFAULT_SCENES = 1000;
   static final long SFT_STEPS = 40;
   static final long RM_STEPS = 15;
+  static final int PREFS_PAIRS = 256;
   static final long PPO_STEPS = 5;
   static final int PPO_RESPONSE_TOKENS = 24;
   static final int EVAL_LIMIT = 32;
@@ -66,6 +68,7 @@ public final class PipelineConfig {
   private final int imageSize;
   private final BaseModelSource base;
   private final SftConfig sft;
+  private final PreferenceSamplerConfig prefs;
   private final RmConfig rm;
   private final PpoConfig ppo;
   private final EvalConfig eval;
@@ -77,6 +80,7 @@ public final class PipelineConfig {
     imageSize = b.imageSize;
     base = b.base;
     sft = b.sft.toBuilder().seed(b.seed).build();
+    prefs = b.prefs.toBuilder().seed(b.seed).build();
     rm = b.rm.toBuilder().seed(b.seed).build();
     ppo = b.ppo.with("seed", b.seed);
     eval = b.eval.toBuilder().seed(b.seed).build();
@@ -107,6 +111,7 @@ public final class PipelineConfig {
     b.imageSize = imageSize;
     b.base = base;
     b.sft = sft;
+    b.prefs = prefs;
     b.rm = rm;
     b.ppo = ppo;
     b.eval = eval;
@@ -136,7 +141,16 @@ public final class PipelineConfig {
     return sft;
   }
 
-  /** Reward-model settings, seed applied; the pipeline sets {@code facts} per variant. */
+  /**
+   * The reward model's preference data (the paper's: two responses per RM prompt sampled from the
+   * SFT model, labelled by the exact judge, plus a bootstrap supplement), seed applied; both reward
+   * models train on the same file.
+   */
+  public PreferenceSamplerConfig prefs() {
+    return prefs;
+  }
+
+  /** Reward-model settings, seed applied; the pipeline sets {@code facts} per variant and the sampled preferences. */
   public RmConfig rm() {
     return rm;
   }
@@ -164,7 +178,7 @@ public final class PipelineConfig {
   @Override
   public String toString() {
     return "PipelineConfig{seed " + seed + ", scenes " + scenes + ", image " + imageSize + ", base "
-        + base.describe() + ", until " + until + ", " + sft + ", " + rm + ", " + ppo + ", " + eval + "}";
+        + base.describe() + ", until " + until + ", " + sft + ", " + prefs + ", " + rm + ", " + ppo + ", " + eval + "}";
   }
 
   /** Collects the settings; {@link #build()} checks them. */
@@ -175,6 +189,9 @@ public final class PipelineConfig {
     private BaseModelSource base = BaseModelSource.standard();
     private SftConfig sft = SftConfig.builder().finetune(FineTuning.FULL).steps(SFT_STEPS).batchSize(8)
         .warmupSteps(4).checkpointEvery(10).logEvery(10).build();
+    // Pairs for 15 steps × 8 + 64 held out, with room; responses as long as PPO's rollouts.
+    private PreferenceSamplerConfig prefs = PreferenceSamplerConfig.builder().pairs(PREFS_PAIRS)
+        .maxNewTokens(PPO_RESPONSE_TOKENS).build();
     private RmConfig rm = RmConfig.builder().steps(RM_STEPS).pairsPerStep(8).heldOutPairs(64).evalEvery(0)
         .warmupSteps(2).checkpointEvery(5).logEvery(5).build();
     // max_prompt_tokens 256: 64 image tokens + the question overflow the default 128 for some prompts
@@ -189,6 +206,7 @@ public final class PipelineConfig {
 
     Builder applyQuick() {
       sft = sft.toBuilder().steps(4).warmupSteps(1).checkpointEvery(2).logEvery(1).build();
+      prefs = prefs.toBuilder().pairs(24).maxNewTokens(16).build();
       rm = rm.toBuilder().steps(2).warmupSteps(1).heldOutPairs(16).checkpointEvery(1).logEvery(1).build();
       ppo = ppo.with("warmup_steps", 0).with("steps", 2).with("rollouts_per_step", 8).with("minibatch", 8)
           .with("max_response_tokens", 16).with("checkpoint_every", 1);
@@ -221,6 +239,11 @@ public final class PipelineConfig {
 
     public Builder sft(SftConfig v) {
       sft = Objects.requireNonNull(v, "sft");
+      return this;
+    }
+
+    public Builder prefs(PreferenceSamplerConfig v) {
+      prefs = Objects.requireNonNull(v, "prefs");
       return this;
     }
 

@@ -20,8 +20,10 @@ import org.factrl.eval.EvalData;
 import org.factrl.eval.Evaluator;
 import org.factrl.ppo.PpoConfig;
 import org.factrl.ppo.PpoStage;
+import org.factrl.reward.PreferenceSamplerConfig;
 import org.factrl.stages.BaseModel;
 import org.factrl.stages.EvalStage;
+import org.factrl.stages.PrefsStage;
 import org.factrl.stages.RmConfig;
 import org.factrl.stages.RmStage;
 import org.factrl.stages.SftConfig;
@@ -53,6 +55,8 @@ final class StageRuns {
   /** A stage's outcome: its final checkpoint (training stages) and what was done. */
   record Outcome(Path checkpoint, Status status) {}
 
+  static final String PREFS_FILE = "preferences.json";
+
   private StageRuns() {}
 
   static Outcome sft(SftConfig config, Path data, BaseModel base, Path dir, PrintStream log,
@@ -75,6 +79,48 @@ final class StageRuns {
     }
     return trainerRun(dir, SftStage.CHECKPOINTS_DIR, "sft", log,
         () -> SftStage.resume(data, dir, options).checkpoint());
+  }
+
+  /**
+   * The preference pairs of {@code dir}/preferences.json: sampled from the SFT model and labelled
+   * by the exact judge ({@link PrefsStage}). Reused when its statistics file (written last) names the
+   * same settings and SFT model; an interrupted run (pairs without statistics) is sampled again.
+   */
+  static Outcome prefs(PreferenceSamplerConfig config, Path data, Path sftCheckpoint, Path dir, PrintStream log) {
+    Path file = dir.resolve(PREFS_FILE);
+    Path stats = PrefsStage.statsFile(file);
+    Path sft = SftModel.resolve(sftCheckpoint);
+    if (Files.isRegularFile(stats, LinkOption.NOFOLLOW_LINKS)) {
+      JsonObject saved = readObject(stats);
+      JsonObject now = normalized(config.toJson()).getAsJsonObject();
+      if (!now.equals(saved.get("config"))) {
+        throw otherSettings(dir, differences(now, saved.getAsJsonObject("config")));
+      }
+      if (!Path.of(string(saved, "sft", stats)).toAbsolutePath().normalize().equals(sft)) {
+        throw new FactRlException(dir + ": pairs were sampled from " + string(saved, "sft", stats) + ", but this run's"
+            + " SFT model is " + sft + "; give a new output folder");
+      }
+      log.println("[pipeline] prefs: reusing " + file);
+      return new Outcome(file, Status.REUSED);
+    }
+    if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      try (Stream<Path> s = Files.list(dir)) {
+        List<Path> other = s.filter(p -> !p.equals(file)).toList();
+        if (!other.isEmpty()) {
+          throw notOurs(dir, "a preference-sampling folder");
+        }
+      } catch (IOException e) {
+        throw new FactRlException(dir + ": cannot list: " + e, e);
+      }
+      try {
+        Files.deleteIfExists(file); // pairs without statistics: an interrupted run of this stage
+      } catch (IOException e) {
+        throw new FactRlException(file + ": cannot remove the interrupted run's pairs: " + e, e);
+      }
+    }
+    log.println("[pipeline] prefs: sampling " + config.pairs() + " pairs from " + sft + " into " + file);
+    PrefsStage.run(config, data, sftCheckpoint, file, log);
+    return new Outcome(file, Status.RAN);
   }
 
   static Outcome rm(RmConfig config, Path data, Path sftCheckpoint, Path dir, String name, PrintStream log,

@@ -59,7 +59,7 @@ class CommandLineTest {
     assertUsageError("factrl pipeline: 5 scenes leave the eval split empty", "pipeline", "--run", run, "--scenes", "5");
     assertUsageError("factrl pipeline: --run needs a value", "pipeline", "--run");
     assertUsageError("factrl pipeline: --run is the old spelling of --out", "pipeline", "--out", run, "--run", run);
-    assertUsageError("factrl pipeline: --until must be data, base, sft, rm, ppo or eval, got 'nope'", "pipeline",
+    assertUsageError("factrl pipeline: --until must be data, base, sft, prefs, rm, ppo or eval, got 'nope'", "pipeline",
         "--out", run, "--until", "nope");
     assertUsageError("factrl help: unexpected argument 'extra'", "help", "data", "extra");
     assertUsageError("factrl help: unknown option --bogus", "help", "--bogus");

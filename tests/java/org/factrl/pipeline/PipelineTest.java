@@ -30,6 +30,7 @@ import org.factrl.model.io.IfExists;
 import org.factrl.ppo.PpoConfig;
 import org.factrl.stages.BaseModel;
 import org.factrl.stages.FineTuning;
+import org.factrl.reward.PreferenceSamplerConfig;
 import org.factrl.stages.RmConfig;
 import org.factrl.stages.SftConfig;
 import org.factrl.stages.SftStage;
@@ -70,13 +71,14 @@ class PipelineTest {
             .warmupSteps(0).checkpointEvery(1).build())
         .rm(RmConfig.builder().loraRank(4).steps(2).pairsPerStep(2).heldOutPairs(2).evalEvery(0).warmupSteps(0)
             .checkpointEvery(1).build())
+        .prefs(PreferenceSamplerConfig.builder().pairs(12).maxNewTokens(6).build())
         .ppo(PpoConfig.defaults().with("warmup_steps", 0).with("steps", 2).with("minibatch", 2)
             .with("rollouts_per_step", 2).with("epochs", 1).with("lora_rank", 2).with("max_response_tokens", 6)
             .with("max_prompt_tokens", 256).with("checkpoint_every", 1))
         .eval(EvalConfig.builder().chair(true).limit(4).maxNewTokens(6).batchSize(4).build());
   }
 
-  private static final List<String> STAGES = List.of("data", "base", "sft", "rm_facts", "rm_no_facts", "ppo_rlhf",
+  private static final List<String> STAGES = List.of("data", "base", "sft", "prefs", "rm_facts", "rm_no_facts", "ppo_rlhf",
       "ppo_fact_rlhf", "eval_sft", "eval_rlhf", "eval_fact_rlhf");
 
   @Test
@@ -126,6 +128,17 @@ class PipelineTest {
         .get("facts").getAsBoolean());
     assertFalse(read(lastCheckpoint(out.resolve(Pipeline.RM_PLAIN_DIR)).resolve(RmConfig.FILE_NAME))
         .get("facts").getAsBoolean());
+    // Both reward models trained on the pairs sampled from this run's SFT model (the paper's preference data).
+    Path pairs = out.resolve(Pipeline.PREFS_DIR).resolve("preferences.json").toAbsolutePath().normalize();
+    for (String rm : List.of(Pipeline.RM_FACTS_DIR, Pipeline.RM_PLAIN_DIR)) {
+      assertEquals(pairs.toString(), read(lastCheckpoint(out.resolve(rm)).resolve(RmConfig.FILE_NAME))
+          .get("preferences").getAsString(), rm);
+    }
+    JsonObject prefsStats = read(org.factrl.stages.PrefsStage.statsFile(pairs));
+    int sampled = prefsStats.getAsJsonObject("sampled").get("pairs").getAsInt();
+    assertTrue(sampled > 0, prefsStats.toString());
+    assertEquals(sampled + prefsStats.getAsJsonObject("bootstrap").get("pairs").getAsInt(),
+        prefsStats.getAsJsonObject("all").get("pairs").getAsInt(), prefsStats.toString());
     JsonObject rlhf = read(out.resolve(Pipeline.PPO_RLHF_DIR).resolve(PpoConfig.FILE_NAME));
     JsonObject fact = read(out.resolve(Pipeline.PPO_FACT_DIR).resolve(PpoConfig.FILE_NAME));
     assertFalse(rlhf.get("facts").getAsBoolean() || rlhf.get("symbolic_rewards").getAsBoolean());
