@@ -55,10 +55,10 @@ public final class PipelineConfig {
 
   // The budget (class comment).
   static final int DEFAULT_SCENES = 1000;
-  static final long SFT_STEPS = 40;
-  static final long RM_STEPS = 15;
-  static final int PREFS_PAIRS = 256;
-  static final long PPO_STEPS = 5;
+  static final long SFT_STEPS = 300;
+  static final long RM_STEPS = 45;
+  static final int PREFS_PAIRS = 512;
+  static final long PPO_STEPS = 20;
   static final int PPO_RESPONSE_TOKENS = 24;
   static final int EVAL_LIMIT = 32;
   static final int EVAL_NEW_TOKENS = 48;
@@ -187,17 +187,17 @@ public final class PipelineConfig {
     private int scenes = DEFAULT_SCENES;
     private int imageSize = 64;
     private BaseModelSource base = BaseModelSource.standard();
-    private SftConfig sft = SftConfig.builder().finetune(FineTuning.FULL).steps(SFT_STEPS).batchSize(8)
-        .warmupSteps(4).checkpointEvery(10).logEvery(10).build();
-    // Pairs for 15 steps × 8 + 64 held out, with room; responses as long as PPO's rollouts.
+    private SftConfig sft = SftConfig.builder().finetune(FineTuning.FULL).steps(SFT_STEPS).batchSize(16)
+        .warmupSteps(20).maxLength(320).checkpointEvery(50).logEvery(10).build();
+    // Pairs for 45 steps × 8 + 64 held out, with room; responses as long as PPO's rollouts.
     private PreferenceSamplerConfig prefs = PreferenceSamplerConfig.builder().pairs(PREFS_PAIRS)
         .maxNewTokens(PPO_RESPONSE_TOKENS).build();
     private RmConfig rm = RmConfig.builder().steps(RM_STEPS).pairsPerStep(8).heldOutPairs(64).evalEvery(0)
-        .warmupSteps(2).checkpointEvery(5).logEvery(5).build();
+        .warmupSteps(2).checkpointEvery(15).logEvery(5).build();
     // max_prompt_tokens 256: 64 image tokens + the question overflow the default 128 for some prompts
     private PpoConfig ppo = PpoConfig.defaults().with("steps", PPO_STEPS).with("warmup_steps", 1)
         .with("max_prompt_tokens", 256).with("max_response_tokens", PPO_RESPONSE_TOKENS)
-        .with("checkpoint_every", 1);
+        .with("checkpoint_every", 5);
     private EvalConfig eval = EvalConfig.builder().chair(true).limit(EVAL_LIMIT).maxNewTokens(EVAL_NEW_TOKENS)
         .batchSize(8).build();
     private Stage until = Stage.EVAL;
