@@ -40,8 +40,8 @@ import org.factrl.model.io.IfExists;
  * marker removed, {@code checkpoint.json} written, then the folder is renamed to its final name and
  * the parent folder fsynced. A kill at any moment leaves either the previous checkpoints alone or
  * the new one complete; readers ({@link #latest}) never look at hidden folders. The next
- * {@link #write} removes partial folders whose marker names a process that is gone; a folder
- * without our marker is never deleted.
+ * {@link #write} removes partial folders whose marker (or, killed while the marker was being
+ * written, its temporary file) names a process that is gone; a folder without either is never deleted.
  */
 public final class CheckpointStore {
   public static final String COMPLETE_FILE = "checkpoint.json";
@@ -50,6 +50,9 @@ public final class CheckpointStore {
   private static final String MAGIC = "factrl checkpoint";
   private static final Pattern NAME = Pattern.compile("step-(\\d{8,19})");
   private static final Pattern PARTIAL = Pattern.compile("\\.step-\\d{8,19}\\.[0-9a-f]{1,16}\\.partial");
+  /** The marker's temporary name while {@link AtomicWrite} writes it. */
+  private static final Pattern MARKER_TEMP =
+      Pattern.compile(Pattern.quote("." + PARTIAL_MARKER + ".") + "[0-9a-f]{1,16}\\.tmp");
   private static final Pattern MARKER_TEXT = Pattern.compile(Pattern.quote(MAGIC) + "\npid (\\d{1,18})\nstarted (\\S+)\n");
 
   /** Fills a checkpoint folder (every file written through an fsyncing writer). */
@@ -169,9 +172,9 @@ public final class CheckpointStore {
       return notes;
     }
     for (Path p : found) {
-      Path marker = p.resolve(PARTIAL_MARKER);
-      Optional<Long> owner = ownerIfGone(marker);
-      if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) || !Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS)) {
+      Path marker = markerOf(p);
+      Optional<Long> owner = marker == null ? Optional.empty() : ownerIfGone(marker);
+      if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) || marker == null) {
         notes.add(p + ": no " + PARTIAL_MARKER + "; not ours or not finished being marked, left alone");
       } else if (owner.isEmpty()) {
         notes.add(p + ": in use by a running process (or an unreadable marker); left alone");
@@ -182,6 +185,29 @@ public final class CheckpointStore {
       }
     }
     return notes;
+  }
+
+  /**
+   * The partial folder's marker; or, when a kill came while the marker was being written (it is
+   * fsynced before its rename, a window of milliseconds), the marker's temporary file
+   * ({@link AtomicWrite}'s, the folder's only entry), whose text names the owner just the same
+   * once whole. Null when neither: the folder is left alone.
+   */
+  private static Path markerOf(Path folder) {
+    Path marker = folder.resolve(PARTIAL_MARKER);
+    if (Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS)) {
+      return marker;
+    }
+    try (Stream<Path> s = Files.list(folder)) {
+      List<Path> entries = s.limit(2).toList();
+      if (entries.size() == 1 && MARKER_TEMP.matcher(entries.get(0).getFileName().toString()).matches()
+          && Files.isRegularFile(entries.get(0), LinkOption.NOFOLLOW_LINKS)) {
+        return entries.get(0);
+      }
+    } catch (IOException | UncheckedIOException e) {
+      // unreadable: left alone
+    }
+    return null;
   }
 
   /** The pid a marker names when that process is gone; empty when alive or unreadable. */

@@ -110,8 +110,9 @@ public final class SafeTensors {
   }
 
   /**
-   * Writes {@code tensors} (in map order) and {@code metadata} to {@code file} atomically; refuses to
-   * replace an existing file unless {@code ifExists} is {@link IfExists#REPLACE}.
+   * Writes {@code tensors} (in map order) and {@code metadata} (in key order: the bytes do not depend
+   * on the map's iteration order) to {@code file} atomically; refuses to replace an existing file
+   * unless {@code ifExists} is {@link IfExists#REPLACE}.
    */
   public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, IfExists ifExists) {
     SafeTensorsWriter.write(file, tensors, metadata, ifExists);

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import org.bytedeco.javacpp.FloatPointer;
 import org.factrl.engine.DType;
 import org.factrl.engine.FactRlException;
@@ -59,8 +60,13 @@ final class SafeTensorsWriter {
       w.beginObject();
       if (!metadata.isEmpty()) {
         w.name(SafeTensorsHeader.METADATA).beginObject();
-        for (Map.Entry<String, String> m : metadata.entrySet()) {
-          w.name(Objects.requireNonNull(m.getKey(), "metadata key"))
+        // in key order: the file's bytes must not depend on a map's iteration order (Map.of's is
+        // salted per JVM, so a checkpoint written by a resumed run differed from an uninterrupted one's)
+        for (String key : metadata.keySet()) {
+          Objects.requireNonNull(key, "metadata key");
+        }
+        for (Map.Entry<String, String> m : new TreeMap<>(metadata).entrySet()) {
+          w.name(m.getKey())
               .value(Objects.requireNonNull(m.getValue(), "metadata value of '" + m.getKey() + "'"));
         }
         w.endObject();

@@ -78,4 +78,42 @@ class CheckpointStoreTest {
     assertTrue(Files.exists(live));
     assertFalse(store.list().stream().anyMatch(p -> p.getFileName().toString().contains("7")));
   }
+
+  /**
+   * A kill while the marker itself is written (it is fsynced before its rename) leaves only the
+   * marker's temporary file: it names its process too, so a gone owner's folder is removed; a live
+   * owner's, or one whose text is not whole yet, is left alone.
+   */
+  @Test
+  void aFolderKilledWhileItsMarkerWasWrittenIsCleanedByItsOwnersDeath() throws Exception {
+    CheckpointStore store = new CheckpointStore(dir.resolve("ck"));
+    store.write(1, f -> file(f, "w.bin", "one"));
+    Process dead = new ProcessBuilder("true").start();
+    dead.waitFor();
+    ProcessHandle self = ProcessHandle.current();
+    Path gone = dir.resolve("ck/.step-00000002.aa.partial");
+    Path live = dir.resolve("ck/.step-00000003.bb.partial");
+    Path torn = dir.resolve("ck/.step-00000004.cc.partial");
+    for (Path p : List.of(gone, live, torn)) {
+      Files.createDirectories(p);
+    }
+    Files.writeString(gone.resolve("." + CheckpointStore.PARTIAL_MARKER + ".1f2e.tmp"), "factrl checkpoint\npid "
+        + dead.pid() + "\nstarted " + dead.info().startInstant().map(Object::toString).orElse("unknown") + "\n");
+    Files.writeString(live.resolve("." + CheckpointStore.PARTIAL_MARKER + ".3d4c.tmp"), "factrl checkpoint\npid "
+        + self.pid() + "\nstarted " + self.info().startInstant().map(Object::toString).orElse("unknown") + "\n");
+    Files.writeString(torn.resolve("." + CheckpointStore.PARTIAL_MARKER + ".5b6a.tmp"), "");
+    List<String> notes = store.cleanStale();
+    assertEquals(3, notes.size(), notes.toString());
+    assertFalse(Files.exists(gone), notes.toString());
+    assertTrue(Files.exists(live), notes.toString());
+    assertTrue(Files.exists(torn), notes.toString());
+    // a folder holding anything besides that temporary file is not taken for one
+    Path more = dir.resolve("ck/.step-00000005.dd.partial");
+    Files.createDirectories(more);
+    Files.writeString(more.resolve("." + CheckpointStore.PARTIAL_MARKER + ".7e8f.tmp"), "factrl checkpoint\npid "
+        + dead.pid() + "\nstarted unknown\n");
+    Files.writeString(more.resolve("w.bin"), "user data?");
+    store.cleanStale();
+    assertTrue(Files.exists(more));
+  }
 }

@@ -165,6 +165,23 @@ class SafeTensorsTest {
     }
   }
 
+  /** Same tensors and metadata, same bytes: metadata goes in key order whatever the map's order. */
+  @Test
+  void metadataOrderDoesNotChangeTheBytes() throws IOException {
+    Map<String, String> ab = new LinkedHashMap<>();
+    ab.put("format", "pt");
+    ab.put("factrl.head", "REWARD");
+    Map<String, String> ba = new LinkedHashMap<>();
+    ba.put("factrl.head", "REWARD");
+    ba.put("format", "pt");
+    try (Device cpu = Device.cpu(); ParameterBlob a = model(cpu)) {
+      fill(a, 4);
+      SafeTensors.write(dir.resolve("ab.safetensors"), a, ab, IfExists.FAIL);
+      SafeTensors.write(dir.resolve("ba.safetensors"), a, ba, IfExists.FAIL);
+    }
+    assertArrayEquals(read(dir.resolve("ab.safetensors")), read(dir.resolve("ba.safetensors")));
+  }
+
   /** A file built byte by byte from the format description (not by our writer). */
   static byte[] handBuilt() {
     String header = "{\"b\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[8,14]},"
